@@ -1,0 +1,336 @@
+#include "emulator/emulator.h"
+
+#include <cstring>
+
+namespace kmodemu {
+
+namespace {
+
+constexpr uint64_t page_size = 0x1000;
+
+// Return instructions placed in trap slots and on the exit page. The trap hook stops the engine
+// before they execute; the emulator then sets the PC to the link register itself.
+constexpr uint32_t a64_ret = 0xd65f03c0;  // ret
+constexpr uint32_t arm_bx_lr = 0xe12fff1e;  // bx lr
+
+struct GuestAbort {
+    RunResult result;
+};
+
+int arg_reg(Arch arch, unsigned i) {
+    if (arch == Arch::arm64) return UC_ARM64_REG_X0 + static_cast<int>(i);
+    return UC_ARM_REG_R0 + static_cast<int>(i);
+}
+
+}  // namespace
+
+const char* arch_name(Arch arch) { return arch == Arch::arm64 ? "arm64" : "arm"; }
+
+std::vector<uint64_t> BlockTrace::recent() const {
+    std::vector<uint64_t> out;
+    size_t n = next < depth ? next : depth;
+    for (size_t i = next - n; i < next; ++i) out.push_back(addr[i % depth]);
+    return out;
+}
+
+Emulator::Emulator(Arch arch) : arch_(arch) {
+    uc_err err = arch == Arch::arm64 ? uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc_)
+                                     : uc_open(UC_ARCH_ARM, UC_MODE_ARM, &uc_);
+    check(err, "uc_open");
+    if (arch == Arch::arm) {
+        // A Cortex-A15 class core: ARMv7-A with the division instructions and Thumb-2, as
+        // Debian's armmp kernels target.
+        int model = UC_CPU_ARM_CORTEX_A15;
+        check(uc_ctl_set_cpu_model(uc_, model), "uc_ctl_set_cpu_model");
+    }
+    uc_hook h;
+    check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Emulator::on_block), this,
+                      1, 0),
+          "uc_hook_add(block)");
+    check(uc_hook_add(uc_, &h, UC_HOOK_MEM_INVALID, reinterpret_cast<void*>(&Emulator::on_invalid),
+                      this, 1, 0),
+          "uc_hook_add(mem)");
+    check(uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Emulator::on_intr), this, 1,
+                      0),
+          "uc_hook_add(intr)");
+}
+
+Emulator::~Emulator() {
+    if (uc_) uc_close(uc_);
+}
+
+void Emulator::check(uc_err err, const char* what) const {
+    if (err != UC_ERR_OK) throw EmulatorError(std::string(what) + ": " + uc_strerror(err));
+}
+
+void Emulator::map(uint64_t addr, uint64_t size, uint32_t prot) {
+    check(uc_mem_map(uc_, addr, size, prot), "uc_mem_map");
+}
+
+void Emulator::unmap(uint64_t addr, uint64_t size) {
+    check(uc_mem_unmap(uc_, addr, size), "uc_mem_unmap");
+}
+
+void Emulator::protect(uint64_t addr, uint64_t size, uint32_t prot) {
+    check(uc_mem_protect(uc_, addr, size, prot), "uc_mem_protect");
+}
+
+bool Emulator::is_mapped(uint64_t addr) const {
+    uint8_t b;
+    return uc_mem_read(uc_, addr, &b, 1) == UC_ERR_OK;
+}
+
+void Emulator::write(uint64_t addr, const void* data, size_t size) {
+    if (size == 0) return;
+    check(uc_mem_write(uc_, addr, data, size), "uc_mem_write");
+}
+
+void Emulator::read(uint64_t addr, void* data, size_t size) const {
+    if (size == 0) return;
+    check(uc_mem_read(uc_, addr, data, size), "uc_mem_read");
+}
+
+bool Emulator::try_read(uint64_t addr, void* data, size_t size) const {
+    return size == 0 || uc_mem_read(uc_, addr, data, size) == UC_ERR_OK;
+}
+
+uint64_t Emulator::read_word(uint64_t addr) const {
+    uint64_t v = 0;
+    read(addr, &v, word_size());
+    return v;
+}
+
+void Emulator::write_word(uint64_t addr, uint64_t value) { write(addr, &value, word_size()); }
+
+uint32_t Emulator::read_u32(uint64_t addr) const {
+    uint32_t v;
+    read(addr, &v, 4);
+    return v;
+}
+
+void Emulator::write_u32(uint64_t addr, uint32_t value) { write(addr, &value, 4); }
+
+void Emulator::fill(uint64_t addr, uint8_t byte, size_t size) {
+    std::vector<uint8_t> buf(size, byte);
+    write(addr, buf.data(), size);
+}
+
+bool Emulator::read_cstring(uint64_t addr, size_t max, std::string& out) const {
+    out.clear();
+    char chunk[64];
+    while (out.size() < max) {
+        // Read up to the end of the page so that a string ending before an unmapped page works.
+        size_t in_page = page_size - (addr & (page_size - 1));
+        size_t n = std::min({sizeof chunk, in_page, max - out.size()});
+        if (uc_mem_read(uc_, addr, chunk, n) != UC_ERR_OK) return false;
+        for (size_t i = 0; i < n; ++i) {
+            if (chunk[i] == '\0') return true;
+            out.push_back(chunk[i]);
+        }
+        addr += n;
+    }
+    return true;
+}
+
+uint64_t Emulator::reg(int uc_reg) const {
+    uint64_t v = 0;
+    check(uc_reg_read(uc_, uc_reg, &v), "uc_reg_read");
+    if (arch_ == Arch::arm) v &= 0xffffffffu;
+    return v;
+}
+
+void Emulator::set_reg(int uc_reg, uint64_t value) {
+    check(uc_reg_write(uc_, uc_reg, &value), "uc_reg_write");
+}
+
+uint64_t Emulator::arg(unsigned i) const { return reg(arg_reg(arch_, i)); }
+void Emulator::set_arg(unsigned i, uint64_t value) { set_reg(arg_reg(arch_, i), value); }
+uint64_t Emulator::pc() const {
+    return reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_PC) : int(UC_ARM_REG_PC));
+}
+void Emulator::set_pc(uint64_t value) {
+    set_reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_PC) : int(UC_ARM_REG_PC), value);
+}
+uint64_t Emulator::sp() const {
+    return reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_SP) : int(UC_ARM_REG_SP));
+}
+void Emulator::set_sp(uint64_t value) {
+    set_reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_SP) : int(UC_ARM_REG_SP), value);
+}
+uint64_t Emulator::lr() const {
+    return reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_LR) : int(UC_ARM_REG_LR));
+}
+void Emulator::set_lr(uint64_t value) {
+    set_reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_LR) : int(UC_ARM_REG_LR), value);
+}
+
+void Emulator::add_trap_range(uint64_t base, uint64_t size, TrapHandler handler) {
+    map(base, size, prot_rx);
+    uint32_t insn = arch_ == Arch::arm64 ? a64_ret : arm_bx_lr;
+    std::vector<uint32_t> slots(size / 4, insn);
+    write(base, slots.data(), size);
+    uc_hook h;
+    traps_.push_back({base, size, std::move(handler)});
+    check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Emulator::on_trap), this,
+                      base, base + size - 1),
+          "uc_hook_add(trap)");
+}
+
+void Emulator::set_exit_page(uint64_t addr) {
+    map(addr, page_size, prot_rx);
+    uint32_t insn = arch_ == Arch::arm64 ? a64_ret : arm_bx_lr;
+    std::vector<uint32_t> page(page_size / 4, insn);
+    write(addr, page.data(), page_size);
+    exit_addr_ = addr;
+}
+
+void Emulator::flush_code(uint64_t addr, uint64_t size) {
+    check(uc_ctl_remove_cache(uc_, addr, addr + size), "uc_ctl_remove_cache");
+}
+
+Emulator::Context Emulator::save_context() const {
+    uc_context* ctx = nullptr;
+    check(uc_context_alloc(uc_, &ctx), "uc_context_alloc");
+    Context out(ctx, &uc_context_free);
+    check(uc_context_save(uc_, ctx), "uc_context_save");
+    return out;
+}
+
+void Emulator::restore_context(const Context& ctx) {
+    check(uc_context_restore(uc_, ctx.get()), "uc_context_restore");
+}
+
+void Emulator::on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self_) {
+    auto* self = static_cast<Emulator*>(self_);
+    self->trace_.push(addr);
+    self->block_pc_ = addr;
+    // ARM and A64 instructions are 4 bytes; a Thumb block counts its halfwords' worth / 2.
+    uint64_t n = size / 4 ? size / 4 : 1;
+    self->executed_ += n;
+    if (self->budget_left_ <= n) {
+        self->budget_left_ = 0;
+        self->budget_hit_ = true;
+        uc_emu_stop(uc);
+        return;
+    }
+    self->budget_left_ -= n;
+    if (self->has_deadline_ && (++self->deadline_check_ & 0xfff) == 0 &&
+        std::chrono::steady_clock::now() >= self->deadline_) {
+        self->timeout_hit_ = true;
+        uc_emu_stop(uc);
+    }
+}
+
+void Emulator::on_trap(uc_engine* uc, uint64_t addr, uint32_t, void* self_) {
+    auto* self = static_cast<Emulator*>(self_);
+    for (size_t i = 0; i < self->traps_.size(); ++i) {
+        const TrapRange& t = self->traps_[i];
+        if (addr >= t.base && addr - t.base < t.size) {
+            self->pending_trap_ = static_cast<int>(i);
+            self->pending_slot_ = addr;
+            uc_emu_stop(uc);
+            return;
+        }
+    }
+}
+
+bool Emulator::on_invalid(uc_engine*, uc_mem_type type, uint64_t addr, int, int64_t,
+                          void* self_) {
+    auto* self = static_cast<Emulator*>(self_);
+    Fault& f = self->fault_;
+    f.address = addr;
+    f.pc = self->block_pc_;
+    switch (type) {
+        case UC_MEM_READ_UNMAPPED: f.kind = Fault::Kind::read, f.unmapped = true; break;
+        case UC_MEM_WRITE_UNMAPPED: f.kind = Fault::Kind::write, f.unmapped = true; break;
+        case UC_MEM_FETCH_UNMAPPED: f.kind = Fault::Kind::fetch, f.unmapped = true; break;
+        case UC_MEM_READ_PROT: f.kind = Fault::Kind::read, f.unmapped = false; break;
+        case UC_MEM_WRITE_PROT: f.kind = Fault::Kind::write, f.unmapped = false; break;
+        case UC_MEM_FETCH_PROT: f.kind = Fault::Kind::fetch, f.unmapped = false; break;
+        default: f.kind = Fault::Kind::read; break;
+    }
+    if (f.kind == Fault::Kind::fetch) f.pc = addr;
+    return false;
+}
+
+void Emulator::on_intr(uc_engine* uc, uint32_t intno, void* self_) {
+    auto* self = static_cast<Emulator*>(self_);
+    Fault& f = self->fault_;
+    // QEMU's exception numbers: EXCP_UDEF 1, EXCP_SWI 2, EXCP_BKPT 7.
+    f.kind = intno == 1 ? Fault::Kind::undefined_instruction : Fault::Kind::exception;
+    f.exception_index = intno;
+    f.pc = self->pc();
+    f.address = f.pc;
+    uc_emu_stop(uc);
+}
+
+RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
+    static thread_local int depth = 0;
+    unsigned max_args = arch_ == Arch::arm64 ? 8 : 4;
+    if (args.size() > max_args) throw EmulatorError("guest call with too many arguments");
+    Context saved = save_context();
+    for (size_t i = 0; i < args.size(); ++i) set_arg(static_cast<unsigned>(i), args[i]);
+    set_lr(exit_addr_);
+    uint64_t pc = fn;
+    ++depth;
+    struct DepthGuard {
+        int& d;
+        ~DepthGuard() { --d; }
+    } guard{depth};
+
+    RunResult result;
+    try {
+        for (;;) {
+            pending_trap_ = -1;
+            budget_hit_ = timeout_hit_ = false;
+            fault_ = Fault{};
+            uc_err err = uc_emu_start(uc_, pc, exit_addr_, 0, 0);
+            if (pending_trap_ >= 0) {
+                int idx = pending_trap_;
+                uint64_t slot = pending_slot_;
+                uint64_t ret = lr();
+                traps_[static_cast<size_t>(idx)].handler(slot);
+                pc = ret;
+                if (budget_hit_ || timeout_hit_) {
+                    result.reason =
+                        budget_hit_ ? RunResult::Reason::budget : RunResult::Reason::timeout;
+                    result.pc = ret;
+                    throw GuestAbort{result};
+                }
+                continue;
+            }
+            result.pc = this->pc();
+            if (fault_.kind != Fault::Kind::none) {
+                result.reason = RunResult::Reason::fault;
+                result.fault = fault_;
+                throw GuestAbort{result};
+            }
+            if (err != UC_ERR_OK) {
+                result.reason = RunResult::Reason::fault;
+                result.fault.kind = Fault::Kind::exception;
+                result.fault.pc = result.pc;
+                throw GuestAbort{result};
+            }
+            if (budget_hit_ || timeout_hit_) {
+                result.reason = budget_hit_ ? RunResult::Reason::budget : RunResult::Reason::timeout;
+                throw GuestAbort{result};
+            }
+            if (result.pc == exit_addr_) {
+                result.reason = RunResult::Reason::returned;
+                result.retval = arg(0);
+                restore_context(saved);
+                return result;
+            }
+            // Stopped for no reason we know (uc_emu_stop from elsewhere).
+            result.reason = RunResult::Reason::stopped;
+            throw GuestAbort{result};
+        }
+    } catch (const GuestAbort& abort) {
+        // An abnormal end anywhere in a nest of calls ends the outermost call; registers stay
+        // as they were at the fault, for the report.
+        if (depth > 1) throw;
+        return abort.result;
+    }
+}
+
+}  // namespace kmodemu

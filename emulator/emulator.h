@@ -1,0 +1,188 @@
+// The Unicorn wrapper: an address space with protections, trap pages that dispatch guest calls to
+// C++ handlers, guest function calls with an instruction budget and a wall-clock limit, fault
+// capture, and CPU context save/restore.
+//
+// Design (see Unicorn 2.0.1 notes in the project docs):
+// - Trap pages hold one return instruction per slot and a UC_HOOK_CODE bounded to their range.
+//   The hook records the slot and stops the engine; the handler then runs *outside*
+//   uc_emu_start, so it may itself call guest code (notifier chains, param ops) without nesting
+//   emulation, which Unicorn 2.0.1 does not support.
+// - Guest calls return to an exit page of their own (the stop address never shares a block with
+//   guest code, which would make Unicorn retranslate it every run).
+// - The budget is counted by a block hook, not by uc_emu_start's count (a per-instruction hook).
+#pragma once
+
+#include <unicorn/unicorn.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kmodemu {
+
+enum class Arch { arm64, arm };
+
+const char* arch_name(Arch arch);
+
+// An error of kmodemu itself while driving Unicorn (a bug or resource failure, not a guest fault).
+class EmulatorError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum Prot : uint32_t {
+    prot_none = UC_PROT_NONE,
+    prot_read = UC_PROT_READ,
+    prot_write = UC_PROT_WRITE,
+    prot_exec = UC_PROT_EXEC,
+    prot_rw = UC_PROT_READ | UC_PROT_WRITE,
+    prot_rx = UC_PROT_READ | UC_PROT_EXEC,
+    prot_rwx = UC_PROT_ALL,
+};
+
+// What stopped a guest fault: the access kind and the address.
+struct Fault {
+    enum class Kind { none, read, write, fetch, undefined_instruction, exception };
+    Kind kind = Kind::none;
+    bool unmapped = false;  // true: no mapping; false: a protection violation
+    uint64_t address = 0;   // the data address (or the PC for fetches)
+    uint64_t pc = 0;        // guest PC; for data faults the start of the faulting block (Unicorn
+                            // 2.0.1 does not sync the PC inside a block)
+    uint32_t exception_index = 0;
+};
+
+struct RunResult {
+    enum class Reason { returned, fault, budget, timeout, stopped };
+    Reason reason = Reason::returned;
+    uint64_t retval = 0;  // x0 / r0 when returned
+    Fault fault;
+    uint64_t pc = 0;      // where the guest was when it stopped
+};
+
+// Recently executed blocks, for hang and fault reports.
+struct BlockTrace {
+    static constexpr size_t depth = 16;
+    std::array<uint64_t, depth> addr{};
+    size_t next = 0;
+    void push(uint64_t a) {
+        addr[next % depth] = a;
+        ++next;
+    }
+    std::vector<uint64_t> recent() const;  // oldest first
+};
+
+class Emulator {
+public:
+    // Called when the guest reaches a trap slot; `slot_addr` is the slot's address. The handler
+    // reads arguments, does the work (may call() guest code) and sets the return value; the
+    // emulator then returns to the guest's link register.
+    using TrapHandler = std::function<void(uint64_t slot_addr)>;
+
+    explicit Emulator(Arch arch);
+    ~Emulator();
+    Emulator(const Emulator&) = delete;
+    Emulator& operator=(const Emulator&) = delete;
+
+    Arch arch() const { return arch_; }
+    unsigned word_size() const { return arch_ == Arch::arm64 ? 8 : 4; }
+    uc_engine* engine() { return uc_; }
+
+    // Memory. Addresses and sizes must be page aligned for map/protect/unmap.
+    void map(uint64_t addr, uint64_t size, uint32_t prot);
+    void unmap(uint64_t addr, uint64_t size);
+    void protect(uint64_t addr, uint64_t size, uint32_t prot);
+    bool is_mapped(uint64_t addr) const;
+    void write(uint64_t addr, const void* data, size_t size);
+    void read(uint64_t addr, void* data, size_t size) const;
+    bool try_read(uint64_t addr, void* data, size_t size) const;
+    uint64_t read_word(uint64_t addr) const;  // 8 or 4 bytes, zero-extended
+    void write_word(uint64_t addr, uint64_t value);
+    uint32_t read_u32(uint64_t addr) const;
+    void write_u32(uint64_t addr, uint32_t value);
+    void fill(uint64_t addr, uint8_t byte, size_t size);
+    // Reads a NUL-terminated string of at most max bytes; false when unreadable.
+    bool read_cstring(uint64_t addr, size_t max, std::string& out) const;
+
+    // Registers, by role.
+    uint64_t arg(unsigned i) const;  // i-th integer argument register (x0-x7 / r0-r3)
+    void set_arg(unsigned i, uint64_t value);
+    uint64_t pc() const;
+    void set_pc(uint64_t value);
+    uint64_t sp() const;
+    void set_sp(uint64_t value);
+    uint64_t lr() const;
+    void set_lr(uint64_t value);
+    void set_return(uint64_t value) { set_arg(0, value); }
+    uint64_t reg(int uc_reg) const;
+    void set_reg(int uc_reg, uint64_t value);
+
+    // Traps: a page-aligned range whose slots dispatch to `handler`. The range is filled with
+    // return instructions and mapped read+exec.
+    void add_trap_range(uint64_t base, uint64_t size, TrapHandler handler);
+    // The page guest calls return to.
+    void set_exit_page(uint64_t addr);
+    uint64_t exit_address() const { return exit_addr_; }
+
+    // Budget: instructions left for all guest execution (0 = unlimited), and a wall-clock limit
+    // for the whole run (zero = unlimited), both shared by nested calls.
+    void set_budget(uint64_t instructions) { budget_left_ = instructions ? instructions : ~0ull; }
+    uint64_t instructions_executed() const { return executed_; }
+    void set_deadline(std::chrono::steady_clock::time_point deadline) {
+        deadline_ = deadline;
+        has_deadline_ = true;
+    }
+
+    // Calls guest function `fn` with integer arguments, on the current stack, and runs it to its
+    // return, dispatching traps. Registers are saved and restored around the call.
+    RunResult call(uint64_t fn, std::span<const uint64_t> args);
+
+    // Removes cached translations of a range after code was patched.
+    void flush_code(uint64_t addr, uint64_t size);
+
+    const BlockTrace& trace() const { return trace_; }
+
+    // CPU context snapshots (registers only; Unicorn 2.0.1 has no memory snapshots).
+    using Context = std::unique_ptr<uc_context, uc_err (*)(uc_context*)>;
+    Context save_context() const;
+    void restore_context(const Context& ctx);
+
+private:
+    static void on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
+    static void on_trap(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
+    static bool on_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int size,
+                           int64_t value, void* self);
+    static void on_intr(uc_engine* uc, uint32_t intno, void* self);
+    void check(uc_err err, const char* what) const;
+
+    struct TrapRange {
+        uint64_t base, size;
+        TrapHandler handler;
+    };
+
+    Arch arch_;
+    uc_engine* uc_ = nullptr;
+    std::vector<TrapRange> traps_;
+    uint64_t exit_addr_ = 0;
+    uint64_t budget_left_ = ~0ull;
+    uint64_t executed_ = 0;
+    std::chrono::steady_clock::time_point deadline_{};
+    bool has_deadline_ = false;
+    uint32_t deadline_check_ = 0;
+
+    // State of the current uc_emu_start, set by hooks.
+    int pending_trap_ = -1;
+    uint64_t pending_slot_ = 0;
+    bool budget_hit_ = false;
+    bool timeout_hit_ = false;
+    Fault fault_;
+    BlockTrace trace_;
+    uint64_t block_pc_ = 0;
+};
+
+}  // namespace kmodemu

@@ -1,0 +1,309 @@
+#include "kernel_stubs/kernel.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernel_stubs/slab.h"
+#include "loader/module.h"
+
+namespace kmodemu {
+
+namespace {
+constexpr uint64_t page = 0x1000;
+constexpr size_t slot_size = 4;
+// Offsets in the emulated task_struct that modules may read through `current`.
+constexpr uint64_t task_size = 0x1000;
+constexpr uint64_t task_comm_offset = 0x700;  // only kmodemu's stubs read it
+}  // namespace
+
+KernelLayout KernelLayout::for_arch(Arch arch) {
+    if (arch == Arch::arm64) {
+        // arm64 6.1 with 48-bit VAs: MODULES_VADDR 0xffff800000000000, 128 MiB, then the kernel
+        // image at KIMAGE_VADDR 0xffff800008000000; the linear map at 0xffff000000000000.
+        return KernelLayout{
+            .stub_text = 0xffff800008010000ull,
+            .stub_text_size = 0x20000,
+            .exit_page = 0xffff800008008000ull,
+            .data = 0xffff800009000000ull,
+            .data_size = 0x40000,
+            .heap = 0xffff000010000000ull,
+            .heap_size = 0x10000000,
+            .stack = 0xffff800010004000ull,
+            .stack_size = 0x4000,  // THREAD_SIZE: 16 KiB
+            .modules = 0xffff800000000000ull,
+            .modules_size = 0x8000000,
+        };
+    }
+    // ARM 3G/1G split: modules in the 16 MiB below PAGE_OFFSET (0xc0000000), kernel text after.
+    return KernelLayout{
+        .stub_text = 0xc0100000u,
+        .stub_text_size = 0x20000,
+        .exit_page = 0xc0008000u,
+        .data = 0xc1000000u,
+        .data_size = 0x40000,
+        .heap = 0xc4000000u,
+        .heap_size = 0x8000000,
+        .stack = 0xc2002000u,
+        .stack_size = 0x2000,  // THREAD_SIZE: 8 KiB
+        .modules = 0xbf000000u,
+        .modules_size = 0x1000000,
+    };
+}
+
+std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+void Kernel::diag(std::string text) {
+    diags_.push_back(std::move(text));
+    if (on_diag) on_diag(diags_.back());
+}
+
+uint64_t StubCall::arg(unsigned i) const {
+    unsigned in_regs = emu.arch() == Arch::arm64 ? 8 : 4;
+    if (i < in_regs) return emu.arg(i);
+    // Further arguments are on the stack, one word each (AAPCS).
+    return emu.read_word(emu.sp() + (i - in_regs) * emu.word_size());
+}
+
+void StubCall::fault(uint64_t addr, bool is_write) const {
+    RunResult r;
+    r.reason = RunResult::Reason::fault;
+    r.fault.kind = is_write ? Fault::Kind::write : Fault::Kind::read;
+    r.fault.unmapped = !emu.is_mapped(addr);
+    r.fault.address = addr;
+    r.fault.pc = slot;
+    r.pc = slot;
+    throw GuestFault{r};
+}
+
+std::vector<uint8_t> StubCall::read(uint64_t addr, size_t n) const {
+    std::vector<uint8_t> out(n);
+    if (!emu.try_read(addr, out.data(), n)) {
+        // Find the first bad byte for the report.
+        uint64_t bad = addr;
+        uint8_t b;
+        while (bad < addr + n && emu.try_read(bad, &b, 1)) ++bad;
+        fault(bad, false);
+    }
+    return out;
+}
+
+void StubCall::write(uint64_t addr, const void* data, size_t n) const {
+    if (n == 0) return;
+    if (uc_mem_write(emu.engine(), addr, data, n) != UC_ERR_OK) {
+        // Note: uc_mem_write ignores page protections, so a stub's write to module rodata
+        // succeeds where the kernel would fault (a known gap).
+        fault(addr, true);
+    }
+}
+
+std::string StubCall::read_cstr(uint64_t addr, size_t max) const {
+    std::string out;
+    if (!emu.read_cstring(addr, max, out)) fault(addr + out.size(), false);
+    return out;
+}
+
+int64_t StubCall::sarg(unsigned i) const {
+    uint64_t v = arg(i);
+    if (emu.arch() == Arch::arm) return static_cast<int32_t>(v);
+    return static_cast<int64_t>(v);
+}
+
+Kernel::Kernel(Emulator& emu, KernelConfig config)
+    : emu_(emu), config_(std::move(config)), layout_(config_.layout ? *config_.layout : KernelLayout::for_arch(emu.arch())) {
+    data_next_ = layout_.data;
+    map_layout();
+    slab_ = std::make_unique<Slab>(*this);
+    register_printk(*this);
+    register_slab(*this);
+    register_string(*this);
+    register_notifier(*this);
+    register_locking(*this);
+    register_list(*this);
+    register_params(*this);
+    register_module_api(*this);
+    register_misc(*this);
+}
+
+Kernel::~Kernel() = default;
+
+void Kernel::map_layout() {
+    emu_.add_trap_range(layout_.stub_text, layout_.stub_text_size,
+                        [this](uint64_t slot) { dispatch(slot); });
+    emu_.set_exit_page(layout_.exit_page);
+    emu_.map(layout_.data, layout_.data_size, prot_rw);
+    emu_.map(layout_.stack, layout_.stack_size, prot_rw);  // the page below stays unmapped: guard
+    emu_.set_sp(layout_.stack + layout_.stack_size - 16 * 4);
+
+    // The current task: arm64 keeps `current` in sp_el0; ARM (CURRENT_POINTER_IN_TPIDRURO) in
+    // TPIDRURO. Modules dereference it inline (get_current()).
+    task_ = alloc_data(task_size, 64);
+    std::string comm = "insmod";
+    emu_.write(task_ + task_comm_offset, comm.c_str(), comm.size() + 1);
+    if (emu_.arch() == Arch::arm64) emu_.set_reg(UC_ARM64_REG_SP_EL0, task_);
+}
+
+Export& Kernel::add_function(std::string name, std::string subsystem, StubFn fn, bool gpl) {
+    if (by_slot_.size() >= layout_.stub_text_size / slot_size)
+        throw EmulatorError("emulated kernel: out of stub slots");
+    if (Export* existing = find_export(name)) {
+        // A later, real implementation replaces an earlier one (e.g. an auto-stub).
+        existing->fn = std::move(fn);
+        existing->subsystem = std::move(subsystem);
+        existing->auto_stub = false;
+        return *existing;
+    }
+    auto e = std::make_unique<Export>();
+    e->name = std::move(name);
+    e->subsystem = std::move(subsystem);
+    e->fn = std::move(fn);
+    e->gpl_only = gpl;
+    e->is_function = true;
+    e->address = layout_.stub_text + by_slot_.size() * slot_size;
+    by_slot_.push_back(e.get());
+    by_name_[e->name] = e.get();
+    exports_.push_back(std::move(e));
+    return *exports_.back();
+}
+
+Export& Kernel::add_data(std::string name, std::string subsystem, size_t size, const void* init,
+                         bool gpl) {
+    auto e = std::make_unique<Export>();
+    e->name = std::move(name);
+    e->subsystem = std::move(subsystem);
+    e->is_function = false;
+    e->gpl_only = gpl;
+    e->address = alloc_data(size ? size : 1);
+    if (init) emu_.write(e->address, init, size);
+    by_name_[e->name] = e.get();
+    exports_.push_back(std::move(e));
+    return *exports_.back();
+}
+
+Export& Kernel::add_auto_stub(std::string name) {
+    Export& e = add_function(std::move(name), "auto-stub", [](StubCall&) { return 0; });
+    e.auto_stub = true;
+    return e;
+}
+
+const Export* Kernel::find_export(std::string_view name) const {
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : it->second;
+}
+
+Export* Kernel::find_export(std::string_view name) {
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : it->second;
+}
+
+const Export* Kernel::export_at(uint64_t addr) const {
+    if (addr >= layout_.stub_text && addr < layout_.stub_text + layout_.stub_text_size) {
+        size_t idx = (addr - layout_.stub_text) / slot_size;
+        return idx < by_slot_.size() ? by_slot_[idx] : nullptr;
+    }
+    return nullptr;
+}
+
+uint64_t Kernel::alloc_data(size_t size, size_t align) {
+    uint64_t addr = (data_next_ + align - 1) & ~static_cast<uint64_t>(align - 1);
+    if (addr + size > layout_.data + layout_.data_size)
+        throw EmulatorError("emulated kernel: out of static data space");
+    data_next_ = addr + size;
+    return addr;
+}
+
+void Kernel::dispatch(uint64_t slot) {
+    size_t idx = (slot - layout_.stub_text) / slot_size;
+    if (idx >= by_slot_.size()) {
+        throw EmulatorError("guest called an unassigned kernel stub slot");
+    }
+    Export& e = *by_slot_[idx];
+    ++e.calls;
+    StubCall call(*this, emu_);
+    call.slot = slot;
+    uint64_t ret = e.fn(call);
+    emu_.set_return(ret);
+}
+
+uint64_t Kernel::call_guest(uint64_t fn, std::initializer_list<uint64_t> args) {
+    std::vector<uint64_t> v(args);
+    RunResult r = emu_.call(fn, v);
+    if (r.reason != RunResult::Reason::returned) throw GuestFault{r};
+    return r.retval;
+}
+
+std::map<std::string, uint64_t> Kernel::call_counts() const {
+    std::map<std::string, uint64_t> out;
+    for (const auto& e : exports_)
+        if (e->calls) out[e->name] = e->calls;
+    return out;
+}
+
+// --- the log: printk record handling, mirroring vprintk_store() in kernel/printk/printk.c ---
+
+void Kernel::log(int level, std::string_view text) {
+    // Busybox dmesg (klogctl) prints every line of a multi-line record as a line of its own.
+    size_t start = 0;
+    for (;;) {
+        size_t nl = text.find('\n', start);
+        LogLine line{level, std::string(text.substr(start, nl == std::string_view::npos
+                                                               ? std::string_view::npos
+                                                               : nl - start))};
+        log_.push_back(line);
+        if (on_log) on_log(log_.back());
+        if (nl == std::string_view::npos) break;
+        start = nl + 1;
+    }
+}
+
+void Kernel::flush_log() {
+    if (!has_pending_) return;
+    has_pending_ = false;
+    log(pending_level_ < 0 ? config_.default_message_loglevel : pending_level_, pending_);
+    pending_.clear();
+}
+
+void Kernel::printk(std::string_view text) {
+    // printk_parse_prefix(): any number of KERN_SOH + level/flag pairs.
+    int level = -1;
+    bool cont = false;
+    while (text.size() >= 2 && text[0] == '\001') {
+        char c = text[1];
+        if (c >= '0' && c <= '7') {
+            level = c - '0';
+        } else if (c == 'c') {
+            cont = true;
+        } else if (c != 'd') {
+            break;
+        }
+        text.remove_prefix(2);
+    }
+    bool newline = !text.empty() && text.back() == '\n';
+    if (newline) text.remove_suffix(1);
+
+    if (has_pending_ && cont) {
+        pending_ += text;
+    } else {
+        flush_log();
+        pending_.assign(text);
+        pending_level_ = level;
+        has_pending_ = true;
+    }
+    if (newline) flush_log();
+}
+
+std::optional<std::string> Kernel::symbolize(uint64_t addr, bool with_offset) const {
+    if (const Export* e = export_at(addr)) {
+        if (!with_offset) return e->name;
+        return e->name + "+0x0/0x4";
+    }
+    for (const LoadedModule* m : modules) {
+        if (auto s = m->symbolize(addr, with_offset)) return s;
+    }
+    return std::nullopt;
+}
+
+}  // namespace kmodemu

@@ -1,0 +1,194 @@
+// The emulated kernel: one export table that every subsystem file fills, the kernel log, the
+// guest-memory layout of the emulated kernel (stub text, data, heap, stack, current task) and
+// the state that stubs share.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "emulator/emulator.h"
+
+namespace kmodemu {
+
+class Kernel;
+struct LoadedModule;
+
+std::string hex(uint64_t v);  // "0x..." 
+
+// The arguments of one call into the emulated kernel, by the architecture's calling convention.
+class StubCall {
+public:
+    StubCall(Kernel& kernel, Emulator& emu) : kernel(kernel), emu(emu) {}
+    Kernel& kernel;
+    Emulator& emu;
+    uint64_t arg(unsigned i) const;            // i-th word-sized integer argument
+    int64_t sarg(unsigned i) const;            // the same, sign-extended from int/long
+    int32_t iarg(unsigned i) const { return static_cast<int32_t>(arg(i)); }
+    uint64_t ret_addr() const { return emu.lr(); }
+    uint64_t slot = 0;  // the stub's address (the guest PC of the call)
+
+    // Guest memory access from a stub; a bad address is a guest fault inside the kernel
+    // function (the kernel would oops there too), thrown as GuestFault.
+    std::vector<uint8_t> read(uint64_t addr, size_t n) const;
+    void write(uint64_t addr, const void* data, size_t n) const;
+    std::string read_cstr(uint64_t addr, size_t max = 1 << 20) const;
+    [[noreturn]] void fault(uint64_t addr, bool is_write) const;
+};
+
+using StubFn = std::function<uint64_t(StubCall&)>;
+
+// One symbol the emulated kernel exports (EXPORT_SYMBOL / EXPORT_SYMBOL_GPL).
+struct Export {
+    std::string name;
+    uint64_t address = 0;
+    bool is_function = true;
+    bool gpl_only = false;
+    bool auto_stub = false;  // pretended: returns 0 and does nothing (reported as such)
+    std::string subsystem;   // the kernel_stubs file that provides it
+    StubFn fn;               // for functions
+    uint64_t calls = 0;
+};
+
+struct LogLine {
+    int level;  // 0..7, the KERN_<level>; -1 when the record has none (default level applies)
+    std::string text;
+};
+
+// Thrown by a stub when the emulated kernel would panic (e.g. __stack_chk_fail, fortify_panic).
+struct KernelPanic {
+    std::string message;
+};
+
+// Guest memory layout of the emulated kernel. Module memory is placed within ±128 MiB (arm64)
+// or ±32 MiB (ARM) of the stub text, like a kernel without module PLTs (module_alloc()).
+struct KernelLayout {
+    uint64_t stub_text;      // trap slots, one per exported function
+    uint64_t stub_text_size;
+    uint64_t exit_page;      // return address of guest calls
+    uint64_t data;           // exported data objects, task_struct, ...
+    uint64_t data_size;
+    uint64_t heap;           // kmalloc arena (linear-map-like)
+    uint64_t heap_size;      // reserved; mapped on demand in chunks
+    uint64_t stack;          // lowest address of the kernel stack (a guard page below)
+    uint64_t stack_size;     // THREAD_SIZE
+    uint64_t modules;        // module_alloc() area
+    uint64_t modules_size;
+    static KernelLayout for_arch(Arch arch);
+};
+
+// Thrown by Kernel::call_guest when the outermost guest call ended abnormally (fault, budget).
+struct GuestFault {
+    RunResult result;
+};
+
+// Everything the stubs need to know about the kernel being emulated.
+struct KernelConfig {
+    std::string release = "6.1.0-kmodemu";
+    int default_message_loglevel = 4;  // CONFIG_MESSAGE_LOGLEVEL_DEFAULT
+    bool module_sig = true;            // CONFIG_MODULE_SIG: unsigned modules taint with a message
+    uint64_t stack_canary = 0x6b6d6f64656d7521ull;
+    int pid = 1234;
+    std::optional<KernelLayout> layout;  // overrides the architecture's default layout
+};
+
+class Kernel {
+public:
+    Kernel(Emulator& emu, KernelConfig config = {});
+    ~Kernel();
+
+    Emulator& emu() { return emu_; }
+    Arch arch() const { return emu_.arch(); }
+    const KernelConfig& config() const { return config_; }
+    const KernelLayout& layout() const { return layout_; }
+    unsigned word() const { return emu_.word_size(); }
+
+    // --- the export table ---
+    Export& add_function(std::string name, std::string subsystem, StubFn fn, bool gpl = false);
+    // A data export of `size` bytes (zeroed, or `init`), 16-byte aligned.
+    Export& add_data(std::string name, std::string subsystem, size_t size,
+                     const void* init = nullptr, bool gpl = false);
+    const Export* find_export(std::string_view name) const;
+    Export* find_export(std::string_view name);
+    // An auto-stub for an unknown function: returns 0, marked as pretended.
+    Export& add_auto_stub(std::string name);
+    const std::vector<std::unique_ptr<Export>>& exports() const { return exports_; }
+    // The export whose stub slot or data object contains addr, if any.
+    const Export* export_at(uint64_t addr) const;
+
+    // --- kernel data allocation (static objects of the emulated kernel) ---
+    uint64_t alloc_data(size_t size, size_t align = 16);
+
+    // --- the kernel log ---
+    void log(int level, std::string_view text);  // a whole record; text may hold newlines
+    // printk()'s record handling: KERN_SOH level prefix, KERN_CONT, default level.
+    void printk(std::string_view formatted);
+    void flush_log();
+    const std::vector<LogLine>& log_lines() const { return log_; }
+    std::function<void(const LogLine&)> on_log;  // streaming sink (the CLI prints as it goes)
+
+    // kmodemu's own diagnostics about the guest (not kernel log lines): stderr and reports.
+    void diag(std::string text);
+    const std::vector<std::string>& diagnostics() const { return diags_; }
+    std::function<void(const std::string&)> on_diag;
+
+    // --- the current task ---
+    uint64_t current_task() const { return task_; }
+
+    // --- modules known to the kernel (for module notifiers and symbolization) ---
+    std::vector<LoadedModule*> modules;
+    // Symbolizes a guest address: "func+0x10/0x40 [mod]" or a stub name.
+    std::optional<std::string> symbolize(uint64_t addr, bool with_offset) const;
+
+    // Guest-side storage for kernel objects keyed by name (e.g. module_notify_list).
+    std::map<std::string, uint64_t> objects;
+
+    // Counters of kernel functions called, by name (for reports).
+    std::map<std::string, uint64_t> call_counts() const;
+
+    // Subsystem state, owned here so subsystems can keep state between calls.
+    struct Slab;
+    Slab& slab() { return *slab_; }
+    uint64_t slab_alloc(uint64_t size, uint64_t gfp_flags);  // kmalloc() for other subsystems
+
+    // Calls a guest function from a stub and returns its result.
+    uint64_t call_guest(uint64_t fn, std::initializer_list<uint64_t> args);
+
+private:
+    void dispatch(uint64_t slot);
+    void map_layout();
+
+    Emulator& emu_;
+    KernelConfig config_;
+    KernelLayout layout_;
+    std::vector<std::unique_ptr<Export>> exports_;
+    std::unordered_map<std::string_view, Export*> by_name_;
+    std::vector<Export*> by_slot_;
+    uint64_t data_next_;
+    uint64_t task_ = 0;
+    std::vector<LogLine> log_;
+    std::vector<std::string> diags_;
+    std::string pending_;  // a record without its newline yet (pr_cont may extend it)
+    int pending_level_ = -1;
+    bool has_pending_ = false;
+    std::unique_ptr<Slab> slab_;
+};
+
+// Subsystem registration, one per kernel_stubs file.
+void register_printk(Kernel& k);
+void register_slab(Kernel& k);
+void register_string(Kernel& k);
+void register_notifier(Kernel& k);
+void register_locking(Kernel& k);
+void register_list(Kernel& k);
+void register_params(Kernel& k);
+void register_module_api(Kernel& k);
+void register_misc(Kernel& k);
+
+}  // namespace kmodemu

@@ -1,0 +1,81 @@
+// Mutexes and spinlocks (kernel/locking/). One task runs, so a lock that is already held when
+// taken is a deadlock: the real insmod would hang there, and kmodemu reports a hang.
+#include "kernel_stubs/kernel.h"
+
+namespace kmodemu {
+
+namespace {
+
+[[noreturn]] void deadlock(StubCall& c, const char* what) {
+    c.kernel.diag(std::string(what) + ": deadlock: the lock is already held by the only task");
+    RunResult r;
+    r.reason = RunResult::Reason::budget;
+    r.pc = c.slot;
+    throw GuestFault{r};
+}
+
+}  // namespace
+
+void register_locking(Kernel& k) {
+    const char* sub = "locking";
+    const uint64_t w = k.word();
+    // struct mutex { atomic_long_t owner; raw_spinlock_t wait_lock; [osq]; list_head wait_list; }
+    const uint64_t wait_list = w == 8 ? 16 : 12;
+    k.add_function("__mutex_init", sub, [wait_list](StubCall& c) {
+        uint64_t m = c.arg(0);
+        c.emu.write_word(m, 0);
+        c.emu.write_word(m + wait_list, m + wait_list);
+        c.emu.write_word(m + wait_list + c.emu.word_size(), m + wait_list);
+        return uint64_t(0);
+    });
+    auto lock = [](StubCall& c) {
+        uint64_t m = c.arg(0);
+        if (c.emu.read_word(m) != 0) deadlock(c, "mutex_lock");
+        c.emu.write_word(m, c.kernel.current_task());
+        return uint64_t(0);
+    };
+    k.add_function("mutex_lock", sub, lock);
+    k.add_function("mutex_lock_interruptible", sub, lock);
+    k.add_function("mutex_lock_killable", sub, lock);
+    k.add_function("mutex_lock_nested", sub, lock);
+    k.add_function("mutex_trylock", sub, [](StubCall& c) -> uint64_t {
+        uint64_t m = c.arg(0);
+        if (c.emu.read_word(m) != 0) return 0;
+        c.emu.write_word(m, c.kernel.current_task());
+        return 1;
+    });
+    k.add_function("mutex_unlock", sub, [](StubCall& c) {
+        c.emu.write_word(c.arg(0), 0);
+        return uint64_t(0);
+    });
+    k.add_function("mutex_is_locked", sub,
+                   [](StubCall& c) -> uint64_t { return c.emu.read_word(c.arg(0)) != 0; });
+
+    // Spinlocks: the lock word (qspinlock on arm64, arch_spinlock_t tickets on ARM) is set
+    // while held. IRQ flags are modelled as always enabled.
+    auto spin_lock = [](StubCall& c) {
+        uint64_t l = c.arg(0);
+        if (c.emu.read_u32(l) != 0) deadlock(c, "spin_lock");
+        c.emu.write_u32(l, 1);
+        return uint64_t(0);
+    };
+    auto spin_unlock = [](StubCall& c) {
+        c.emu.write_u32(c.arg(0), 0);
+        return uint64_t(0);
+    };
+    for (const char* n : {"_raw_spin_lock", "_raw_spin_lock_bh", "_raw_spin_lock_irq",
+                          "_raw_spin_lock_irqsave"})
+        k.add_function(n, sub, spin_lock);
+    for (const char* n : {"_raw_spin_unlock", "_raw_spin_unlock_bh", "_raw_spin_unlock_irq",
+                          "_raw_spin_unlock_irqrestore"})
+        k.add_function(n, sub, spin_unlock);
+    k.add_function("_raw_spin_trylock", sub, [](StubCall& c) -> uint64_t {
+        if (c.emu.read_u32(c.arg(0)) != 0) return 0;
+        c.emu.write_u32(c.arg(0), 1);
+        return 1;
+    });
+    k.add_function("queued_spin_lock_slowpath", sub,
+                   [](StubCall& c) -> uint64_t { deadlock(c, "queued_spin_lock_slowpath"); });
+}
+
+}  // namespace kmodemu

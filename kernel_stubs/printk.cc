@@ -1,0 +1,192 @@
+// printk and the sprintf family (kernel/printk/printk.c, lib/vsprintf.c): guest varargs and
+// va_lists are read by the calling convention, formatting is kernel_vsnprintf().
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "kernel_stubs/kernel.h"
+#include "kernel_stubs/slab.h"
+#include "kernel_stubs/vsprintf.h"
+
+namespace kmodemu {
+
+namespace {
+
+// Arguments of one guest call: direct varargs after `first` fixed arguments (AAPCS64 /
+// AAPCS32), or a va_list.
+class GuestVa : public VaSource {
+public:
+    // Direct varargs.
+    GuestVa(StubCall& c, unsigned first) : c_(c), next_reg_(first) {
+        a64_ = c.emu.arch() == Arch::arm64;
+        nregs_ = a64_ ? 8 : 4;
+        stack_ = c.emu.sp();
+    }
+    // A va_list: arm64 passes a pointer to struct __va_list; ARM passes __ap itself.
+    static GuestVa from_va_list(StubCall& c, uint64_t va) {
+        GuestVa g(c, 0);
+        g.va_list_ = true;
+        if (g.a64_) {
+            g.stack_ = c.emu.read_word(va);
+            g.gr_top_ = c.emu.read_word(va + 8);
+            int32_t offs;
+            c.emu.read(va + 24, &offs, 4);
+            g.gr_offs_ = offs;
+        } else {
+            g.stack_ = va;
+        }
+        return g;
+    }
+
+    uint64_t next_word() override {
+        if (va_list_) {
+            if (a64_ && gr_offs_ < 0) {
+                uint64_t v = c_.emu.read_word(gr_top_ + static_cast<int64_t>(gr_offs_));
+                gr_offs_ += 8;
+                return v;
+            }
+            return from_stack(c_.emu.word_size(), c_.emu.word_size());
+        }
+        if (next_reg_ < nregs_) return c_.emu.arg(next_reg_++);
+        return from_stack(c_.emu.word_size(), c_.emu.word_size());
+    }
+    uint64_t next_dword() override {
+        if (a64_) return next_word();
+        // AAPCS32: an even register pair, else an 8-byte aligned stack slot (and no more
+        // registers afterwards).
+        if (!va_list_) {
+            if (next_reg_ & 1) ++next_reg_;
+            if (next_reg_ + 1 < nregs_) {
+                uint64_t lo = c_.emu.arg(next_reg_), hi = c_.emu.arg(next_reg_ + 1);
+                next_reg_ += 2;
+                return lo | (hi << 32);
+            }
+            next_reg_ = nregs_;
+        }
+        return from_stack(8, 8);
+    }
+    std::optional<std::string> read_string(uint64_t addr, size_t max) override {
+        std::string s;
+        if (!c_.emu.read_cstring(addr, std::min<size_t>(max, 1 << 20), s)) return std::nullopt;
+        return s;
+    }
+    std::optional<std::string> symbolize(uint64_t addr, bool with_offset) override {
+        return c_.kernel.symbolize(addr, with_offset);
+    }
+    std::optional<std::vector<uint8_t>> read_bytes(uint64_t addr, size_t len) override {
+        std::vector<uint8_t> b(len);
+        if (!c_.emu.try_read(addr, b.data(), len)) return std::nullopt;
+        return b;
+    }
+
+private:
+    uint64_t from_stack(unsigned size, unsigned align) {
+        stack_ = (stack_ + align - 1) & ~uint64_t(align - 1);
+        uint64_t v = 0;
+        auto b = c_.read(stack_, size);
+        std::memcpy(&v, b.data(), size);
+        stack_ += size;
+        return v;
+    }
+
+    StubCall& c_;
+    bool a64_ = true;
+    bool va_list_ = false;
+    unsigned nregs_ = 8;
+    unsigned next_reg_ = 0;
+    uint64_t stack_ = 0, gr_top_ = 0;
+    int gr_offs_ = 0;
+};
+
+VsprintfConfig config_for(const Kernel& k) {
+    VsprintfConfig cfg;
+    cfg.is_64bit = k.word() == 8;
+    cfg.ptr_hash_key = 0x6b6d6f64656d7521ull;
+    return cfg;
+}
+
+uint64_t ret_int(int64_t v) { return static_cast<uint64_t>(v); }
+
+// vsnprintf(buf, size, ...) into guest memory; returns the full length (or the stored length
+// for the scnprintf variants).
+uint64_t format_into(StubCall& c, uint64_t buf, uint64_t size, uint64_t fmt_addr, VaSource& va,
+                     bool scn) {
+    std::string fmt = c.read_cstr(fmt_addr);
+    if (size > INT_MAX) return 0;  // WARN_ON_ONCE(size > INT_MAX) in vsnprintf()
+    size_t limit = size ? size - 1 : 0;
+    VsprintfResult r = kernel_vsnprintf_limited(fmt, va, config_for(c.kernel), limit);
+    if (size) {
+        std::string out = r.text;
+        c.write(buf, out.c_str(), out.size() + 1);
+    }
+    if (!scn) return r.length;
+    if (!size) return 0;
+    return std::min<uint64_t>(r.length, size - 1);
+}
+
+}  // namespace
+
+void register_printk(Kernel& k) {
+    const char* sub = "printk";
+    auto printk = [](StubCall& c, VaSource& va, uint64_t fmt_addr) {
+        std::string fmt = c.read_cstr(fmt_addr);
+        std::string text = kernel_vsnprintf(fmt, va, config_for(c.kernel));
+        c.kernel.printk(text);
+        // printk() returns the length of the stored text (without the level prefix).
+        return uint64_t(text.size());
+    };
+    k.add_function("_printk", sub, [printk](StubCall& c) {
+        GuestVa va(c, 1);
+        return printk(c, va, c.arg(0));
+    });
+    k.add_function("printk", sub, [printk](StubCall& c) {
+        GuestVa va(c, 1);
+        return printk(c, va, c.arg(0));
+    });
+    k.add_function("vprintk", sub, [printk](StubCall& c) {
+        GuestVa va = GuestVa::from_va_list(c, c.arg(1));
+        return printk(c, va, c.arg(0));
+    });
+    k.add_function("snprintf", sub, [](StubCall& c) {
+        GuestVa va(c, 3);
+        return format_into(c, c.arg(0), c.arg(1), c.arg(2), va, false);
+    });
+    k.add_function("scnprintf", sub, [](StubCall& c) {
+        GuestVa va(c, 3);
+        return format_into(c, c.arg(0), c.arg(1), c.arg(2), va, true);
+    });
+    k.add_function("sprintf", sub, [](StubCall& c) {
+        GuestVa va(c, 2);
+        return format_into(c, c.arg(0), INT_MAX, c.arg(1), va, false);
+    });
+    k.add_function("vsnprintf", sub, [](StubCall& c) {
+        GuestVa va = GuestVa::from_va_list(c, c.arg(3));
+        return format_into(c, c.arg(0), c.arg(1), c.arg(2), va, false);
+    });
+    k.add_function("vscnprintf", sub, [](StubCall& c) {
+        GuestVa va = GuestVa::from_va_list(c, c.arg(3));
+        return format_into(c, c.arg(0), c.arg(1), c.arg(2), va, true);
+    });
+    k.add_function("vsprintf", sub, [](StubCall& c) {
+        GuestVa va = GuestVa::from_va_list(c, c.arg(2));
+        return format_into(c, c.arg(0), INT_MAX, c.arg(1), va, false);
+    });
+    auto kasprintf = [](StubCall& c, VaSource& va, uint64_t gfp, uint64_t fmt_addr) -> uint64_t {
+        std::string fmt = c.read_cstr(fmt_addr);
+        std::string text = kernel_vsnprintf(fmt, va, config_for(c.kernel));
+        uint64_t p = c.kernel.slab_alloc(text.size() + 1, gfp);
+        if (p) c.write(p, text.c_str(), text.size() + 1);
+        return p;
+    };
+    k.add_function("kasprintf", sub, [kasprintf](StubCall& c) {
+        GuestVa va(c, 2);
+        return kasprintf(c, va, c.arg(0), c.arg(1));
+    });
+    k.add_function("kvasprintf", sub, [kasprintf](StubCall& c) {
+        GuestVa va = GuestVa::from_va_list(c, c.arg(2));
+        return kasprintf(c, va, c.arg(0), c.arg(1));
+    });
+    (void)ret_int;
+}
+
+}  // namespace kmodemu

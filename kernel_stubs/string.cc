@@ -1,0 +1,154 @@
+// lib/string.c and friends, done on the host over guest memory: bulk memory work in emulated
+// loops is slow in Unicorn 2.0.1 (stores), and these are among the most called exports.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "kernel_stubs/kernel.h"
+#include "kernel_stubs/slab.h"
+
+namespace kmodemu {
+
+namespace {
+
+// strcmp()/strncmp() in lib/string.c return -1/0/1 from unsigned char comparisons.
+int cmp_strings(const std::string& a, const std::string& b, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        unsigned char c1 = i < a.size() ? a[i] : 0, c2 = i < b.size() ? b[i] : 0;
+        if (c1 != c2) return c1 < c2 ? -1 : 1;
+        if (!c1) break;
+    }
+    return 0;
+}
+
+uint64_t ret_int(int64_t v) { return static_cast<uint64_t>(v); }
+
+}  // namespace
+
+void register_string(Kernel& k) {
+    const char* sub = "string";
+    k.add_function("memset", sub, [](StubCall& c) {
+        size_t n = c.arg(2);
+        std::vector<uint8_t> buf(n, static_cast<uint8_t>(c.arg(1)));
+        c.write(c.arg(0), buf.data(), n);
+        return c.arg(0);
+    });
+    auto copy = [](StubCall& c) {
+        auto buf = c.read(c.arg(1), c.arg(2));
+        c.write(c.arg(0), buf.data(), buf.size());
+        return c.arg(0);
+    };
+    k.add_function("memcpy", sub, copy);
+    k.add_function("memmove", sub, copy);  // a host buffer makes overlap safe
+    k.add_function("memcmp", sub, [](StubCall& c) {
+        size_t n = c.arg(2);
+        auto a = c.read(c.arg(0), n), b = c.read(c.arg(1), n);
+        // lib/string.c memcmp() returns the difference of the first differing bytes.
+        for (size_t i = 0; i < n; ++i)
+            if (a[i] != b[i]) return ret_int(int(a[i]) - int(b[i]));
+        return uint64_t(0);
+    });
+    k.add_function("memchr", sub, [](StubCall& c) -> uint64_t {
+        size_t n = c.arg(2);
+        auto a = c.read(c.arg(0), n);
+        for (size_t i = 0; i < n; ++i)
+            if (a[i] == static_cast<uint8_t>(c.arg(1))) return c.arg(0) + i;
+        return 0;
+    });
+    k.add_function("strlen", sub, [](StubCall& c) { return uint64_t(c.read_cstr(c.arg(0)).size()); });
+    k.add_function("strnlen", sub, [](StubCall& c) {
+        return uint64_t(c.read_cstr(c.arg(0), c.arg(1)).size());
+    });
+    k.add_function("strcmp", sub, [](StubCall& c) {
+        std::string a = c.read_cstr(c.arg(0)), b = c.read_cstr(c.arg(1));
+        return ret_int(cmp_strings(a, b, std::max(a.size(), b.size()) + 1));
+    });
+    k.add_function("strncmp", sub, [](StubCall& c) {
+        size_t n = c.arg(2);
+        std::string a = c.read_cstr(c.arg(0), n), b = c.read_cstr(c.arg(1), n);
+        return ret_int(cmp_strings(a, b, n));
+    });
+    k.add_function("strcasecmp", sub, [](StubCall& c) {
+        std::string a = c.read_cstr(c.arg(0)), b = c.read_cstr(c.arg(1));
+        for (size_t i = 0;; ++i) {
+            int c1 = std::tolower(i < a.size() ? (unsigned char)a[i] : 0);
+            int c2 = std::tolower(i < b.size() ? (unsigned char)b[i] : 0);
+            if (c1 != c2 || !c1) return ret_int(c1 - c2);
+        }
+    });
+    k.add_function("strcpy", sub, [](StubCall& c) {
+        std::string s = c.read_cstr(c.arg(1));
+        c.write(c.arg(0), s.c_str(), s.size() + 1);
+        return c.arg(0);
+    });
+    k.add_function("strncpy", sub, [](StubCall& c) {
+        size_t n = c.arg(2);
+        std::string s = c.read_cstr(c.arg(1), n);
+        std::vector<uint8_t> buf(n, 0);  // strncpy pads with NULs
+        std::memcpy(buf.data(), s.data(), std::min(n, s.size()));
+        c.write(c.arg(0), buf.data(), n);
+        return c.arg(0);
+    });
+    k.add_function("strcat", sub, [](StubCall& c) {
+        std::string d = c.read_cstr(c.arg(0)), s = c.read_cstr(c.arg(1));
+        c.write(c.arg(0) + d.size(), s.c_str(), s.size() + 1);
+        return c.arg(0);
+    });
+    // strscpy(): copies at most count-1 bytes, always NUL-terminates (count > 0), returns the
+    // length copied or -E2BIG when truncated.
+    auto strscpy = [](StubCall& c) {
+        size_t count = c.arg(2);
+        if (count == 0) return ret_int(-E2BIG);
+        std::string s = c.read_cstr(c.arg(1), count);
+        bool truncated = s.size() >= count;
+        if (truncated) s.resize(count - 1);
+        c.write(c.arg(0), s.c_str(), s.size() + 1);
+        return truncated ? ret_int(-E2BIG) : uint64_t(s.size());
+    };
+    k.add_function("strscpy", sub, strscpy);
+    k.add_function("sized_strscpy", sub, strscpy);
+    k.add_function("strlcpy", sub, [](StubCall& c) {
+        std::string s = c.read_cstr(c.arg(1));
+        size_t size = c.arg(2);
+        if (size) {
+            size_t n = std::min(s.size(), size - 1);
+            std::string out = s.substr(0, n);
+            c.write(c.arg(0), out.c_str(), n + 1);
+        }
+        return uint64_t(s.size());
+    });
+    k.add_function("strchr", sub, [](StubCall& c) -> uint64_t {
+        std::string s = c.read_cstr(c.arg(0));
+        char ch = static_cast<char>(c.arg(1));
+        if (ch == 0) return c.arg(0) + s.size();
+        size_t p = s.find(ch);
+        return p == std::string::npos ? 0 : c.arg(0) + p;
+    });
+    k.add_function("strrchr", sub, [](StubCall& c) -> uint64_t {
+        std::string s = c.read_cstr(c.arg(0));
+        char ch = static_cast<char>(c.arg(1));
+        if (ch == 0) return c.arg(0) + s.size();
+        size_t p = s.rfind(ch);
+        return p == std::string::npos ? 0 : c.arg(0) + p;
+    });
+    k.add_function("strstr", sub, [](StubCall& c) -> uint64_t {
+        std::string s = c.read_cstr(c.arg(0)), t = c.read_cstr(c.arg(1));
+        size_t p = s.find(t);
+        return p == std::string::npos ? 0 : c.arg(0) + p;
+    });
+    k.add_function("kstrdup", sub, [](StubCall& c) -> uint64_t {
+        if (!c.arg(0)) return 0;
+        std::string s = c.read_cstr(c.arg(0));
+        uint64_t p = c.kernel.slab_alloc(s.size() + 1, c.arg(1));
+        if (p) c.write(p, s.c_str(), s.size() + 1);
+        return p;
+    });
+    k.add_function("kmemdup", sub, [](StubCall& c) -> uint64_t {
+        auto buf = c.read(c.arg(0), c.arg(1));
+        uint64_t p = c.kernel.slab_alloc(buf.size(), c.arg(2));
+        if (p) c.write(p, buf.data(), buf.size());
+        return p;
+    });
+}
+
+}  // namespace kmodemu

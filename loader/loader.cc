@@ -1,0 +1,607 @@
+#include "loader/loader.h"
+
+#include <elf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "kernel_stubs/notifier.h"
+#include "loader/arch/aarch64.h"
+#include "loader/modinfo.h"
+#include "loader/params.h"
+
+namespace kmodemu {
+
+namespace {
+
+constexpr uint64_t page = 0x1000;
+constexpr uint64_t shf_ro_after_init = 0x00200000;  // kernel-internal SHF_RO_AFTER_INIT
+
+uint64_t align_up(uint64_t v, uint64_t a) { return a > 1 ? (v + a - 1) / a * a : v; }
+
+std::string format(const char* fmt, auto... args) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, fmt, args...);
+    return buf;
+}
+
+}  // namespace
+
+const char* phase_name(LoadResult::Phase p) {
+    switch (p) {
+        case LoadResult::Phase::elf: return "elf";
+        case LoadResult::Phase::modinfo: return "modinfo";
+        case LoadResult::Phase::layout: return "layout";
+        case LoadResult::Phase::symbols: return "symbols";
+        case LoadResult::Phase::relocation: return "relocation";
+        case LoadResult::Phase::finalize: return "finalize";
+        case LoadResult::Phase::coming: return "coming";
+        case LoadResult::Phase::params: return "params";
+        case LoadResult::Phase::init: return "init";
+        case LoadResult::Phase::live: return "live";
+    }
+    return "?";
+}
+
+const char* region_name(Region::Type t) {
+    switch (t) {
+        case Region::Type::text: return "text";
+        case Region::Type::rodata: return "rodata";
+        case Region::Type::ro_after_init: return "ro_after_init";
+        case Region::Type::data: return "data";
+        case Region::Type::init_text: return "init_text";
+        case Region::Type::init_rodata: return "init_rodata";
+        case Region::Type::init_data: return "init_data";
+    }
+    return "?";
+}
+
+bool LoadedModule::contains(uint64_t addr) const {
+    for (const Region& r : regions)
+        if (r.size && addr >= r.base && addr < r.base + r.size) return true;
+    return false;
+}
+
+bool LoadedModule::within_init(uint64_t addr) const {
+    for (const Region& r : regions)
+        if (r.is_init() && addr >= r.base && addr < r.base + r.mapped) return true;
+    return false;
+}
+
+const ModuleSymbol* LoadedModule::symbol_at(uint64_t addr) const {
+    const ModuleSymbol* best = nullptr;
+    for (const ModuleSymbol& s : symbols) {
+        if (s.address <= addr && (!best || s.address > best->address)) best = &s;
+    }
+    if (best && best->size && addr >= best->address + best->size) {
+        // Past the end of the nearest symbol: kallsyms still names it (size to the next one).
+    }
+    return best;
+}
+
+std::optional<std::string> LoadedModule::symbolize(uint64_t addr, bool with_offset) const {
+    if (!contains(addr)) return std::nullopt;
+    const ModuleSymbol* s = symbol_at(addr);
+    if (!s) return std::nullopt;
+    if (!with_offset) return s->name + " [" + name + "]";
+    // kallsyms sizes a symbol up to the next one; ELF sizes are what we have.
+    uint64_t size = s->size;
+    for (const ModuleSymbol& o : symbols)
+        if (o.address > s->address && (size == 0 || o.address - s->address < size) && !s->size)
+            size = o.address - s->address;
+    return format("%s+0x%llx/0x%llx [%s]", s->name.c_str(),
+                  (unsigned long long)(addr - s->address), (unsigned long long)size, name.c_str());
+}
+
+void LoadedModule::set_state(Emulator& emu, ModuleState s) {
+    state = s;
+    uint32_t v = static_cast<uint32_t>(s);
+    if (this_module) emu.write(this_module, &v, 4);  // mod->state is the first member
+}
+
+Loader::Loader(Kernel& kernel) : k_(kernel), arch_(ArchLoader::create(kernel.arch())) {
+    if (!arch_) throw EmulatorError(std::string("no loader for ") + arch_name(kernel.arch()));
+    if (auto* a64 = dynamic_cast<Aarch64Loader*>(arch_.get())) {
+        if (const Export* cb = k_.find_export("alt_cb_patch_nops")) a64->alt_cb_patch_nops = cb->address;
+        a64->kernel_text_start = k_.layout().stub_text;
+        a64->kernel_text_end = k_.layout().stub_text + k_.layout().stub_text_size;
+    }
+}
+
+Loader::~Loader() = default;
+
+bool Loader::guest_call(uint64_t fn, std::initializer_list<uint64_t> args, uint64_t& ret,
+                        std::optional<RunResult>& abort, std::optional<std::string>& panic) {
+    try {
+        std::vector<uint64_t> v(args);
+        RunResult r = k_.emu().call(fn, v);
+        if (r.reason != RunResult::Reason::returned) {
+            abort = r;
+            return false;
+        }
+        ret = r.retval;
+        return true;
+    } catch (const KernelPanic& p) {
+        panic = p.message;
+        return false;
+    } catch (const GuestFault& f) {
+        abort = f.result;
+        return false;
+    }
+}
+
+LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
+    LoadResult res;
+    auto log_err = [&](const std::string& m) {
+        if (!m.empty()) k_.log(3, m);
+    };
+    auto fail = [&](int err) {
+        res.err = err;
+        return res;
+    };
+
+    // --- elf_validity_check() / setup_load_info() ---
+    auto elf = std::make_unique<ElfFile>();
+    if (Status st = elf->open(std::move(bytes), k_.arch()); !st) {
+        log_err(st.message);
+        return fail(st.err);
+    }
+    res.phase = LoadResult::Phase::modinfo;
+    auto& secs = elf->sections();
+    ModInfo info;
+    if (const ElfSection* mi = elf->find_section(".modinfo", false)) info = ModInfo(elf->section_data(mi->index));
+    std::string name = info.get("name").value_or("");
+    const ElfSection* modsec = elf->find_section(".gnu.linkonce.this_module", true);
+    if (!modsec) {
+        k_.log(4, (name.empty() ? "(missing .modinfo name field)" : name) + ": No module found in object");
+        return fail(-ENOEXEC);
+    }
+    if (!elf->symtab_index()) {
+        k_.log(4, (name.empty() ? "(missing .modinfo section or name field)" : name) +
+                      ": module has no symbols (stripped?)");
+        return fail(-ENOEXEC);
+    }
+    if (name.empty()) {
+        // The name from struct module in the file image.
+        auto d = elf->section_data(modsec->index);
+        uint64_t off = arch_->module_name_offset();
+        if (d.size() > off) {
+            const char* p = reinterpret_cast<const char*>(d.data() + off);
+            name.assign(p, strnlen(p, std::min<size_t>(56, d.size() - off)));
+        }
+    }
+
+    // check_modinfo(): vermagic, taints, license.
+    auto vermagic = info.get("vermagic");
+    if (!vermagic) {
+        // try_to_force_load() without CONFIG_MODULE_FORCE_LOAD.
+        return fail(-ENOEXEC);
+    }
+    if (!info.get("intree")) k_.log(4, name + ": loading out-of-tree module taints kernel.");
+    if (info.get("staging"))
+        k_.log(4, name + ": module is from the staging directory, the quality is unknown, you have been warned.");
+    std::string license = info.get("license").value_or("unspecified");
+    bool gplok = license_is_gpl_compatible(license);
+    if (!gplok) k_.log(4, name + ": module license '" + license + "' taints kernel.");
+    if (k_.config().module_sig)
+        k_.log(5, name + ": module verification failed: signature and/or required key missing - tainting kernel");
+
+    // --- layout_and_allocate() ---
+    res.phase = LoadResult::Phase::layout;
+    if (Status st = arch_->frob_sections(*elf, name); !st) {
+        log_err(st.message);
+        return fail(st.err);
+    }
+    size_t pcpu = 0;
+    for (auto& s : secs) {
+        if (!s.index) continue;
+        if (s.name == "__versions" || s.name == ".modinfo") s.hdr.sh_flags &= ~uint64_t(SHF_ALLOC);
+        if (s.name == ".data..percpu" && (s.hdr.sh_flags & SHF_ALLOC)) {
+            pcpu = s.index;
+            s.hdr.sh_flags &= ~uint64_t(SHF_ALLOC);
+        }
+        // module_enforce_rwx_sections()
+        if ((s.hdr.sh_flags & SHF_WRITE) && (s.hdr.sh_flags & SHF_EXECINSTR) &&
+            (s.hdr.sh_flags & SHF_ALLOC)) {
+            k_.log(3, format("%s: section %s (index %zu) has invalid WRITE|EXEC flags", name.c_str(),
+                             s.name.c_str(), s.index));
+            return fail(-ENOEXEC);
+        }
+        if (s.name == ".data..ro_after_init" || s.name == "__jump_table")
+            s.hdr.sh_flags |= shf_ro_after_init;
+    }
+
+    // layout_sections(): core then init, by mask, in section-header order.
+    struct Mask {
+        uint64_t need, skip;
+    };
+    const Mask masks[] = {{SHF_EXECINSTR | SHF_ALLOC, 0},
+                          {SHF_ALLOC, SHF_WRITE},
+                          {shf_ro_after_init | SHF_ALLOC, 0},
+                          {SHF_WRITE | SHF_ALLOC, 0}};
+    size_t n = secs.size();
+    std::vector<int> placed(n, -1);          // region type index
+    std::vector<uint64_t> offset(n, 0);      // within its layout
+    uint64_t layout_size[2] = {0, 0};        // core, init
+    uint64_t type_start[7] = {0}, type_end[7] = {0};
+    for (int init = 0; init < 2; ++init) {
+        for (int m = 0; m < 4; ++m) {
+            if (init && m == 2) continue;  // no init ro_after_init
+            int type = init ? (m == 0 ? 4 : m == 1 ? 5 : 6) : m;
+            type_start[type] = layout_size[init];
+            for (auto& s : secs) {
+                if (!s.index || placed[s.index] >= 0) continue;
+                uint64_t f = s.hdr.sh_flags;
+                if ((f & masks[m].need) != masks[m].need || (f & masks[m].skip)) continue;
+                if (m != 2 && (f & shf_ro_after_init)) continue;
+                if (arch_->is_init_section(s.name) != bool(init)) continue;
+                uint64_t off = align_up(layout_size[init], s.hdr.sh_addralign ? s.hdr.sh_addralign : 1);
+                offset[s.index] = off;
+                placed[s.index] = type;
+                layout_size[init] = off + s.hdr.sh_size;
+            }
+            type_end[type] = layout_size[init];
+            layout_size[init] = align_up(layout_size[init], page);  // strict_align()
+        }
+    }
+    // Allocate: core, then init, in the module area (module_alloc()).
+    uint64_t core_base = k_.layout().modules;
+    for (LoadedModule* m : k_.modules)
+        for (const Region& r : m->regions) core_base = std::max(core_base, r.base + r.mapped);
+    core_base = align_up(core_base, page);
+    uint64_t init_base = core_base + layout_size[0];
+    uint64_t pcpu_size = pcpu ? align_up(secs[pcpu].hdr.sh_size, page) : 0;
+    uint64_t pcpu_base = init_base + layout_size[1];
+    if (pcpu_base + pcpu_size > k_.layout().modules + k_.layout().modules_size) {
+        k_.log(3, name + ": unable to allocate memory");
+        return fail(-ENOMEM);
+    }
+    std::vector<uint8_t> core_img(layout_size[0]), init_img(layout_size[1]), pcpu_img(pcpu_size);
+
+    ModuleImage img;
+    img.name = name;
+    img.elf = elf.get();
+    img.addr.assign(n, 0);
+    img.host.assign(n, nullptr);
+    img.is_init.assign(n, false);
+    std::vector<std::string> arch_log;
+    img.log = &arch_log;
+    for (auto& s : secs) {
+        if (placed[s.index] < 0 && s.index != pcpu) continue;
+        bool init = placed[s.index] >= 4;
+        uint8_t* host;
+        if (s.index == pcpu) {
+            img.addr[s.index] = pcpu_base;
+            host = pcpu_img.data();
+        } else {
+            img.addr[s.index] = (init ? init_base : core_base) + offset[s.index];
+            host = (init ? init_img.data() : core_img.data()) + offset[s.index];
+        }
+        img.host[s.index] = host;
+        img.is_init[s.index] = init;
+        if (s.hdr.sh_type != SHT_NOBITS) {
+            auto d = elf->section_data(s.index);
+            std::memcpy(host, d.data(), d.size());
+        }
+    }
+    // PLT bookkeeping (the sections were resized by frob_sections).
+    for (auto& s : secs) {
+        if (s.name == ".plt") img.plt_shndx = s.index, img.plt_max = s.hdr.sh_size / 12;
+        if (s.name == ".init.plt") img.init_plt_shndx = s.index, img.init_plt_max = s.hdr.sh_size / 12;
+    }
+
+    // --- simplify_symbols() ---
+    res.phase = LoadResult::Phase::symbols;
+    size_t nsyms = elf->num_symbols();
+    img.sym_value.assign(nsyms, 0);
+    int sym_err = 0;
+    for (size_t i = 1; i < nsyms; ++i) {
+        const GElf_Sym& sym = elf->symbol(i);
+        std::string_view sname = elf->symbol_name(i);
+        img.sym_value[i] = sym.st_value;
+        switch (sym.st_shndx) {
+            case SHN_COMMON:
+                if (sname.starts_with("__gnu_lto")) break;
+                k_.log(4, format("%s: please compile with -fno-common", name.c_str()));
+                sym_err = -ENOEXEC;
+                break;
+            case SHN_ABS:
+                break;
+            case SHN_UNDEF: {
+                const Export* e = k_.find_export(sname);
+                if (e && e->gpl_only && !gplok) e = nullptr;  // find_symbol() skips _gpl tables
+                if (!e && GELF_ST_BIND(sym.st_info) == STB_WEAK) break;
+                if (!e && opts.auto_stub && !sname.empty()) {
+                    e = &k_.add_auto_stub(std::string(sname));
+                    res.auto_stubs.emplace_back(sname);
+                }
+                if (!e) {
+                    k_.log(4, format("%s: Unknown symbol %.*s (err %d)", name.c_str(),
+                                     int(sname.size()), sname.data(), -ENOENT));
+                    sym_err = -ENOENT;
+                    break;
+                }
+                img.sym_value[i] = e->address;
+                break;
+            }
+            default:
+                if (sym.st_shndx >= n) {
+                    k_.log(3, format("kmodemu: %s: symbol %zu has a bad section index %u",
+                                     name.c_str(), i, unsigned(sym.st_shndx)));
+                    sym_err = -ENOEXEC;
+                    break;
+                }
+                img.sym_value[i] = sym.st_value + img.addr[sym.st_shndx];
+                break;
+        }
+    }
+    if (sym_err) return fail(sym_err);
+
+    // --- apply_relocations() ---
+    res.phase = LoadResult::Phase::relocation;
+    for (auto& s : secs) {
+        if (!s.index) continue;
+        uint32_t infosec = s.hdr.sh_info;
+        if (infosec >= n) continue;
+        if (!(secs[infosec].hdr.sh_flags & SHF_ALLOC) && !(infosec && infosec == pcpu)) continue;
+        if (s.hdr.sh_type != SHT_REL && s.hdr.sh_type != SHT_RELA) continue;
+        if (!img.host[infosec]) continue;
+        Status st = arch_->apply_relocations(img, s.index);
+        for (auto& m : arch_log) k_.log(3, m);
+        arch_log.clear();
+        if (!st) {
+            log_err(st.message);
+            return fail(st.err);
+        }
+    }
+
+    // --- post_relocation(): module_finalize() ---
+    res.phase = LoadResult::Phase::finalize;
+    if (Status st = arch_->finalize(img); !st) {
+        log_err(st.message);
+        return fail(st.err);
+    }
+
+    // --- the formed module ---
+    auto mod = std::make_unique<LoadedModule>();
+    mod->name = name;
+    mod->arch = k_.arch();
+    mod->vermagic = *vermagic;
+    mod->license = license;
+    mod->modinfo = info.tags();
+    mod->this_module = img.addr[modsec->index];
+    for (int t = 0; t < 7; ++t) {
+        bool init = t >= 4;
+        Region r;
+        r.type = static_cast<Region::Type>(t);
+        r.base = (init ? init_base : core_base) + type_start[t];
+        r.size = type_end[t] - type_start[t];
+        r.mapped = align_up(r.size, page);
+        mod->regions.push_back(r);
+    }
+    // init/exit: the relocations of .gnu.linkonce.this_module against init_module/cleanup_module.
+    for (auto& s : secs) {
+        if ((s.hdr.sh_type != SHT_RELA && s.hdr.sh_type != SHT_REL) || s.hdr.sh_info != modsec->index)
+            continue;
+        for (const ElfReloc& r : elf->relocations(s.index)) {
+            if (r.sym >= nsyms || r.type != arch_->abs_word_reloc()) continue;
+            std::string_view sn = elf->symbol_name(r.sym);
+            if (r.offset + k_.word() > modsec->hdr.sh_size) continue;
+            uint64_t v = 0;
+            std::memcpy(&v, img.host[modsec->index] + r.offset, k_.word());
+            if (sn == "init_module") mod->init = v;
+            if (sn == "cleanup_module") mod->exit = v;
+        }
+    }
+    // Symbols for reports (kallsyms).
+    for (size_t i = 1; i < nsyms; ++i) {
+        const GElf_Sym& sym = elf->symbol(i);
+        int type = GELF_ST_TYPE(sym.st_info);
+        if ((type != STT_FUNC && type != STT_OBJECT) || sym.st_shndx == SHN_UNDEF ||
+            sym.st_shndx >= n || !img.addr[sym.st_shndx])
+            continue;
+        std::string sn(elf->symbol_name(i));
+        if (sn.empty() || sn == "init_module" || sn == "cleanup_module") continue;
+        mod->symbols.push_back({sn, img.sym_value[i], sym.st_size, type == STT_FUNC});
+    }
+    // find_module_sections()
+    if (const ElfSection* p = elf->find_section("__param", true)) {
+        mod->kp = img.addr[p->index];
+        mod->num_kp = p->hdr.sh_size / (k_.word() == 8 ? 40 : 20);
+    }
+    const ElfSection* ctors = elf->find_section(".ctors", true);
+    const ElfSection* init_array = elf->find_section(".init_array", true);
+    if (ctors && init_array) {
+        k_.log(4, name + ": has both .ctors and .init_array.");
+        return fail(-EINVAL);
+    }
+    if (const ElfSection* c = ctors ? ctors : init_array) {
+        mod->ctors = img.addr[c->index];
+        mod->num_ctors = c->hdr.sh_size / k_.word();
+    }
+
+    // --- move to the emulator; complete_formation(): RO, NX, ROX ---
+    Emulator& emu = k_.emu();
+    if (layout_size[0]) {
+        emu.map(core_base, layout_size[0], prot_rw);
+        emu.write(core_base, core_img.data(), core_img.size());
+    }
+    if (layout_size[1]) {
+        emu.map(init_base, layout_size[1], prot_rw);
+        emu.write(init_base, init_img.data(), init_img.size());
+    }
+    if (pcpu_size) {
+        emu.map(pcpu_base, pcpu_size, prot_rw);
+        emu.write(pcpu_base, pcpu_img.data(), pcpu_img.size());
+    }
+    for (const Region& r : mod->regions) {
+        if (!r.mapped) continue;
+        uint32_t prot = prot_rw;
+        if (r.type == Region::Type::text || r.type == Region::Type::init_text) prot = prot_rx;
+        if (r.type == Region::Type::rodata || r.type == Region::Type::init_rodata) prot = prot_read;
+        emu.protect(r.base, r.mapped, prot);
+    }
+    if (layout_size[0]) emu.flush_code(core_base, layout_size[0]);
+    if (layout_size[1]) emu.flush_code(init_base, layout_size[1]);
+
+    LoadedModule& m = *mod;
+    modules_.push_back(std::move(mod));
+    k_.modules.push_back(&m);
+    res.module = &m;
+    m.set_state(emu, ModuleState::coming);
+
+    // prepare_coming_module(): COMING to module notifiers (robust: failures unwind with GOING).
+    res.phase = LoadResult::Phase::coming;
+    try {
+        int err = notifier::call_module_notifiers_robust(k_, ModuleState::coming, ModuleState::going,
+                                                         m.this_module);
+        if (err) {
+            free_module(m);
+            return fail(err);
+        }
+    } catch (const KernelPanic& p) {
+        res.panic = p.message;
+        return fail(-EFAULT);
+    } catch (const GuestFault& f) {
+        res.abort = f.result;
+        return fail(-EFAULT);
+    }
+
+    // parse_args(mod->name, mod->args, mod->kp, ...)
+    res.phase = LoadResult::Phase::params;
+    {
+        ParamResult pr = parse_module_args(k_, m, opts.args);
+        if (pr.abort || pr.panic) {
+            res.abort = pr.abort;
+            res.panic = pr.panic;
+            return fail(-EFAULT);
+        }
+        if (pr.err) {
+            going(m);
+            free_module(m);
+            res.module = nullptr;
+            return fail(pr.err);
+        }
+    }
+
+    res.phase = LoadResult::Phase::init;
+    int err = run_init(m, res);
+    if (res.abort || res.panic) return fail(err);
+    if (err < 0) {
+        res.module = nullptr;
+        return fail(err);
+    }
+    res.phase = LoadResult::Phase::live;
+    return res;
+}
+
+// do_init_module()
+int Loader::run_init(LoadedModule& m, LoadResult& res) {
+    Emulator& emu = k_.emu();
+    uint64_t ret = 0;
+    // do_mod_ctors()
+    for (size_t i = 0; i < m.num_ctors; ++i) {
+        uint64_t fn = emu.read_word(m.ctors + i * k_.word());
+        if (!guest_call(fn, {}, ret, res.abort, res.panic)) return -EFAULT;
+    }
+    if (m.init) {
+        res.init_ran = true;
+        if (!guest_call(m.init, {}, ret, res.abort, res.panic)) return -EFAULT;
+        // initcall_t returns int: sign-extend w0 / r0.
+        res.init_ret = static_cast<int32_t>(ret);
+    }
+    if (res.init_ret < 0) {
+        going(m);
+        free_module(m);
+        return static_cast<int>(res.init_ret);
+    }
+    if (res.init_ret > 0) {
+        k_.log(4, format("do_init_module: '%s'->init suspiciously returned %d, it should follow "
+                         "0/-E convention",
+                         m.name.c_str(), int(res.init_ret)));
+        k_.log(4, "do_init_module: loading module anyway...");
+    }
+    m.set_state(emu, ModuleState::live);
+    try {
+        notifier::call_module_notifiers(k_, ModuleState::live, m.this_module);
+    } catch (const KernelPanic& p) {
+        res.panic = p.message;
+        return -EFAULT;
+    } catch (const GuestFault& f) {
+        res.abort = f.result;
+        return -EFAULT;
+    }
+    // Free init memory: later accesses fault like a use of freed init memory.
+    for (Region& r : m.regions) {
+        if (!r.is_init() || !r.mapped) continue;
+    }
+    uint64_t lo = ~0ull, hi = 0;
+    for (const Region& r : m.regions)
+        if (r.is_init() && r.mapped) lo = std::min(lo, r.base), hi = std::max(hi, r.base + r.mapped);
+    if (hi > lo) emu.unmap(lo, hi - lo);
+    m.init_freed = true;
+    // module_enable_rodata_ro_after_init()
+    for (const Region& r : m.regions)
+        if (r.type == Region::Type::ro_after_init && r.mapped) emu.protect(r.base, r.mapped, prot_read);
+    return 0;
+}
+
+void Loader::going(LoadedModule& m) {
+    m.set_state(k_.emu(), ModuleState::going);
+    try {
+        notifier::call_module_notifiers(k_, ModuleState::going, m.this_module);
+    } catch (const KernelPanic&) {
+    } catch (const GuestFault&) {
+    }
+}
+
+void Loader::free_module(LoadedModule& m) {
+    Emulator& emu = k_.emu();
+    destroy_module_params(k_, m);
+    for (const Region& r : m.regions) {
+        if (!r.mapped) continue;
+        if (r.is_init() && m.init_freed) continue;
+        // Regions were mapped per layout; unmap page by page range.
+        emu.unmap(r.base, r.mapped);
+    }
+    m.state = ModuleState::unformed;
+    std::erase(k_.modules, &m);
+}
+
+// delete_module(2)
+UnloadResult Loader::unload(LoadedModule& m) {
+    UnloadResult res;
+    if (m.state != ModuleState::live) {
+        res.err = -EBUSY;
+        return res;
+    }
+    if (m.init && !m.exit) {
+        res.err = -EBUSY;
+        return res;
+    }
+    m.set_state(k_.emu(), ModuleState::going);
+    if (m.exit) {
+        res.exit_ran = true;
+        uint64_t ret;
+        if (!guest_call(m.exit, {}, ret, res.abort, res.panic)) {
+            res.err = -EFAULT;
+            return res;
+        }
+    }
+    try {
+        notifier::call_module_notifiers(k_, ModuleState::going, m.this_module);
+    } catch (const KernelPanic& p) {
+        res.panic = p.message;
+        res.err = -EFAULT;
+        return res;
+    } catch (const GuestFault& f) {
+        res.abort = f.result;
+        res.err = -EFAULT;
+        return res;
+    }
+    free_module(m);
+    return res;
+}
+
+}  // namespace kmodemu

@@ -1,0 +1,68 @@
+// The generic module loader: load_module(), do_init_module() and delete_module() of
+// kernel/module/main.c, over the emulated kernel and an ArchLoader.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel_stubs/kernel.h"
+#include "loader/arch/arch.h"
+#include "loader/elf_file.h"
+#include "loader/module.h"
+
+namespace kmodemu {
+
+struct LoadOptions {
+    std::string args;         // "name=value ..." as insmod passes them
+    bool auto_stub = false;   // resolve unknown functions to auto-stubs instead of failing
+};
+
+// How far a load got and how it ended.
+struct LoadResult {
+    enum class Phase { elf, modinfo, layout, symbols, relocation, finalize, coming, params, init, live };
+    Phase phase = Phase::elf;
+    int err = 0;                     // 0 or -errno: what init_module(2) returns
+    std::optional<RunResult> abort;  // a guest fault/budget/timeout that ended the load
+    std::optional<std::string> panic;  // a kernel panic raised by a stub
+    bool init_ran = false;
+    int64_t init_ret = 0;            // init's return value (int, sign-extended)
+    LoadedModule* module = nullptr;  // set once the module is formed
+    std::vector<std::string> auto_stubs;
+};
+
+const char* phase_name(LoadResult::Phase p);
+
+struct UnloadResult {
+    int err = 0;
+    std::optional<RunResult> abort;
+    std::optional<std::string> panic;
+    bool exit_ran = false;
+};
+
+class Loader {
+public:
+    explicit Loader(Kernel& kernel);
+    ~Loader();
+
+    // init_module(2): load, relocate, run init. Kernel messages go to the kernel log.
+    LoadResult load(std::vector<uint8_t> bytes, const LoadOptions& opts);
+    // delete_module(2) of a live module: exit, GOING notifiers, free.
+    UnloadResult unload(LoadedModule& mod);
+
+    ArchLoader& arch_loader() { return *arch_; }
+
+private:
+    int run_init(LoadedModule& mod, LoadResult& res);
+    void free_module(LoadedModule& mod);
+    void going(LoadedModule& mod);
+    bool guest_call(uint64_t fn, std::initializer_list<uint64_t> args, uint64_t& ret,
+                    std::optional<RunResult>& abort, std::optional<std::string>& panic);
+
+    Kernel& k_;
+    std::unique_ptr<ArchLoader> arch_;
+    std::vector<std::unique_ptr<LoadedModule>> modules_;
+};
+
+}  // namespace kmodemu

@@ -1,0 +1,65 @@
+// A module as the loader placed it: its memory regions, symbols, struct module, parameters and
+// lifecycle state. Several can be held at once (dependencies loaded side by side).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emulator/emulator.h"
+
+namespace kmodemu {
+
+// include/linux/module.h enum module_state
+enum class ModuleState { live = 0, coming = 1, going = 2, unformed = 3 };
+
+// One of the module's memory regions (mirrors mod->mem[] / core_layout + init_layout).
+struct Region {
+    enum class Type { text, rodata, ro_after_init, data, init_text, init_rodata, init_data };
+    Type type;
+    uint64_t base = 0;
+    uint64_t size = 0;  // bytes used
+    uint64_t mapped = 0;  // page-rounded size mapped in the emulator
+    bool is_init() const {
+        return type == Type::init_text || type == Type::init_rodata || type == Type::init_data;
+    }
+};
+
+const char* region_name(Region::Type t);
+
+struct ModuleSymbol {
+    std::string name;
+    uint64_t address = 0;
+    uint64_t size = 0;
+    bool is_function = false;
+};
+
+struct LoadedModule {
+    std::string name;
+    Arch arch = Arch::arm64;
+    std::string vermagic;
+    std::string license;
+    std::map<std::string, std::vector<std::string>> modinfo;
+    std::vector<Region> regions;
+    std::vector<ModuleSymbol> symbols;  // defined function/object symbols, by address
+    uint64_t this_module = 0;           // address of struct module
+    uint64_t init = 0;                  // mod->init (0 when none)
+    uint64_t exit = 0;                  // mod->exit (0 when none)
+    uint64_t kp = 0;                    // __param
+    size_t num_kp = 0;
+    uint64_t ctors = 0;
+    size_t num_ctors = 0;
+    ModuleState state = ModuleState::unformed;
+    bool init_freed = false;
+
+    bool contains(uint64_t addr) const;
+    bool within_init(uint64_t addr) const;
+    const ModuleSymbol* symbol_at(uint64_t addr) const;
+    // "func+0x1c/0x40 [mod]" (with_offset) or "func [mod]"
+    std::optional<std::string> symbolize(uint64_t addr, bool with_offset) const;
+    void set_state(Emulator& emu, ModuleState s);
+};
+
+}  // namespace kmodemu

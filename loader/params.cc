@@ -1,0 +1,170 @@
+#include "loader/params.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace kmodemu {
+
+KParamLayout KParamLayout::for_arch(Arch a) {
+    if (a == Arch::arm64)
+        return KParamLayout{40, 0, 16, 24, 26, 27, 32, 8, 16, 24, 8, 0, 4, 8, 16, 24};
+    return KParamLayout{20, 0, 8, 12, 14, 15, 16, 4, 8, 12, 4, 0, 4, 8, 12, 16};
+}
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+
+// parameq(): '-' and '_' are the same.
+bool parameq(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+        if (x != y) return false;
+    }
+    return true;
+}
+
+struct Arg {
+    size_t param;           // offset of the name in the args buffer
+    std::optional<size_t> val;  // offset of the value
+};
+
+}  // namespace
+
+ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& args_in) {
+    ParamResult res;
+    Emulator& e = k.emu();
+    const KParamLayout L = KParamLayout::for_arch(k.arch());
+    // mod->args = strndup_user(uargs): the buffer parse_args() cuts up in place.
+    std::string buf = args_in;
+    uint64_t gbuf = k.slab_alloc(buf.size() + 1, 0);
+    if (!gbuf) {
+        res.err = -ENOMEM;
+        return res;
+    }
+
+    // next_arg() over the host copy, recording offsets; NULs are written as the kernel does.
+    std::vector<Arg> list;
+    size_t pos = 0;
+    auto skip_spaces = [&] {
+        while (pos < buf.size() && is_space(buf[pos])) ++pos;
+    };
+    skip_spaces();
+    std::optional<size_t> after_dashes;
+    while (pos < buf.size()) {
+        size_t start = pos;
+        bool in_quote = false, quoted = false;
+        if (buf[start] == '"') {
+            ++start;
+            in_quote = quoted = true;
+        }
+        size_t i = 0, equals = 0;
+        for (; start + i < buf.size() && buf[start + i]; ++i) {
+            char ch = buf[start + i];
+            if (is_space(ch) && !in_quote) break;
+            if (equals == 0 && ch == '=') equals = i;
+            if (ch == '"') in_quote = !in_quote;
+        }
+        Arg a{start, std::nullopt};
+        if (equals) {
+            buf[start + equals] = '\0';
+            size_t v = start + equals + 1;
+            if (v < buf.size() && buf[v] == '"') {
+                ++v;
+                if (buf[start + i - 1] == '"') buf[start + i - 1] = '\0';
+            }
+            a.val = v;
+        }
+        if (quoted && i > 0 && buf[start + i - 1] == '"') buf[start + i - 1] = '\0';
+        if (start + i < buf.size()) {
+            buf[start + i] = '\0';
+            pos = start + i + 1;
+        } else {
+            pos = start + i;
+        }
+        skip_spaces();
+        std::string param(buf.c_str() + a.param);
+        if (!a.val && param == "--") {
+            after_dashes = pos;
+            break;
+        }
+        list.push_back(a);
+    }
+    e.write(gbuf, buf.c_str(), buf.size() + 1);
+
+    int err = 0;
+    for (const Arg& a : list) {
+        std::string param(buf.c_str() + a.param);
+        std::optional<std::string> val;
+        if (a.val) val = std::string(buf.c_str() + *a.val);
+        int ret = 0;
+        bool found = false;
+        for (size_t i = 0; i < mod.num_kp; ++i) {
+            uint64_t kp = mod.kp + i * L.kp_size;
+            std::string name;
+            if (!e.read_cstring(e.read_word(kp + L.kp_name), 256, name)) continue;
+            if (!parameq(param, name)) continue;
+            found = true;
+            uint64_t ops = e.read_word(kp + L.kp_ops);
+            uint32_t flags = e.read_u32(ops);
+            if (!val && !(flags & 1 /* KERNEL_PARAM_OPS_FL_NOARG */)) {
+                ret = -EINVAL;
+                break;
+            }
+            uint8_t kpflags = 0;
+            e.read(kp + L.kp_flags, &kpflags, 1);
+            if (kpflags & 1 /* KERNEL_PARAM_FL_UNSAFE */)
+                k.log(5, "Setting dangerous option " + param + " - tainting kernel");
+            uint64_t set = e.read_word(ops + L.ops_set);
+            try {
+                ret = static_cast<int32_t>(k.call_guest(set, {a.val ? gbuf + *a.val : 0, kp}));
+            } catch (const GuestFault& f) {
+                res.abort = f.result;
+                return res;
+            } catch (const KernelPanic& p) {
+                res.panic = p.message;
+                return res;
+            }
+            break;
+        }
+        if (!found) {
+            // unknown_module_param_cb()
+            if (param != "async_probe" && !param.starts_with("dyndbg"))
+                k.log(4, mod.name + ": unknown parameter '" + param + "' ignored");
+            continue;
+        }
+        if (ret == 0) continue;
+        if (ret == -ENOENT)
+            k.log(3, mod.name + ": Unknown parameter `" + param + "'");
+        else if (ret == -ENOSPC)
+            k.log(3, mod.name + ": `" + val.value_or("") + "' too large for parameter `" + param + "'");
+        else
+            k.log(3, mod.name + ": `" + val.value_or("") + "' invalid for parameter `" + param + "'");
+        err = ret;
+    }
+    if (!err && after_dashes && *after_dashes < buf.size())
+        k.log(4, mod.name + ": parameters '" + std::string(buf.c_str() + *after_dashes) +
+                     "' after `--' ignored");
+    res.err = err;
+    return res;
+}
+
+void destroy_module_params(Kernel& k, LoadedModule& mod) {
+    Emulator& e = k.emu();
+    const KParamLayout L = KParamLayout::for_arch(k.arch());
+    if (!mod.kp || !e.is_mapped(mod.kp)) return;
+    for (size_t i = 0; i < mod.num_kp; ++i) {
+        uint64_t kp = mod.kp + i * L.kp_size;
+        uint64_t ops = e.read_word(kp + L.kp_ops);
+        uint64_t fr = ops ? e.read_word(ops + L.ops_free) : 0;
+        if (!fr) continue;
+        try {
+            k.call_guest(fr, {e.read_word(kp + L.kp_arg)});
+        } catch (...) {
+            // Freeing is best effort once the module is going.
+        }
+    }
+}
+
+}  // namespace kmodemu

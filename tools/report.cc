@@ -1,0 +1,51 @@
+#include "tools/report.h"
+
+namespace kmodemu {
+
+nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
+    using nlohmann::json;
+    json r;
+    r["file"] = path;
+    r["module"] = out.module_name;
+    r["arch"] = out.arch;
+    r["vermagic"] = out.vermagic;
+    r["exit_status"] = out.exit_status;
+    r["ending"] = out.ending;
+    json phases = json::array();
+    const LoadResult& l = out.load;
+    // Every phase up to the one the load reached; the last carries the outcome.
+    for (int p = 0; p <= static_cast<int>(l.phase); ++p) {
+        auto ph = static_cast<LoadResult::Phase>(p);
+        bool last = ph == l.phase;
+        std::string outcome = "ok";
+        if (last && (l.err || l.abort || l.panic)) outcome = out.ending == "errno" ? "failed" : out.ending;
+        phases.push_back({{"phase", phase_name(ph)}, {"outcome", outcome}});
+    }
+    if (out.unload) {
+        std::string outcome = out.unload->abort || out.unload->panic ? out.ending
+                              : out.unload->err                      ? "failed"
+                                                                     : "ok";
+        phases.push_back({{"phase", "unload"}, {"outcome", outcome}});
+    }
+    r["phases"] = phases;
+    r["load_errno"] = l.err;
+    r["load_errno_name"] = l.err ? errno_name(-l.err) : "";
+    if (l.init_ran) {
+        r["init"] = {{"ran", true},
+                     {"return", l.init_ret},
+                     {"errno_name", l.init_ret < 0 ? errno_name(static_cast<int>(-l.init_ret)) : ""}};
+    } else {
+        r["init"] = {{"ran", false}};
+    }
+    if (out.unload) r["exit"] = {{"ran", out.unload->exit_ran}};
+    json log = json::array();
+    for (const LogLine& line : out.log) log.push_back({{"level", line.level}, {"text", line.text}});
+    r["log"] = log;
+    r["calls"] = out.calls;
+    r["auto_stubs"] = out.auto_stubs;
+    r["diagnostics"] = out.diagnostics;
+    r["instructions"] = out.instructions;
+    return r;
+}
+
+}  // namespace kmodemu

@@ -1,0 +1,172 @@
+#include "tools/runner.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace kmodemu {
+
+namespace {
+
+std::string fmt_addr(Arch a, uint64_t v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, a == Arch::arm64 ? "%016llx" : "%08llx", (unsigned long long)v);
+    return buf;
+}
+
+std::string where(Kernel& k, uint64_t addr) {
+    return k.symbolize(addr, true).value_or(fmt_addr(k.arch(), addr));
+}
+
+// The first lines of the kernel's oops report for a guest fault (arch/arm64/mm/fault.c
+// __do_kernel_fault() / die(); arch/arm/mm/fault.c __do_kernel_fault()).
+void report_fault(Kernel& k, const RunResult& r) {
+    const Fault& f = r.fault;
+    Emulator& emu = k.emu();
+    if (k.arch() == Arch::arm64) {
+        if (f.kind == Fault::Kind::read || f.kind == Fault::Kind::write ||
+            f.kind == Fault::Kind::fetch) {
+            k.log(1, std::string(f.address < 0x1000 ? "Unable to handle kernel NULL pointer dereference"
+                                                    : "Unable to handle kernel paging request") +
+                         " at virtual address " + fmt_addr(k.arch(), f.address));
+            k.log(1, "Internal error: Oops: 0000000096000005 [#1] SMP");
+        } else if (f.kind == Fault::Kind::undefined_instruction) {
+            k.log(1, "Internal error: Oops - Undefined instruction: 0000000002000000 [#1] SMP");
+        } else {
+            k.log(1, "Internal error: Oops - BRK: 00000000f2000800 [#1] SMP");
+        }
+        k.log(4, "pc : " + where(k, f.pc ? f.pc : r.pc));
+        k.log(4, "lr : " + where(k, emu.lr()));
+    } else {
+        if (f.kind == Fault::Kind::undefined_instruction) {
+            k.log(1, "Internal error: Oops - undefined instruction: 0 [#1] SMP ARM");
+        } else {
+            k.log(1, "Unable to handle kernel " +
+                         std::string(f.address < 0x1000 ? "NULL pointer dereference" : "paging request") +
+                         " at virtual address " + fmt_addr(k.arch(), f.address));
+            k.log(1, "Internal error: Oops: 5 [#1] SMP ARM");
+        }
+        k.log(4, "PC is at " + where(k, f.pc ? f.pc : r.pc));
+        k.log(4, "LR is at " + where(k, emu.lr()));
+    }
+    if (f.kind == Fault::Kind::read || f.kind == Fault::Kind::write)
+        k.diag("the faulting PC is the start of its basic block (Unicorn 2.0.1 does not sync the PC "
+               "within a block)");
+}
+
+void report_hang(Kernel& k, const RunResult& r) {
+    std::string what = r.reason == RunResult::Reason::budget ? "instruction budget exhausted"
+                                                               : "time limit reached";
+    k.diag(what + " at " + where(k, r.pc));
+    std::string blocks;
+    for (uint64_t b : k.emu().trace().recent()) blocks += " " + where(k, b);
+    k.diag("recent blocks:" + blocks);
+}
+
+}  // namespace
+
+const char* errno_name(int err) {
+    switch (err) {
+        case EPERM: return "EPERM";
+        case ENOENT: return "ENOENT";
+        case EINTR: return "EINTR";
+        case EIO: return "EIO";
+        case ENXIO: return "ENXIO";
+        case E2BIG: return "E2BIG";
+        case ENOEXEC: return "ENOEXEC";
+        case EAGAIN: return "EAGAIN";
+        case ENOMEM: return "ENOMEM";
+        case EFAULT: return "EFAULT";
+        case EBUSY: return "EBUSY";
+        case EEXIST: return "EEXIST";
+        case ENODEV: return "ENODEV";
+        case EINVAL: return "EINVAL";
+        case ENOSPC: return "ENOSPC";
+        case ERANGE: return "ERANGE";
+        case ENOSYS: return "ENOSYS";
+        case ETIMEDOUT: return "ETIMEDOUT";
+        case EOPNOTSUPP: return "EOPNOTSUPP";
+        default: return "E?";
+    }
+}
+
+std::string join_module_args(const std::vector<std::string>& params) {
+    std::string out;
+    for (const std::string& p : params) {
+        if (!out.empty()) out += ' ';
+        size_t eq = p.find('=');
+        if (eq != std::string::npos && p.find(' ') != std::string::npos)
+            out += p.substr(0, eq + 1) + "\"" + p.substr(eq + 1) + "\"";
+        else
+            out += p;
+    }
+    return out;
+}
+
+RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
+                      std::function<void(const LogLine&)> on_log,
+                      std::function<void(const std::string&)> on_diag) {
+    RunOutcome out;
+    Arch arch = ElfFile::sniff_arch(bytes).value_or(Arch::arm64);
+    out.arch = arch_name(arch);
+    Emulator emu(arch);
+    KernelConfig cfg;
+    cfg.layout = opts.layout;
+    Kernel kernel(emu, cfg);
+    kernel.on_log = std::move(on_log);
+    kernel.on_diag = std::move(on_diag);
+    emu.set_budget(opts.budget);
+    if (opts.time_limit > 0)
+        emu.set_deadline(std::chrono::steady_clock::now() +
+                         std::chrono::microseconds(static_cast<int64_t>(opts.time_limit * 1e6)));
+    Loader loader(kernel);
+    LoadOptions lo;
+    lo.args = join_module_args(opts.params);
+    lo.auto_stub = opts.auto_stub;
+
+    auto finish_abort = [&](const std::optional<RunResult>& abort,
+                            const std::optional<std::string>& panic) {
+        if (panic) {
+            out.ending = "panic";
+            out.exit_status = exit_oops;
+        } else if (abort->reason == RunResult::Reason::fault ||
+                   abort->reason == RunResult::Reason::stopped) {
+            report_fault(kernel, *abort);
+            out.ending = "oops";
+            out.exit_status = exit_oops;
+        } else {
+            report_hang(kernel, *abort);
+            out.ending = "hang";
+            out.exit_status = exit_hang;
+        }
+    };
+
+    out.load = loader.load(std::move(bytes), lo);
+    if (out.load.module) {
+        out.module_name = out.load.module->name;
+        out.vermagic = out.load.module->vermagic;
+    }
+    if (out.load.abort || out.load.panic) {
+        finish_abort(out.load.abort, out.load.panic);
+    } else if (out.load.err) {
+        out.ending = "errno";
+        out.exit_status = -out.load.err;
+    } else {
+        out.ending = "ok";
+        out.exit_status = 0;
+        if (opts.unload && out.load.module && out.load.module->exit) {
+            out.unload = loader.unload(*out.load.module);
+            if (out.unload->abort || out.unload->panic)
+                finish_abort(out.unload->abort, out.unload->panic);
+        }
+    }
+    kernel.flush_log();
+    out.log = kernel.log_lines();
+    out.diagnostics = kernel.diagnostics();
+    out.calls = kernel.call_counts();
+    out.auto_stubs = out.load.auto_stubs;
+    out.instructions = emu.instructions_executed();
+    return out;
+}
+
+}  // namespace kmodemu

@@ -1,0 +1,56 @@
+// One insmod (+ rmmod) of a module in a fresh emulated kernel: the job behind `kmodemu run`,
+// the end-to-end tests and the benchmark.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel_stubs/kernel.h"
+#include "loader/loader.h"
+
+namespace kmodemu {
+
+// Exit statuses of `kmodemu run` beyond the errno values insmod reports.
+constexpr int exit_oops = 139;      // init oopsed (insmod killed by SIGSEGV under a real kernel)
+constexpr int exit_hang = 124;      // instruction budget or time limit ran out
+constexpr int exit_usage = 64;      // EX_USAGE
+constexpr int exit_internal = 70;   // EX_SOFTWARE: a bug or resource failure of kmodemu
+
+struct RunOptions {
+    std::vector<std::string> params;  // name=value, as on the insmod command line
+    bool unload = true;               // rmmod after a successful init
+    uint64_t budget = 200'000'000;    // instructions
+    double time_limit = 20.0;         // seconds of wall clock (0 = none)
+    bool auto_stub = false;
+    std::optional<KernelLayout> layout;
+};
+
+struct RunOutcome {
+    int exit_status = 0;
+    std::string arch;
+    std::string module_name;
+    std::string vermagic;
+    LoadResult load;
+    std::optional<UnloadResult> unload;
+    std::string ending;  // "ok", "errno", "oops", "panic", "hang", "internal"
+    std::vector<LogLine> log;
+    std::vector<std::string> diagnostics;
+    std::map<std::string, uint64_t> calls;
+    std::vector<std::string> auto_stubs;
+    uint64_t instructions = 0;
+};
+
+// Joins insmod arguments the way busybox insmod does (values with spaces are quoted).
+std::string join_module_args(const std::vector<std::string>& params);
+
+RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
+                      std::function<void(const LogLine&)> on_log = {},
+                      std::function<void(const std::string&)> on_diag = {});
+
+const char* errno_name(int err);  // "ENODEV" for 19, ...
+
+}  // namespace kmodemu

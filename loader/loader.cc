@@ -356,6 +356,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         }
     }
 
+    res.plt_entries = img.plt_used + img.init_plt_used;
+
     // --- post_relocation(): module_finalize() ---
     res.phase = LoadResult::Phase::finalize;
     if (Status st = arch_->finalize(img); !st) {

@@ -30,6 +30,7 @@ struct LoadResult {
     int64_t init_ret = 0;            // init's return value (int, sign-extended)
     LoadedModule* module = nullptr;  // set once the module is formed
     std::vector<std::string> auto_stubs;
+    size_t plt_entries = 0;          // module PLT entries emitted (branches out of range)
 };
 
 const char* phase_name(LoadResult::Phase p);

@@ -30,8 +30,10 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
             .heap_size = 0x10000000,
             .stack = 0xffff800010004000ull,
             .stack_size = 0x4000,  // THREAD_SIZE: 16 KiB
-            .modules = 0xffff800000000000ull,
-            .modules_size = 0x8000000,
+            // The upper half of MODULES_VADDR..MODULES_END: within CALL26 range of the
+            // kernel text, as module_alloc() prefers (no PLTs needed).
+            .modules = 0xffff800004000000ull,
+            .modules_size = 0x4000000,
         };
     }
     // ARM 3G/1G split: modules in the 16 MiB below PAGE_OFFSET (0xc0000000), kernel text after.

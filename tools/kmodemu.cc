@@ -74,13 +74,23 @@ int run(int argc, char** argv) {
     opts.time_limit = vm["time-limit"].as<double>();
     opts.auto_stub = vm.count("auto-stub") > 0;
 
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        // insmod: can't read '<file>': No such file or directory
-        std::cerr << "kmodemu: can't read '" << path << "': " << std::strerror(errno) << "\n";
-        return ENOENT;
+    std::vector<uint8_t> bytes;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+        uint8_t buf[65536];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+        bool bad = std::ferror(f);
+        std::fclose(f);
+        if (bad) {
+            std::cerr << "kmodemu: can't read '" << path << "': " << std::strerror(EIO) << "\n";
+            return EIO;
+        }
+    } else {
+        // busybox insmod: can't read '<file>': No such file or directory
+        int err = errno;
+        std::cerr << "kmodemu: can't read '" << path << "': " << std::strerror(err) << "\n";
+        return err;
     }
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
     RunOutcome out = run_module(
         std::move(bytes), opts,

@@ -282,7 +282,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         img.is_init[s.index] = init;
         if (s.hdr.sh_type != SHT_NOBITS) {
             auto d = elf->section_data(s.index);
-            std::memcpy(host, d.data(), d.size());
+            if (!d.empty()) std::memcpy(host, d.data(), d.size());
         }
     }
     // PLT bookkeeping (the sections were resized by frob_sections).

@@ -6,8 +6,8 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <unicorn/unicorn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -40,7 +40,8 @@ std::string cpu_model() {
 // Runs argv to completion with stdout/stderr to /dev/null; returns wall ms, peak RSS in KiB.
 std::pair<double, long> spawn(const std::vector<std::string>& args) {
     std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     std::fflush(stdout);
     std::fflush(stderr);
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
     std::string bin = argv[1], ko = argv[2];
     int iters = argc > 3 ? std::atoi(argv[3]) : 200;
     std::ifstream in(ko, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
     if (bytes.empty()) {
         std::fprintf(stderr, "kmodemu_bench: cannot read %s\n", ko.c_str());
         return 1;
@@ -103,8 +105,10 @@ int main(int argc, char** argv) {
         return 1;
     }
     double b = median(base), m = median(inproc);
-    std::printf("in-process load+init+exit of hello: median %.3f ms (goal <= 1 ms); "
-                "baseline uc_open+map+close %.3f ms; ratio %.2fx\n", m, b, m / b);
+    std::printf(
+        "in-process load+init+exit of hello: median %.3f ms (goal <= 1 ms); "
+        "baseline uc_open+map+close %.3f ms; ratio %.2fx\n",
+        m, b, m / b);
 
     // Whole processes: kmodemu run vs /bin/true.
     int pruns = std::max(10, iters / 10);
@@ -117,10 +121,13 @@ int main(int argc, char** argv) {
         rss = std::max(rss, kib);
     }
     double pt = median(t_true), pr = median(t_run);
-    std::printf("process `kmodemu run hello.ko`: median %.2f ms (goal <= 13 ms); /bin/true %.2f ms; "
-                "ratio %.1fx\n", pr, pt, pr / pt);
+    std::printf(
+        "process `kmodemu run hello.ko`: median %.2f ms (goal <= 13 ms); /bin/true %.2f ms; "
+        "ratio %.1fx\n",
+        pr, pt, pr / pt);
     std::printf("peak RSS of `kmodemu run`: %.1f MiB (goal <= 64 MiB)\n", rss / 1024.0);
-    std::printf("speed-up against a 2.7 s QEMU boot + insmod (measured in the project notes): %.0fx\n",
-                2700.0 / pr);
+    std::printf(
+        "speed-up against a 2.7 s QEMU boot + insmod (measured in the project notes): %.0fx\n",
+        2700.0 / pr);
     return 0;
 }

@@ -10,7 +10,7 @@ constexpr uint64_t page_size = 0x1000;
 
 // Return instructions placed in trap slots and on the exit page. The trap hook stops the engine
 // before they execute; the emulator then sets the PC to the link register itself.
-constexpr uint32_t a64_ret = 0xd65f03c0;  // ret
+constexpr uint32_t a64_ret = 0xd65f03c0;    // ret
 constexpr uint32_t arm_bx_lr = 0xe12fff1e;  // bx lr
 
 struct GuestAbort {
@@ -24,12 +24,15 @@ int arg_reg(Arch arch, unsigned i) {
 
 }  // namespace
 
-const char* arch_name(Arch arch) { return arch == Arch::arm64 ? "arm64" : "arm"; }
+const char* arch_name(Arch arch) {
+    return arch == Arch::arm64 ? "arm64" : "arm";
+}
 
 std::vector<uint64_t> BlockTrace::recent() const {
     std::vector<uint64_t> out;
     size_t n = next < depth ? next : depth;
-    for (size_t i = next - n; i < next; ++i) out.push_back(addr[i % depth]);
+    for (size_t i = next - n; i < next; ++i)
+        out.push_back(addr[i % depth]);
     return out;
 }
 
@@ -44,15 +47,15 @@ Emulator::Emulator(Arch arch) : arch_(arch) {
         check(uc_ctl_set_cpu_model(uc_, model), "uc_ctl_set_cpu_model");
     }
     uc_hook h;
-    check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Emulator::on_block), this,
-                      1, 0),
+    check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Emulator::on_block), this, 1,
+                      0),
           "uc_hook_add(block)");
     check(uc_hook_add(uc_, &h, UC_HOOK_MEM_INVALID, reinterpret_cast<void*>(&Emulator::on_invalid),
                       this, 1, 0),
           "uc_hook_add(mem)");
-    check(uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Emulator::on_intr), this, 1,
-                      0),
-          "uc_hook_add(intr)");
+    check(
+        uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Emulator::on_intr), this, 1, 0),
+        "uc_hook_add(intr)");
 }
 
 Emulator::~Emulator() {
@@ -100,7 +103,9 @@ uint64_t Emulator::read_word(uint64_t addr) const {
     return v;
 }
 
-void Emulator::write_word(uint64_t addr, uint64_t value) { write(addr, &value, word_size()); }
+void Emulator::write_word(uint64_t addr, uint64_t value) {
+    write(addr, &value, word_size());
+}
 
 uint32_t Emulator::read_u32(uint64_t addr) const {
     uint32_t v;
@@ -108,7 +113,9 @@ uint32_t Emulator::read_u32(uint64_t addr) const {
     return v;
 }
 
-void Emulator::write_u32(uint64_t addr, uint32_t value) { write(addr, &value, 4); }
+void Emulator::write_u32(uint64_t addr, uint32_t value) {
+    write(addr, &value, 4);
+}
 
 void Emulator::fill(uint64_t addr, uint8_t byte, size_t size) {
     std::vector<uint8_t> buf(size, byte);
@@ -143,8 +150,12 @@ void Emulator::set_reg(int uc_reg, uint64_t value) {
     check(uc_reg_write(uc_, uc_reg, &value), "uc_reg_write");
 }
 
-uint64_t Emulator::arg(unsigned i) const { return reg(arg_reg(arch_, i)); }
-void Emulator::set_arg(unsigned i, uint64_t value) { set_reg(arg_reg(arch_, i), value); }
+uint64_t Emulator::arg(unsigned i) const {
+    return reg(arg_reg(arch_, i));
+}
+void Emulator::set_arg(unsigned i, uint64_t value) {
+    set_reg(arg_reg(arch_, i), value);
+}
 uint64_t Emulator::pc() const {
     return reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_PC) : int(UC_ARM_REG_PC));
 }
@@ -234,20 +245,33 @@ void Emulator::on_trap(uc_engine* uc, uint64_t addr, uint32_t, void* self_) {
     }
 }
 
-bool Emulator::on_invalid(uc_engine*, uc_mem_type type, uint64_t addr, int, int64_t,
-                          void* self_) {
+bool Emulator::on_invalid(uc_engine*, uc_mem_type type, uint64_t addr, int, int64_t, void* self_) {
     auto* self = static_cast<Emulator*>(self_);
     Fault& f = self->fault_;
     f.address = addr;
     f.pc = self->block_pc_;
     switch (type) {
-        case UC_MEM_READ_UNMAPPED: f.kind = Fault::Kind::read, f.unmapped = true; break;
-        case UC_MEM_WRITE_UNMAPPED: f.kind = Fault::Kind::write, f.unmapped = true; break;
-        case UC_MEM_FETCH_UNMAPPED: f.kind = Fault::Kind::fetch, f.unmapped = true; break;
-        case UC_MEM_READ_PROT: f.kind = Fault::Kind::read, f.unmapped = false; break;
-        case UC_MEM_WRITE_PROT: f.kind = Fault::Kind::write, f.unmapped = false; break;
-        case UC_MEM_FETCH_PROT: f.kind = Fault::Kind::fetch, f.unmapped = false; break;
-        default: f.kind = Fault::Kind::read; break;
+        case UC_MEM_READ_UNMAPPED:
+            f.kind = Fault::Kind::read, f.unmapped = true;
+            break;
+        case UC_MEM_WRITE_UNMAPPED:
+            f.kind = Fault::Kind::write, f.unmapped = true;
+            break;
+        case UC_MEM_FETCH_UNMAPPED:
+            f.kind = Fault::Kind::fetch, f.unmapped = true;
+            break;
+        case UC_MEM_READ_PROT:
+            f.kind = Fault::Kind::read, f.unmapped = false;
+            break;
+        case UC_MEM_WRITE_PROT:
+            f.kind = Fault::Kind::write, f.unmapped = false;
+            break;
+        case UC_MEM_FETCH_PROT:
+            f.kind = Fault::Kind::fetch, f.unmapped = false;
+            break;
+        default:
+            f.kind = Fault::Kind::read;
+            break;
     }
     if (f.kind == Fault::Kind::fetch) f.pc = addr;
     return false;
@@ -269,7 +293,8 @@ RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
     unsigned max_args = arch_ == Arch::arm64 ? 8 : 4;
     if (args.size() > max_args) throw EmulatorError("guest call with too many arguments");
     Context saved = save_context();
-    for (size_t i = 0; i < args.size(); ++i) set_arg(static_cast<unsigned>(i), args[i]);
+    for (size_t i = 0; i < args.size(); ++i)
+        set_arg(static_cast<unsigned>(i), args[i]);
     set_lr(exit_addr_);
     uint64_t pc = fn;
     ++depth;
@@ -312,7 +337,8 @@ RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
                 throw GuestAbort{result};
             }
             if (budget_hit_ || timeout_hit_) {
-                result.reason = budget_hit_ ? RunResult::Reason::budget : RunResult::Reason::timeout;
+                result.reason =
+                    budget_hit_ ? RunResult::Reason::budget : RunResult::Reason::timeout;
                 throw GuestAbort{result};
             }
             if (result.pc == exit_addr_) {

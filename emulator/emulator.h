@@ -32,7 +32,7 @@ const char* arch_name(Arch arch);
 
 // An error of kmodemu itself while driving Unicorn (a bug or resource failure, not a guest fault).
 class EmulatorError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -62,7 +62,7 @@ struct RunResult {
     Reason reason = Reason::returned;
     uint64_t retval = 0;  // x0 / r0 when returned
     Fault fault;
-    uint64_t pc = 0;      // where the guest was when it stopped
+    uint64_t pc = 0;  // where the guest was when it stopped
 };
 
 // Recently executed blocks, for hang and fault reports.
@@ -78,7 +78,7 @@ struct BlockTrace {
 };
 
 class Emulator {
-public:
+  public:
     // Called when the guest reaches a trap slot; `slot_addr` is the slot's address. The handler
     // reads arguments, does the work (may call() guest code) and sets the return value; the
     // emulator then returns to the guest's link register.
@@ -152,11 +152,11 @@ public:
     Context save_context() const;
     void restore_context(const Context& ctx);
 
-private:
+  private:
     static void on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
     static void on_trap(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
-    static bool on_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int size,
-                           int64_t value, void* self);
+    static bool on_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                           void* self);
     static void on_intr(uc_engine* uc, uint32_t intno, void* self);
     void check(uc_err err, const char* what) const;
 

@@ -87,7 +87,8 @@ std::vector<uint8_t> StubCall::read(uint64_t addr, size_t n) const {
         // Find the first bad byte for the report.
         uint64_t bad = addr;
         uint8_t b;
-        while (bad < addr + n && emu.try_read(bad, &b, 1)) ++bad;
+        while (bad < addr + n && emu.try_read(bad, &b, 1))
+            ++bad;
         fault(bad, false);
     }
     return out;
@@ -115,7 +116,9 @@ int64_t StubCall::sarg(unsigned i) const {
 }
 
 Kernel::Kernel(Emulator& emu, KernelConfig config)
-    : emu_(emu), config_(std::move(config)), layout_(config_.layout ? *config_.layout : KernelLayout::for_arch(emu.arch())) {
+    : emu_(emu),
+      config_(std::move(config)),
+      layout_(config_.layout ? *config_.layout : KernelLayout::for_arch(emu.arch())) {
     data_next_ = layout_.data;
     map_layout();
     slab_ = std::make_unique<Slab>(*this);
@@ -251,9 +254,9 @@ void Kernel::log(int level, std::string_view text) {
     size_t start = 0;
     for (;;) {
         size_t nl = text.find('\n', start);
-        LogLine line{level, std::string(text.substr(start, nl == std::string_view::npos
-                                                               ? std::string_view::npos
-                                                               : nl - start))};
+        LogLine line{
+            level, std::string(text.substr(
+                       start, nl == std::string_view::npos ? std::string_view::npos : nl - start))};
         log_.push_back(line);
         if (on_log) on_log(log_.back());
         if (nl == std::string_view::npos) break;

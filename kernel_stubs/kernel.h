@@ -20,16 +20,16 @@ namespace kmodemu {
 class Kernel;
 struct LoadedModule;
 
-std::string hex(uint64_t v);  // "0x..." 
+std::string hex(uint64_t v);  // "0x..."
 
 // The arguments of one call into the emulated kernel, by the architecture's calling convention.
 class StubCall {
-public:
+  public:
     StubCall(Kernel& kernel, Emulator& emu) : kernel(kernel), emu(emu) {}
     Kernel& kernel;
     Emulator& emu;
-    uint64_t arg(unsigned i) const;            // i-th word-sized integer argument
-    int64_t sarg(unsigned i) const;            // the same, sign-extended from int/long
+    uint64_t arg(unsigned i) const;  // i-th word-sized integer argument
+    int64_t sarg(unsigned i) const;  // the same, sign-extended from int/long
     int32_t iarg(unsigned i) const { return static_cast<int32_t>(arg(i)); }
     uint64_t ret_addr() const { return emu.lr(); }
     uint64_t slot = 0;  // the stub's address (the guest PC of the call)
@@ -69,16 +69,16 @@ struct KernelPanic {
 // Guest memory layout of the emulated kernel. Module memory is placed within ±128 MiB (arm64)
 // or ±32 MiB (ARM) of the stub text, like a kernel without module PLTs (module_alloc()).
 struct KernelLayout {
-    uint64_t stub_text;      // trap slots, one per exported function
+    uint64_t stub_text;  // trap slots, one per exported function
     uint64_t stub_text_size;
-    uint64_t exit_page;      // return address of guest calls
-    uint64_t data;           // exported data objects, task_struct, ...
+    uint64_t exit_page;  // return address of guest calls
+    uint64_t data;       // exported data objects, task_struct, ...
     uint64_t data_size;
-    uint64_t heap;           // kmalloc arena (linear-map-like)
-    uint64_t heap_size;      // reserved; mapped on demand in chunks
-    uint64_t stack;          // lowest address of the kernel stack (a guard page below)
-    uint64_t stack_size;     // THREAD_SIZE
-    uint64_t modules;        // module_alloc() area
+    uint64_t heap;        // kmalloc arena (linear-map-like)
+    uint64_t heap_size;   // reserved; mapped on demand in chunks
+    uint64_t stack;       // lowest address of the kernel stack (a guard page below)
+    uint64_t stack_size;  // THREAD_SIZE
+    uint64_t modules;     // module_alloc() area
     uint64_t modules_size;
     static KernelLayout for_arch(Arch arch);
 };
@@ -99,7 +99,7 @@ struct KernelConfig {
 };
 
 class Kernel {
-public:
+  public:
     Kernel(Emulator& emu, KernelConfig config = {});
     ~Kernel();
 
@@ -160,7 +160,7 @@ public:
     // Calls a guest function from a stub and returns its result.
     uint64_t call_guest(uint64_t fn, std::initializer_list<uint64_t> args);
 
-private:
+  private:
     void dispatch(uint64_t slot);
     void map_layout();
 

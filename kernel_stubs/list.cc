@@ -23,11 +23,11 @@ void register_list(Kernel& k) {
         uint64_t next_prev = c.emu.read_word(next + w), prev_next = c.emu.read_word(prev);
         std::string msg;
         if (next_prev != prev)
-            msg = "list_add corruption. next->prev should be prev (" + px(k, prev) +
-                  "), but was " + px(k, next_prev) + ". (next=" + px(k, next) + ").";
+            msg = "list_add corruption. next->prev should be prev (" + px(k, prev) + "), but was " +
+                  px(k, next_prev) + ". (next=" + px(k, next) + ").";
         else if (prev_next != next)
-            msg = "list_add corruption. prev->next should be next (" + px(k, next) +
-                  "), but was " + px(k, prev_next) + ". (prev=" + px(k, prev) + ").";
+            msg = "list_add corruption. prev->next should be next (" + px(k, next) + "), but was " +
+                  px(k, prev_next) + ". (prev=" + px(k, prev) + ").";
         else if (nw == prev || nw == next)
             msg = "list_add double add: new=" + px(k, nw) + ", prev=" + px(k, prev) +
                   ", next=" + px(k, next) + ".";
@@ -42,9 +42,11 @@ void register_list(Kernel& k) {
         uint64_t next = c.emu.read_word(e), prev = c.emu.read_word(e + w);
         std::string msg;
         if (next == poison1)
-            msg = "list_del corruption, " + px(k, e) + "->next is LIST_POISON1 (" + px(k, poison1) + ")";
+            msg = "list_del corruption, " + px(k, e) + "->next is LIST_POISON1 (" + px(k, poison1) +
+                  ")";
         else if (prev == poison2)
-            msg = "list_del corruption, " + px(k, e) + "->prev is LIST_POISON2 (" + px(k, poison2) + ")";
+            msg = "list_del corruption, " + px(k, e) + "->prev is LIST_POISON2 (" + px(k, poison2) +
+                  ")";
         else if (c.emu.read_word(prev) != e)
             msg = "list_del corruption. prev->next should be " + px(k, e) + ", but was " +
                   px(k, c.emu.read_word(prev)) + ". (prev=" + px(k, prev) + ")";

@@ -63,8 +63,8 @@ void register_locking(Kernel& k) {
         c.emu.write_u32(c.arg(0), 0);
         return uint64_t(0);
     };
-    for (const char* n : {"_raw_spin_lock", "_raw_spin_lock_bh", "_raw_spin_lock_irq",
-                          "_raw_spin_lock_irqsave"})
+    for (const char* n :
+         {"_raw_spin_lock", "_raw_spin_lock_bh", "_raw_spin_lock_irq", "_raw_spin_lock_irqsave"})
         k.add_function(n, sub, spin_lock);
     for (const char* n : {"_raw_spin_unlock", "_raw_spin_unlock_bh", "_raw_spin_unlock_irq",
                           "_raw_spin_unlock_irqrestore"})

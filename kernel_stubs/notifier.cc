@@ -139,15 +139,16 @@ void register_notifier(Kernel& k) {
         });
     }
     k.add_function("blocking_notifier_chain_register_unique_prio", sub, [l](StubCall& c) {
-        return static_cast<uint64_t>(chain_register(c.kernel, c.arg(0) + l.blocking_head, c.arg(1), true));
+        return static_cast<uint64_t>(
+            chain_register(c.kernel, c.arg(0) + l.blocking_head, c.arg(1), true));
     });
     k.add_function("register_module_notifier", sub, [l](StubCall& c) {
         return static_cast<uint64_t>(chain_register(
             c.kernel, module_notify_head(c.kernel) + l.blocking_head, c.arg(0), false));
     });
     k.add_function("unregister_module_notifier", sub, [l](StubCall& c) {
-        return static_cast<uint64_t>(chain_unregister(
-            c.kernel, module_notify_head(c.kernel) + l.blocking_head, c.arg(0)));
+        return static_cast<uint64_t>(
+            chain_unregister(c.kernel, module_notify_head(c.kernel) + l.blocking_head, c.arg(0)));
     });
 }
 

@@ -35,10 +35,14 @@ int kstrtoull(const std::string& in, unsigned base, uint64_t& out) {
     for (; i < s.size(); ++i) {
         char ch = s[i];
         unsigned d;
-        if (ch >= '0' && ch <= '9') d = unsigned(ch - '0');
-        else if (ch >= 'a' && ch <= 'f') d = unsigned(ch - 'a' + 10);
-        else if (ch >= 'A' && ch <= 'F') d = unsigned(ch - 'A' + 10);
-        else break;
+        if (ch >= '0' && ch <= '9')
+            d = unsigned(ch - '0');
+        else if (ch >= 'a' && ch <= 'f')
+            d = unsigned(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F')
+            d = unsigned(ch - 'A' + 10);
+        else
+            break;
         if (d >= base) break;
         v = v * base + d;
         if (v > std::numeric_limits<uint64_t>::max()) overflow = true;
@@ -72,13 +76,29 @@ int kstrtobool(const std::string& s, bool& out) {
     // kstrtobool(): y/Y/1, n/N/0, on/off (case-insensitive second letter).
     if (s.empty()) return -EINVAL;
     switch (s[0]) {
-        case 'y': case 'Y': case '1': out = true; return 0;
-        case 'n': case 'N': case '0': out = false; return 0;
-        case 'o': case 'O':
-            if (s.size() > 1 && (s[1] == 'n' || s[1] == 'N')) { out = true; return 0; }
-            if (s.size() > 1 && (s[1] == 'f' || s[1] == 'F')) { out = false; return 0; }
+        case 'y':
+        case 'Y':
+        case '1':
+            out = true;
+            return 0;
+        case 'n':
+        case 'N':
+        case '0':
+            out = false;
+            return 0;
+        case 'o':
+        case 'O':
+            if (s.size() > 1 && (s[1] == 'n' || s[1] == 'N')) {
+                out = true;
+                return 0;
+            }
+            if (s.size() > 1 && (s[1] == 'f' || s[1] == 'F')) {
+                out = false;
+                return 0;
+            }
             return -EINVAL;
-        default: return -EINVAL;
+        default:
+            return -EINVAL;
     }
 }
 
@@ -88,8 +108,10 @@ int kstrto_int(const std::string& s, bool is_signed, unsigned bytes, uint64_t& o
         int64_t v;
         int r = kstrtoll(s, v);
         if (r) return r;
-        int64_t lo = bytes == 8 ? std::numeric_limits<int64_t>::min() : -(int64_t(1) << (bytes * 8 - 1));
-        int64_t hi = bytes == 8 ? std::numeric_limits<int64_t>::max() : (int64_t(1) << (bytes * 8 - 1)) - 1;
+        int64_t lo =
+            bytes == 8 ? std::numeric_limits<int64_t>::min() : -(int64_t(1) << (bytes * 8 - 1));
+        int64_t hi =
+            bytes == 8 ? std::numeric_limits<int64_t>::max() : (int64_t(1) << (bytes * 8 - 1)) - 1;
         if (v < lo || v > hi) return -ERANGE;
         out = static_cast<uint64_t>(v);
         return 0;
@@ -124,125 +146,146 @@ void register_params(Kernel& k) {
         bool is_signed;
         unsigned bytes;
     };
-    const IntType ints[] = {{"byte", false, 1},  {"short", true, 2},  {"ushort", false, 2},
-                            {"int", true, 4},    {"uint", false, 4},  {"long", true, w},
+    const IntType ints[] = {{"byte", false, 1},  {"short", true, 2},   {"ushort", false, 2},
+                            {"int", true, 4},    {"uint", false, 4},   {"long", true, w},
                             {"ulong", false, w}, {"ullong", false, 8}, {"hexint", false, 4}};
     for (const IntType& t : ints) {
         IntType tt = t;
-        add_ops(t.name, [tt, L](StubCall& c) -> uint64_t {
-            std::string val = c.read_cstr(c.arg(0));
-            uint64_t kp = c.arg(1);
-            uint64_t v;
-            int r = kstrto_int(val, tt.is_signed, tt.bytes, v);
-            if (r) return static_cast<uint64_t>(int64_t(r));
-            uint64_t arg = c.emu.read_word(kp + L.kp_arg);
-            c.write(arg, &v, tt.bytes);
-            return 0;
-        }, 0, 0);
+        add_ops(
+            t.name,
+            [tt, L](StubCall& c) -> uint64_t {
+                std::string val = c.read_cstr(c.arg(0));
+                uint64_t kp = c.arg(1);
+                uint64_t v;
+                int r = kstrto_int(val, tt.is_signed, tt.bytes, v);
+                if (r) return static_cast<uint64_t>(int64_t(r));
+                uint64_t arg = c.emu.read_word(kp + L.kp_arg);
+                c.write(arg, &v, tt.bytes);
+                return 0;
+            },
+            0, 0);
     }
     // bool: NOARG (a bare name means true).
-    add_ops("bool", [L](StubCall& c) -> uint64_t {
-        std::string val = c.arg(0) ? c.read_cstr(c.arg(0)) : "1";
-        bool b;
-        if (kstrtobool(val, b)) return static_cast<uint64_t>(int64_t(-EINVAL));
-        uint8_t v = b;
-        c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
-        return 0;
-    }, 1 /* KERNEL_PARAM_OPS_FL_NOARG */, 0);
-    add_ops("invbool", [L](StubCall& c) -> uint64_t {
-        std::string val = c.arg(0) ? c.read_cstr(c.arg(0)) : "1";
-        bool b;
-        if (kstrtobool(val, b)) return static_cast<uint64_t>(int64_t(-EINVAL));
-        uint8_t v = !b;
-        c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
-        return 0;
-    }, 1, 0);
+    add_ops(
+        "bool",
+        [L](StubCall& c) -> uint64_t {
+            std::string val = c.arg(0) ? c.read_cstr(c.arg(0)) : "1";
+            bool b;
+            if (kstrtobool(val, b)) return static_cast<uint64_t>(int64_t(-EINVAL));
+            uint8_t v = b;
+            c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
+            return 0;
+        },
+        1 /* KERNEL_PARAM_OPS_FL_NOARG */, 0);
+    add_ops(
+        "invbool",
+        [L](StubCall& c) -> uint64_t {
+            std::string val = c.arg(0) ? c.read_cstr(c.arg(0)) : "1";
+            bool b;
+            if (kstrtobool(val, b)) return static_cast<uint64_t>(int64_t(-EINVAL));
+            uint8_t v = !b;
+            c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
+            return 0;
+        },
+        1, 0);
     // charp: a kmalloc'd copy (param_set_charp()); freed by param_free_charp().
     uint64_t free_charp = k.add_function("param_free_charp", sub, [](StubCall& c) {
-        uint64_t p = c.emu.read_word(c.arg(0));
-        if (c.kernel.slab().ksize(p)) c.kernel.slab().free(p);
-        return uint64_t(0);
-    }).address;
-    add_ops("charp", [L](StubCall& c) -> uint64_t {
-        std::string val = c.read_cstr(c.arg(0));
-        uint64_t kp = c.arg(1);
-        if (val.size() > 1024) {
-            std::string name = c.read_cstr(c.emu.read_word(kp + L.kp_name));
-            c.kernel.log(3, name + ": string parameter too long");
-            return static_cast<uint64_t>(int64_t(-ENOSPC));
-        }
-        uint64_t arg = c.emu.read_word(kp + L.kp_arg);
-        uint64_t old = c.emu.read_word(arg);
-        if (old && c.kernel.slab().ksize(old)) c.kernel.slab().free(old);
-        uint64_t p = c.kernel.slab_alloc(val.size() + 1, 0);
-        if (!p) return static_cast<uint64_t>(int64_t(-ENOMEM));
-        c.write(p, val.c_str(), val.size() + 1);
-        c.emu.write_word(arg, p);
-        return 0;
-    }, 0, free_charp);
+                               uint64_t p = c.emu.read_word(c.arg(0));
+                               if (c.kernel.slab().ksize(p)) c.kernel.slab().free(p);
+                               return uint64_t(0);
+                           }).address;
+    add_ops(
+        "charp",
+        [L](StubCall& c) -> uint64_t {
+            std::string val = c.read_cstr(c.arg(0));
+            uint64_t kp = c.arg(1);
+            if (val.size() > 1024) {
+                std::string name = c.read_cstr(c.emu.read_word(kp + L.kp_name));
+                c.kernel.log(3, name + ": string parameter too long");
+                return static_cast<uint64_t>(int64_t(-ENOSPC));
+            }
+            uint64_t arg = c.emu.read_word(kp + L.kp_arg);
+            uint64_t old = c.emu.read_word(arg);
+            if (old && c.kernel.slab().ksize(old)) c.kernel.slab().free(old);
+            uint64_t p = c.kernel.slab_alloc(val.size() + 1, 0);
+            if (!p) return static_cast<uint64_t>(int64_t(-ENOMEM));
+            c.write(p, val.c_str(), val.size() + 1);
+            c.emu.write_word(arg, p);
+            return 0;
+        },
+        0, free_charp);
     // string: param_set_copystring() into a kparam_string { maxlen, string }.
-    add_ops("string", [L](StubCall& c) -> uint64_t {
-        std::string val = c.read_cstr(c.arg(0));
-        uint64_t kp = c.arg(1);
-        uint64_t kps = c.emu.read_word(kp + L.kp_arg);
-        uint32_t maxlen = c.emu.read_u32(kps);
-        if (val.size() + 1 > maxlen) {
-            std::string name = c.read_cstr(c.emu.read_word(kp + L.kp_name));
-            c.kernel.log(3, name + ": string doesn't fit in " + std::to_string(maxlen - 1) + " chars.");
-            return static_cast<uint64_t>(int64_t(-ENOSPC));
-        }
-        c.write(c.emu.read_word(kps + L.kps_string), val.c_str(), val.size() + 1);
-        return 0;
-    }, 0, 0);
+    add_ops(
+        "string",
+        [L](StubCall& c) -> uint64_t {
+            std::string val = c.read_cstr(c.arg(0));
+            uint64_t kp = c.arg(1);
+            uint64_t kps = c.emu.read_word(kp + L.kp_arg);
+            uint32_t maxlen = c.emu.read_u32(kps);
+            if (val.size() + 1 > maxlen) {
+                std::string name = c.read_cstr(c.emu.read_word(kp + L.kp_name));
+                c.kernel.log(
+                    3, name + ": string doesn't fit in " + std::to_string(maxlen - 1) + " chars.");
+                return static_cast<uint64_t>(int64_t(-ENOSPC));
+            }
+            c.write(c.emu.read_word(kps + L.kps_string), val.c_str(), val.size() + 1);
+            return 0;
+        },
+        0, 0);
 
     // param_array_ops: param_array_set() -> param_array(): comma-separated elements, each set
     // through the element type's ops with a temporary kernel_param.
-    uint64_t arr_set = k.add_function("param_array_set", sub, [L](StubCall& c) -> uint64_t {
-        std::string val = c.read_cstr(c.arg(0));
-        uint64_t kp = c.arg(1);
-        Emulator& e = c.emu;
-        unsigned w = e.word_size();
-        uint64_t arr = e.read_word(kp + L.kp_arg);
-        uint32_t max = e.read_u32(arr + L.arr_max);
-        uint32_t elemsize = e.read_u32(arr + L.arr_elemsize);
-        uint64_t nump = e.read_word(arr + L.arr_num);
-        uint64_t ops = e.read_word(arr + L.arr_ops);
-        uint64_t elem = e.read_word(arr + L.arr_elem);
-        std::string name = c.read_cstr(e.read_word(kp + L.kp_name));
-        uint64_t set = e.read_word(ops + L.ops_set);
-        // A temporary struct kernel_param and a copy of each element string, in guest memory.
-        uint64_t tmp = c.kernel.slab_alloc(L.kp_size + val.size() + 1, gfp_zero_flag);
-        if (!tmp) return static_cast<uint64_t>(int64_t(-ENOMEM));
-        std::vector<uint8_t> kpbytes = c.read(kp, L.kp_size);
-        c.write(tmp, kpbytes.data(), kpbytes.size());
-        uint64_t str = tmp + L.kp_size;
-        int num = 0;
-        int ret = 0;
-        size_t pos = 0;
-        for (;;) {
-            if (num == int(max)) {
-                c.kernel.log(3, name + ": can only take " + std::to_string(max) + " arguments");
-                ret = -EINVAL;
-                break;
-            }
-            size_t comma = val.find(',', pos);
-            std::string piece = val.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-            c.write(str, piece.c_str(), piece.size() + 1);
-            e.write_word(tmp + L.kp_arg, elem + uint64_t(elemsize) * num);
-            ret = static_cast<int32_t>(c.kernel.call_guest(set, {str, tmp}));
-            if (ret) break;
-            ++num;
-            if (comma == std::string::npos) break;
-            pos = comma + 1;
-        }
-        c.kernel.slab().free(tmp);
-        if (ret) return static_cast<uint64_t>(int64_t(ret));
-        if (nump) e.write_u32(nump, static_cast<uint32_t>(num));
-        (void)w;
-        return 0;
-    }).address;
-    uint64_t arr_get = k.add_function("param_array_get", sub, [](StubCall&) { return uint64_t(0); }).address;
-    uint64_t arr_free = k.add_function("param_array_free", sub, [](StubCall&) { return uint64_t(0); }).address;
+    uint64_t arr_set =
+        k.add_function("param_array_set", sub, [L](StubCall& c) -> uint64_t {
+             std::string val = c.read_cstr(c.arg(0));
+             uint64_t kp = c.arg(1);
+             Emulator& e = c.emu;
+             unsigned w = e.word_size();
+             uint64_t arr = e.read_word(kp + L.kp_arg);
+             uint32_t max = e.read_u32(arr + L.arr_max);
+             uint32_t elemsize = e.read_u32(arr + L.arr_elemsize);
+             uint64_t nump = e.read_word(arr + L.arr_num);
+             uint64_t ops = e.read_word(arr + L.arr_ops);
+             uint64_t elem = e.read_word(arr + L.arr_elem);
+             std::string name = c.read_cstr(e.read_word(kp + L.kp_name));
+             uint64_t set = e.read_word(ops + L.ops_set);
+             // A temporary struct kernel_param and a copy of each element string, in guest memory.
+             uint64_t tmp = c.kernel.slab_alloc(L.kp_size + val.size() + 1, gfp_zero_flag);
+             if (!tmp) return static_cast<uint64_t>(int64_t(-ENOMEM));
+             std::vector<uint8_t> kpbytes = c.read(kp, L.kp_size);
+             c.write(tmp, kpbytes.data(), kpbytes.size());
+             uint64_t str = tmp + L.kp_size;
+             int num = 0;
+             int ret = 0;
+             size_t pos = 0;
+             for (;;) {
+                 if (num == int(max)) {
+                     c.kernel.log(3,
+                                  name + ": can only take " + std::to_string(max) + " arguments");
+                     ret = -EINVAL;
+                     break;
+                 }
+                 size_t comma = val.find(',', pos);
+                 std::string piece =
+                     val.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+                 c.write(str, piece.c_str(), piece.size() + 1);
+                 e.write_word(tmp + L.kp_arg, elem + uint64_t(elemsize) * num);
+                 ret = static_cast<int32_t>(c.kernel.call_guest(set, {str, tmp}));
+                 if (ret) break;
+                 ++num;
+                 if (comma == std::string::npos) break;
+                 pos = comma + 1;
+             }
+             c.kernel.slab().free(tmp);
+             if (ret) return static_cast<uint64_t>(int64_t(ret));
+             if (nump) e.write_u32(nump, static_cast<uint32_t>(num));
+             (void)w;
+             return 0;
+         }).address;
+    uint64_t arr_get =
+        k.add_function("param_array_get", sub, [](StubCall&) { return uint64_t(0); }).address;
+    uint64_t arr_free =
+        k.add_function("param_array_free", sub, [](StubCall&) { return uint64_t(0); }).address;
     std::vector<uint8_t> ops(4 * w, 0);
     std::memcpy(ops.data() + L.ops_set, &arr_set, w);
     std::memcpy(ops.data() + L.ops_get, &arr_get, w);

@@ -15,7 +15,7 @@ namespace {
 // Arguments of one guest call: direct varargs after `first` fixed arguments (AAPCS64 /
 // AAPCS32), or a va_list.
 class GuestVa : public VaSource {
-public:
+  public:
     // Direct varargs.
     GuestVa(StubCall& c, unsigned first) : c_(c), next_reg_(first) {
         a64_ = c.emu.arch() == Arch::arm64;
@@ -79,7 +79,7 @@ public:
         return b;
     }
 
-private:
+  private:
     uint64_t from_stack(unsigned size, unsigned align) {
         stack_ = (stack_ + align - 1) & ~uint64_t(align - 1);
         uint64_t v = 0;
@@ -105,7 +105,9 @@ VsprintfConfig config_for(const Kernel& k) {
     return cfg;
 }
 
-uint64_t ret_int(int64_t v) { return static_cast<uint64_t>(v); }
+uint64_t ret_int(int64_t v) {
+    return static_cast<uint64_t>(v);
+}
 
 // vsnprintf(buf, size, ...) into guest memory; returns the full length (or the stored length
 // for the scnprintf variants).

@@ -16,7 +16,7 @@ Kernel::Slab::Slab(Kernel& k) : k(k) {
         shift_high = 13;  // PAGE_SHIFT + 1
         nr_types = 4;     // NORMAL, CGROUP, RECLAIM, DMA
     } else {
-        min_size = 64;    // L1_CACHE_BYTES on armmp
+        min_size = 64;  // L1_CACHE_BYTES on armmp
         shift_high = 13;
         nr_types = 4;
     }
@@ -29,7 +29,8 @@ uint64_t Kernel::Slab::size_class(uint64_t size) const {
     if (min_size <= 64 && size > 64 && size <= 96) return 96;
     if (min_size <= 128 && size > 128 && size <= 192) return 192;
     uint64_t c = 1;
-    while (c < size) c <<= 1;
+    while (c < size)
+        c <<= 1;
     return c;
 }
 
@@ -79,7 +80,8 @@ uint64_t Kernel::Slab::ksize(uint64_t p) const {
 
 uint64_t Kernel::Slab::live_bytes() const {
     uint64_t n = 0;
-    for (const auto& [p, b] : live_) n += b.requested;
+    for (const auto& [p, b] : live_)
+        n += b.requested;
     return n;
 }
 
@@ -131,9 +133,8 @@ void register_slab(Kernel& k) {
     s.caches_addr = k.add_data("kmalloc_caches", sub, bytes.size(), bytes.data()).address;
 
     auto alloc = [](unsigned size_arg, unsigned flags_arg) {
-        return [=](StubCall& c) {
-            return c.kernel.slab().alloc(c.arg(size_arg), c.arg(flags_arg));
-        };
+        return
+            [=](StubCall& c) { return c.kernel.slab().alloc(c.arg(size_arg), c.arg(flags_arg)); };
     };
     k.add_function("__kmalloc", sub, alloc(0, 1));
     k.add_function("__kmalloc_node", sub, alloc(0, 1));

@@ -10,8 +10,8 @@
 
 namespace kmodemu {
 
-constexpr uint64_t gfp_zero = 0x100;         // ___GFP_ZERO (6.1)
-constexpr uint64_t zero_size_ptr = 16;       // ZERO_SIZE_PTR
+constexpr uint64_t gfp_zero = 0x100;    // ___GFP_ZERO (6.1)
+constexpr uint64_t zero_size_ptr = 16;  // ZERO_SIZE_PTR
 
 struct Kernel::Slab {
     explicit Slab(Kernel& k);
@@ -27,13 +27,13 @@ struct Kernel::Slab {
     uint64_t live_bytes() const;
 
     Kernel& k;
-    uint64_t min_size;        // KMALLOC_MIN_SIZE (ARCH_DMA_MINALIGN)
-    unsigned shift_high;      // KMALLOC_SHIFT_HIGH
-    unsigned nr_types;        // NR_KMALLOC_TYPES
-    uint64_t caches_addr = 0; // kmalloc_caches
+    uint64_t min_size;                        // KMALLOC_MIN_SIZE (ARCH_DMA_MINALIGN)
+    unsigned shift_high;                      // KMALLOC_SHIFT_HIGH
+    unsigned nr_types;                        // NR_KMALLOC_TYPES
+    uint64_t caches_addr = 0;                 // kmalloc_caches
     std::map<uint64_t, uint64_t> cache_size;  // fake struct kmem_cache* -> object size
 
-private:
+  private:
     struct Block {
         uint64_t requested, slot;
     };

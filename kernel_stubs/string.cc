@@ -21,7 +21,9 @@ int cmp_strings(const std::string& a, const std::string& b, size_t n) {
     return 0;
 }
 
-uint64_t ret_int(int64_t v) { return static_cast<uint64_t>(v); }
+uint64_t ret_int(int64_t v) {
+    return static_cast<uint64_t>(v);
+}
 
 }  // namespace
 
@@ -55,10 +57,10 @@ void register_string(Kernel& k) {
             if (a[i] == static_cast<uint8_t>(c.arg(1))) return c.arg(0) + i;
         return 0;
     });
-    k.add_function("strlen", sub, [](StubCall& c) { return uint64_t(c.read_cstr(c.arg(0)).size()); });
-    k.add_function("strnlen", sub, [](StubCall& c) {
-        return uint64_t(c.read_cstr(c.arg(0), c.arg(1)).size());
-    });
+    k.add_function("strlen", sub,
+                   [](StubCall& c) { return uint64_t(c.read_cstr(c.arg(0)).size()); });
+    k.add_function("strnlen", sub,
+                   [](StubCall& c) { return uint64_t(c.read_cstr(c.arg(0), c.arg(1)).size()); });
     k.add_function("strcmp", sub, [](StubCall& c) {
         std::string a = c.read_cstr(c.arg(0)), b = c.read_cstr(c.arg(1));
         return ret_int(cmp_strings(a, b, std::max(a.size(), b.size()) + 1));

@@ -61,8 +61,7 @@ struct Spec {
 };
 
 // Assignment to a signed N-bit bitfield (GCC: modulo 2^N).
-int to_bitfield(int64_t v, int bits)
-{
+int to_bitfield(int64_t v, int bits) {
     const uint64_t span = uint64_t{1} << bits;
     const uint64_t u = static_cast<uint64_t>(v) & (span - 1);
     if (u & (span >> 1))
@@ -70,32 +69,32 @@ int to_bitfield(int64_t v, int bits)
     return static_cast<int>(u);
 }
 
-int as_width(int64_t v) { return to_bitfield(v, 24); }
-int as_precision(int64_t v) { return to_bitfield(v, 16); }
+int as_width(int64_t v) {
+    return to_bitfield(v, 24);
+}
+int as_precision(int64_t v) {
+    return to_bitfield(v, 16);
+}
 
 // The kernel's isdigit() / isalnum() (lib/ctype.c: Latin-1 letters 0xc0-0xff count as alpha).
-bool k_isdigit(char c) { return c >= '0' && c <= '9'; }
-bool k_isalnum(char c)
-{
+bool k_isdigit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool k_isalnum(char c) {
     const auto u = static_cast<unsigned char>(c);
-    if (k_isdigit(c) || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z'))
-        return true;
+    if (k_isdigit(c) || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')) return true;
     return u >= 0xc0 && u != 0xd7 && u != 0xf7;
 }
 
-int64_t sign_extend(uint64_t v, int bits)
-{
-    if (bits >= 64)
-        return static_cast<int64_t>(v);
+int64_t sign_extend(uint64_t v, int bits) {
+    if (bits >= 64) return static_cast<int64_t>(v);
     const uint64_t span = uint64_t{1} << bits;
     v &= span - 1;
-    if (v & (span >> 1))
-        return static_cast<int64_t>(v) - static_cast<int64_t>(span);
+    if (v & (span >> 1)) return static_cast<int64_t>(v) - static_cast<int64_t>(span);
     return static_cast<int64_t>(v);
 }
 
-uint64_t mix64(uint64_t x)
-{
+uint64_t mix64(uint64_t x) {
     // splitmix64 finalizer
     x ^= x >> 30;
     x *= 0xbf58476d1ce4e5b9ULL;
@@ -108,75 +107,197 @@ uint64_t mix64(uint64_t x)
 // Stand-in for the kernel's siphash_1u64()/siphash_1u32() with ptr_key: a keyed mix reduced to
 // 32 bits, as ptr_to_id() keeps 32 bits on both word sizes. Not siphash, so never equal to the
 // ids of a real boot.
-uint64_t ptr_hash(uint64_t ptr, uint64_t key)
-{
+uint64_t ptr_hash(uint64_t ptr, uint64_t key) {
     return mix64(mix64(key ^ 0x6b6d6f64656d7570ULL) ^ ptr) & 0xffffffffULL;
 }
 
 // lib/errname.c names_0[] / names_512[] for the asm-generic errno numbers (ARM and arm64).
-const char* errname_positive(unsigned err)
-{
+const char* errname_positive(unsigned err) {
     static constexpr std::array<const char*, 134> names_0 = {
-        nullptr, "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC",
-        "EBADF", "ECHILD", "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST",
-        "EXDEV", "ENODEV", "ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY",
-        "ETXTBSY", "EFBIG", "ENOSPC", "ESPIPE", "EROFS", "EMLINK", "EPIPE", "EDOM", "ERANGE",
-        "EDEADLK", "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY", "ELOOP", nullptr, "ENOMSG",
-        "EIDRM", "ECHRNG", "EL2NSYNC", "EL3HLT", "EL3RST", "ELNRNG", "EUNATCH", "ENOCSI",
-        "EL2HLT", "EBADE", "EBADR", "EXFULL", "ENOANO", "EBADRQC", "EBADSLT", nullptr, "EBFONT",
-        "ENOSTR", "ENODATA", "ETIME", "ENOSR", "ENONET", "ENOPKG", "EREMOTE", "ENOLINK", "EADV",
-        "ESRMNT", "ECOMM", "EPROTO", "EMULTIHOP", "EDOTDOT", "EBADMSG", "EOVERFLOW", "ENOTUNIQ",
-        "EBADFD", "EREMCHG", "ELIBACC", "ELIBBAD", "ELIBSCN", "ELIBMAX", "ELIBEXEC", "EILSEQ",
-        "ERESTART", "ESTRPIPE", "EUSERS", "ENOTSOCK", "EDESTADDRREQ", "EMSGSIZE", "EPROTOTYPE",
-        "ENOPROTOOPT", "EPROTONOSUPPORT", "ESOCKTNOSUPPORT", "EOPNOTSUPP", "EPFNOSUPPORT",
-        "EAFNOSUPPORT", "EADDRINUSE", "EADDRNOTAVAIL", "ENETDOWN", "ENETUNREACH", "ENETRESET",
-        "ECONNABORTED", "ECONNRESET", "ENOBUFS", "EISCONN", "ENOTCONN", "ESHUTDOWN",
-        "ETOOMANYREFS", "ETIMEDOUT", "ECONNREFUSED", "EHOSTDOWN", "EHOSTUNREACH", "EALREADY",
-        "EINPROGRESS", "ESTALE", "EUCLEAN", "ENOTNAM", "ENAVAIL", "EISNAM", "EREMOTEIO",
-        "EDQUOT", "ENOMEDIUM", "EMEDIUMTYPE", "ECANCELED", "ENOKEY", "EKEYEXPIRED",
-        "EKEYREVOKED", "EKEYREJECTED", "EOWNERDEAD", "ENOTRECOVERABLE", "ERFKILL", "EHWPOISON",
+        nullptr,
+        "EPERM",
+        "ENOENT",
+        "ESRCH",
+        "EINTR",
+        "EIO",
+        "ENXIO",
+        "E2BIG",
+        "ENOEXEC",
+        "EBADF",
+        "ECHILD",
+        "EAGAIN",
+        "ENOMEM",
+        "EACCES",
+        "EFAULT",
+        "ENOTBLK",
+        "EBUSY",
+        "EEXIST",
+        "EXDEV",
+        "ENODEV",
+        "ENOTDIR",
+        "EISDIR",
+        "EINVAL",
+        "ENFILE",
+        "EMFILE",
+        "ENOTTY",
+        "ETXTBSY",
+        "EFBIG",
+        "ENOSPC",
+        "ESPIPE",
+        "EROFS",
+        "EMLINK",
+        "EPIPE",
+        "EDOM",
+        "ERANGE",
+        "EDEADLK",
+        "ENAMETOOLONG",
+        "ENOLCK",
+        "ENOSYS",
+        "ENOTEMPTY",
+        "ELOOP",
+        nullptr,
+        "ENOMSG",
+        "EIDRM",
+        "ECHRNG",
+        "EL2NSYNC",
+        "EL3HLT",
+        "EL3RST",
+        "ELNRNG",
+        "EUNATCH",
+        "ENOCSI",
+        "EL2HLT",
+        "EBADE",
+        "EBADR",
+        "EXFULL",
+        "ENOANO",
+        "EBADRQC",
+        "EBADSLT",
+        nullptr,
+        "EBFONT",
+        "ENOSTR",
+        "ENODATA",
+        "ETIME",
+        "ENOSR",
+        "ENONET",
+        "ENOPKG",
+        "EREMOTE",
+        "ENOLINK",
+        "EADV",
+        "ESRMNT",
+        "ECOMM",
+        "EPROTO",
+        "EMULTIHOP",
+        "EDOTDOT",
+        "EBADMSG",
+        "EOVERFLOW",
+        "ENOTUNIQ",
+        "EBADFD",
+        "EREMCHG",
+        "ELIBACC",
+        "ELIBBAD",
+        "ELIBSCN",
+        "ELIBMAX",
+        "ELIBEXEC",
+        "EILSEQ",
+        "ERESTART",
+        "ESTRPIPE",
+        "EUSERS",
+        "ENOTSOCK",
+        "EDESTADDRREQ",
+        "EMSGSIZE",
+        "EPROTOTYPE",
+        "ENOPROTOOPT",
+        "EPROTONOSUPPORT",
+        "ESOCKTNOSUPPORT",
+        "EOPNOTSUPP",
+        "EPFNOSUPPORT",
+        "EAFNOSUPPORT",
+        "EADDRINUSE",
+        "EADDRNOTAVAIL",
+        "ENETDOWN",
+        "ENETUNREACH",
+        "ENETRESET",
+        "ECONNABORTED",
+        "ECONNRESET",
+        "ENOBUFS",
+        "EISCONN",
+        "ENOTCONN",
+        "ESHUTDOWN",
+        "ETOOMANYREFS",
+        "ETIMEDOUT",
+        "ECONNREFUSED",
+        "EHOSTDOWN",
+        "EHOSTUNREACH",
+        "EALREADY",
+        "EINPROGRESS",
+        "ESTALE",
+        "EUCLEAN",
+        "ENOTNAM",
+        "ENAVAIL",
+        "EISNAM",
+        "EREMOTEIO",
+        "EDQUOT",
+        "ENOMEDIUM",
+        "EMEDIUMTYPE",
+        "ECANCELED",
+        "ENOKEY",
+        "EKEYEXPIRED",
+        "EKEYREVOKED",
+        "EKEYREJECTED",
+        "EOWNERDEAD",
+        "ENOTRECOVERABLE",
+        "ERFKILL",
+        "EHWPOISON",
     };
     static constexpr std::array<const char*, 19> names_512 = {
-        "ERESTARTSYS", "ERESTARTNOINTR", "ERESTARTNOHAND", "ENOIOCTLCMD",
-        "ERESTART_RESTARTBLOCK", "EPROBE_DEFER", "EOPENSTALE", "ENOPARAM", nullptr,
-        "EBADHANDLE", "ENOTSYNC", "EBADCOOKIE", "ENOTSUPP", "ETOOSMALL", "ESERVERFAULT",
-        "EBADTYPE", "EJUKEBOX", "EIOCBQUEUED", "ERECALLCONFLICT",
+        "ERESTARTSYS",
+        "ERESTARTNOINTR",
+        "ERESTARTNOHAND",
+        "ENOIOCTLCMD",
+        "ERESTART_RESTARTBLOCK",
+        "EPROBE_DEFER",
+        "EOPENSTALE",
+        "ENOPARAM",
+        nullptr,
+        "EBADHANDLE",
+        "ENOTSYNC",
+        "EBADCOOKIE",
+        "ENOTSUPP",
+        "ETOOSMALL",
+        "ESERVERFAULT",
+        "EBADTYPE",
+        "EJUKEBOX",
+        "EIOCBQUEUED",
+        "ERECALLCONFLICT",
     };
-    if (err < names_0.size())
-        return names_0[err];
-    if (err >= 512 && err - 512 < names_512.size())
-        return names_512[err - 512];
+    if (err < names_0.size()) return names_0[err];
+    if (err >= 512 && err - 512 < names_512.size()) return names_512[err - 512];
     return nullptr;
 }
 
 // The output buffer: stores up to `limit` bytes and counts all of them, like the kernel's
 // "if (buf < end) *buf = c; ++buf;".
 class Out {
-public:
+  public:
     explicit Out(size_t limit) : limit_(limit) {}
 
-    void put(char c)
-    {
-        if (count_ < limit_)
-            text_.push_back(c);
+    void put(char c) {
+        if (count_ < limit_) text_.push_back(c);
         ++count_;
     }
-    void fill(char c, uint64_t n)
-    {
+    void fill(char c, uint64_t n) {
         if (count_ < limit_)
             text_.append(static_cast<size_t>(std::min<uint64_t>(n, limit_ - count_)), c);
         count_ += n;
     }
-    void append(std::string_view s)
-    {
+    void append(std::string_view s) {
         if (count_ < limit_)
-            text_.append(s.substr(0, static_cast<size_t>(std::min<uint64_t>(s.size(),
-                                                                             limit_ - count_))));
+            text_.append(
+                s.substr(0, static_cast<size_t>(std::min<uint64_t>(s.size(), limit_ - count_))));
         count_ += s.size();
     }
     // Splices in the result of a nested vsnprintf() that was given room() bytes.
-    void splice(const std::string& stored, uint64_t full_length)
-    {
+    void splice(const std::string& stored, uint64_t full_length) {
         text_ += stored;
         count_ += full_length;
     }
@@ -184,37 +305,32 @@ public:
     uint64_t count() const { return count_; }
     std::string& text() { return text_; }
 
-private:
+  private:
     std::string text_;
     uint64_t count_ = 0;
     uint64_t limit_;
 };
 
 // Pads like the kernel's "while (--field_width >= 0) emit(c);" and leaves field_width negative.
-void pad(Out& out, char c, int64_t& field_width)
-{
-    if (field_width > 0)
-        out.fill(c, static_cast<uint64_t>(field_width));
+void pad(Out& out, char c, int64_t& field_width) {
+    if (field_width > 0) out.fill(c, static_cast<uint64_t>(field_width));
     field_width = -1;
 }
 
 class Formatter {
-public:
-    Formatter(std::string_view fmt, VaSource& args, const VsprintfConfig& cfg, Out& out,
-              int depth)
+  public:
+    Formatter(std::string_view fmt, VaSource& args, const VsprintfConfig& cfg, Out& out, int depth)
         : fmt_(fmt.substr(0, std::min(fmt.size(), fmt.find('\0')))),
           args_(args),
           cfg_(cfg),
           out_(out),
           depth_(depth),
           word_mask_(cfg.is_64bit ? ~uint64_t{0} : 0xffffffffULL),
-          ptr_size_(cfg.is_64bit ? 8 : 4)
-    {
-    }
+          ptr_size_(cfg.is_64bit ? 8 : 4) {}
 
     bool run();  // false when stopped at an invalid conversion
 
-private:
+  private:
     char at(size_t i) const { return i < fmt_.size() ? fmt_[i] : '\0'; }
     int skip_atoi(size_t& p) const;
     size_t decode(size_t start, Spec& spec) const;
@@ -250,11 +366,9 @@ private:
     void va_format(uint64_t ptr, const Spec& spec);
     void pointer(size_t f, uint64_t ptr, const Spec& spec);
 
-    std::optional<std::vector<uint8_t>> read_bytes(uint64_t addr, size_t len)
-    {
+    std::optional<std::vector<uint8_t>> read_bytes(uint64_t addr, size_t len) {
         auto bytes = args_.read_bytes(addr, len);
-        if (!bytes || bytes->size() != len)
-            return std::nullopt;
+        if (!bytes || bytes->size() != len) return std::nullopt;
         return bytes;
     }
 
@@ -268,8 +382,7 @@ private:
 };
 
 // mirrors skip_atoi(): int arithmetic that wraps (the kernel builds with -fno-strict-overflow)
-int Formatter::skip_atoi(size_t& p) const
-{
+int Formatter::skip_atoi(size_t& p) const {
     uint32_t i = 0;
     do {
         i = i * 10 + static_cast<uint32_t>(at(p++) - '0');
@@ -279,8 +392,7 @@ int Formatter::skip_atoi(size_t& p) const
 
 // mirrors format_decode(): returns how many format characters the token took; spec.type says
 // what it is. Re-entered after a '*' width or precision with spec.type still width/precision.
-size_t Formatter::decode(size_t start, Spec& spec) const
-{
+size_t Formatter::decode(size_t start, Spec& spec) const {
     size_t p = start;
     int stage = 0;  // 0: from the start, 1: at the precision, 2: at the qualifier
     if (spec.type == Type::width) {
@@ -290,8 +402,7 @@ size_t Formatter::decode(size_t start, Spec& spec) const
         }
         stage = 1;
     } else if (spec.type == Type::precision) {
-        if (spec.precision < 0)
-            spec.precision = 0;
+        if (spec.precision < 0) spec.precision = 0;
         stage = 2;
     }
     spec.type = Type::none;
@@ -299,8 +410,7 @@ size_t Formatter::decode(size_t start, Spec& spec) const
     if (stage == 0) {
         while (at(p) && at(p) != '%')
             ++p;
-        if (p != start || !at(p))
-            return p - start;  // literal text (or the end)
+        if (p != start || !at(p)) return p - start;  // literal text (or the end)
 
         spec.flags = 0;
         for (;;) {  // flags; this also skips the '%'
@@ -333,8 +443,7 @@ size_t Formatter::decode(size_t start, Spec& spec) const
             ++p;
             if (k_isdigit(at(p))) {
                 spec.precision = as_precision(skip_atoi(p));
-                if (spec.precision < 0)
-                    spec.precision = 0;
+                if (spec.precision < 0) spec.precision = 0;
             } else if (at(p) == '*') {
                 spec.type = Type::precision;
                 return ++p - start;
@@ -360,37 +469,37 @@ size_t Formatter::decode(size_t start, Spec& spec) const
 
     spec.base = 10;
     switch (at(p)) {
-    case 'c':
-        spec.type = Type::character;
-        return ++p - start;
-    case 's':
-        spec.type = Type::str;
-        return ++p - start;
-    case 'p':
-        spec.type = Type::ptr;
-        return ++p - start;
-    case '%':
-        spec.type = Type::percent_char;
-        return ++p - start;
-    case 'o':
-        spec.base = 8;
-        break;
-    case 'x':
-        spec.flags |= kSmall;
-        spec.base = 16;
-        break;
-    case 'X':
-        spec.base = 16;
-        break;
-    case 'd':
-    case 'i':
-        spec.flags |= kSign;
-        break;
-    case 'u':
-        break;
-    default:  // including 'n' and the end of the string
-        spec.type = Type::invalid;
-        return p - start;
+        case 'c':
+            spec.type = Type::character;
+            return ++p - start;
+        case 's':
+            spec.type = Type::str;
+            return ++p - start;
+        case 'p':
+            spec.type = Type::ptr;
+            return ++p - start;
+        case '%':
+            spec.type = Type::percent_char;
+            return ++p - start;
+        case 'o':
+            spec.base = 8;
+            break;
+        case 'x':
+            spec.flags |= kSmall;
+            spec.base = 16;
+            break;
+        case 'X':
+            spec.base = 16;
+            break;
+        case 'd':
+        case 'i':
+            spec.flags |= kSign;
+            break;
+        case 'u':
+            break;
+        default:  // including 'n' and the end of the string
+            spec.type = Type::invalid;
+            return p - start;
     }
 
     const bool sign = spec.flags & kSign;
@@ -412,45 +521,42 @@ size_t Formatter::decode(size_t start, Spec& spec) const
 }
 
 // mirrors the va_arg() switch at the end of vsnprintf()
-uint64_t Formatter::fetch_number(const Spec& spec)
-{
+uint64_t Formatter::fetch_number(const Spec& spec) {
     switch (spec.type) {
-    case Type::long_long:
-        return args_.next_dword();
-    case Type::ulong:
-        return next_word();
-    case Type::slong:
-        return static_cast<uint64_t>(next_sword());
-    case Type::size_t_:
-        return (spec.flags & kSign) ? static_cast<uint64_t>(next_sword()) : next_word();
-    case Type::ptrdiff:
-        return static_cast<uint64_t>(next_sword());
-    case Type::ubyte:
-        return static_cast<uint8_t>(next_int());
-    case Type::sbyte:
-        return static_cast<uint64_t>(int64_t{static_cast<int8_t>(next_int())});
-    case Type::ushort:
-        return static_cast<uint16_t>(next_int());
-    case Type::sshort:
-        return static_cast<uint64_t>(int64_t{static_cast<int16_t>(next_int())});
-    case Type::sint:
-        return static_cast<uint64_t>(int64_t{next_int()});
-    default:
-        return static_cast<uint32_t>(next_int());
+        case Type::long_long:
+            return args_.next_dword();
+        case Type::ulong:
+            return next_word();
+        case Type::slong:
+            return static_cast<uint64_t>(next_sword());
+        case Type::size_t_:
+            return (spec.flags & kSign) ? static_cast<uint64_t>(next_sword()) : next_word();
+        case Type::ptrdiff:
+            return static_cast<uint64_t>(next_sword());
+        case Type::ubyte:
+            return static_cast<uint8_t>(next_int());
+        case Type::sbyte:
+            return static_cast<uint64_t>(int64_t{static_cast<int8_t>(next_int())});
+        case Type::ushort:
+            return static_cast<uint16_t>(next_int());
+        case Type::sshort:
+            return static_cast<uint64_t>(int64_t{static_cast<int16_t>(next_int())});
+        case Type::sint:
+            return static_cast<uint64_t>(int64_t{next_int()});
+        default:
+            return static_cast<uint32_t>(next_int());
     }
 }
 
 // mirrors number()
-void Formatter::number(uint64_t num, Spec spec)
-{
+void Formatter::number(uint64_t num, Spec spec) {
     const bool need_pfx = (spec.flags & kSpecial) && spec.base != 10;
     const bool is_zero = num == 0;
     int64_t field_width = spec.field_width;
     int64_t precision = spec.precision;
     const char locase = static_cast<char>(spec.flags & kSmall);
 
-    if (spec.flags & kLeft)
-        spec.flags &= ~kZeroPad;
+    if (spec.flags & kLeft) spec.flags &= ~kZeroPad;
     char sign = 0;
     if (spec.flags & kSign) {
         if (static_cast<int64_t>(num) < 0) {
@@ -491,28 +597,22 @@ void Formatter::number(uint64_t num, Spec spec)
     if (i > precision)  // printing 100 with %2d gives "100"
         precision = i;
     field_width -= precision;
-    if (!(spec.flags & (kZeroPad | kLeft)))
-        pad(out_, ' ', field_width);
-    if (sign)
-        out_.put(sign);
+    if (!(spec.flags & (kZeroPad | kLeft))) pad(out_, ' ', field_width);
+    if (sign) out_.put(sign);
     if (need_pfx) {
-        if (spec.base == 16 || !is_zero)
-            out_.put('0');
-        if (spec.base == 16)
-            out_.put(static_cast<char>('X' | locase));
+        if (spec.base == 16 || !is_zero) out_.put('0');
+        if (spec.base == 16) out_.put(static_cast<char>('X' | locase));
     }
     if (!(spec.flags & kLeft))
         pad(out_, static_cast<char>(' ' + (spec.flags & kZeroPad)), field_width);
-    if (precision > i)
-        out_.fill('0', static_cast<uint64_t>(precision - i));
+    if (precision > i) out_.fill('0', static_cast<uint64_t>(precision - i));
     while (--i >= 0)
         out_.put(tmp[i]);
     pad(out_, ' ', field_width);
 }
 
 // mirrors special_hex_number(): "0x" and 2 * size zero-padded hex digits
-void Formatter::special_hex_number(uint64_t num, int size)
-{
+void Formatter::special_hex_number(uint64_t num, int size) {
     Spec spec;
     spec.type = Type::ptr;
     spec.field_width = 2 + 2 * size;
@@ -523,8 +623,7 @@ void Formatter::special_hex_number(uint64_t num, int size)
 }
 
 // mirrors widen_string() applied after the characters of s were emitted
-void Formatter::widen_emit(std::string_view s, const Spec& spec)
-{
+void Formatter::widen_emit(std::string_view s, const Spec& spec) {
     const auto n = static_cast<int64_t>(s.size());
     if (n >= spec.field_width) {
         out_.append(s);
@@ -541,8 +640,7 @@ void Formatter::widen_emit(std::string_view s, const Spec& spec)
 }
 
 // mirrors string_nocheck(): at most precision characters (all when -1), then widen_string()
-void Formatter::string_nocheck(std::string_view s, const Spec& spec)
-{
+void Formatter::string_nocheck(std::string_view s, const Spec& spec) {
     s = s.substr(0, std::min(s.size(), s.find('\0')));
     if (spec.precision >= 0 && s.size() > static_cast<size_t>(spec.precision))
         s = s.substr(0, static_cast<size_t>(spec.precision));
@@ -550,33 +648,27 @@ void Formatter::string_nocheck(std::string_view s, const Spec& spec)
 }
 
 // mirrors error_string(): messages are cut to 2 * sizeof(void *) unless a precision is given
-void Formatter::error_string(std::string_view s, Spec spec)
-{
-    if (spec.precision == -1)
-        spec.precision = 2 * ptr_size_;
+void Formatter::error_string(std::string_view s, Spec spec) {
+    if (spec.precision == -1) spec.precision = 2 * ptr_size_;
     string_nocheck(s, spec);
 }
 
 // mirrors check_pointer() / check_pointer_msg(); true when an error message was printed
-bool Formatter::check_pointer(uint64_t ptr, const Spec& spec)
-{
+bool Formatter::check_pointer(uint64_t ptr, const Spec& spec) {
     const char* msg = nullptr;
     if (ptr == 0)
         msg = "(null)";
     else if (ptr < cfg_.page_size || is_err_value(ptr))
         msg = "(efault)";
-    if (!msg)
-        return false;
+    if (!msg) return false;
     error_string(msg, spec);
     return true;
 }
 
 // mirrors string(). Guest memory that cannot be read prints "(efault)" as well (the real kernel
 // would fault); with precision 0 the kernel never touches the string, and neither do we.
-void Formatter::string(uint64_t ptr, const Spec& spec)
-{
-    if (check_pointer(ptr, spec))
-        return;
+void Formatter::string(uint64_t ptr, const Spec& spec) {
+    if (check_pointer(ptr, spec)) return;
     if (spec.precision == 0) {
         widen_emit({}, spec);
         return;
@@ -591,8 +683,7 @@ void Formatter::string(uint64_t ptr, const Spec& spec)
 }
 
 // mirrors pointer_string(): %px; zero-padded to 2 * sizeof(void *) digits without a width
-void Formatter::pointer_string(uint64_t ptr, Spec spec)
-{
+void Formatter::pointer_string(uint64_t ptr, Spec spec) {
     spec.base = 16;
     spec.flags |= kSmall;
     if (spec.field_width == -1) {
@@ -603,8 +694,7 @@ void Formatter::pointer_string(uint64_t ptr, Spec spec)
 }
 
 // mirrors ptr_to_id(): NULL and ERR_PTR values print as they are, others as a 32-bit hash
-void Formatter::ptr_to_id(uint64_t ptr, const Spec& spec)
-{
+void Formatter::ptr_to_id(uint64_t ptr, const Spec& spec) {
     if (ptr == 0 || is_err_value(ptr)) {
         pointer_string(ptr, spec);
         return;
@@ -613,8 +703,7 @@ void Formatter::ptr_to_id(uint64_t ptr, const Spec& spec)
 }
 
 // mirrors default_pointer() (also restricted_pointer() with kptr_restrict == 0)
-void Formatter::default_pointer(uint64_t ptr, const Spec& spec)
-{
+void Formatter::default_pointer(uint64_t ptr, const Spec& spec) {
     if (cfg_.no_hash_pointers)
         pointer_string(ptr, spec);
     else
@@ -622,8 +711,7 @@ void Formatter::default_pointer(uint64_t ptr, const Spec& spec)
 }
 
 // mirrors err_ptr() and errname(): "-EINVAL", or the number when it has no name
-void Formatter::err_ptr(uint64_t ptr, Spec spec)
-{
+void Formatter::err_ptr(uint64_t ptr, Spec spec) {
     const auto err = static_cast<int32_t>(sign_extend(ptr, ptr_size_ * 8));
     if (const char* name = errname_positive(static_cast<unsigned>(-int64_t{err}))) {
         std::string s = "-";
@@ -641,8 +729,7 @@ void Formatter::err_ptr(uint64_t ptr, Spec spec)
 // TODO: the build-id forms (%pSb, %pSRb, %pBb) print without the build id, and %pB looks up
 // addr itself rather than addr - 1 (sprint_backtrace()), which only matters for return
 // addresses just past the end of a function.
-void Formatter::symbol_string(size_t f, uint64_t ptr, const Spec& spec)
-{
+void Formatter::symbol_string(size_t f, uint64_t ptr, const Spec& spec) {
     const uint64_t value = ptr & word_mask_;
     auto sym = args_.symbolize(value, at(f) != 's');
     if (!sym) {
@@ -658,25 +745,22 @@ void Formatter::symbol_string(size_t f, uint64_t ptr, const Spec& spec)
 }
 
 // mirrors hex_string(): %ph[CDN], up to 64 bytes, the count taken from the field width
-void Formatter::hex_string(size_t f, uint64_t ptr, const Spec& spec)
-{
-    if (spec.field_width == 0)
-        return;
-    if (check_pointer(ptr, spec))
-        return;
+void Formatter::hex_string(size_t f, uint64_t ptr, const Spec& spec) {
+    if (spec.field_width == 0) return;
+    if (check_pointer(ptr, spec)) return;
     char separator = ' ';
     switch (at(f + 1)) {
-    case 'C':
-        separator = ':';
-        break;
-    case 'D':
-        separator = '-';
-        break;
-    case 'N':
-        separator = 0;
-        break;
-    default:
-        break;
+        case 'C':
+            separator = ':';
+            break;
+        case 'D':
+            separator = '-';
+            break;
+        case 'N':
+            separator = 0;
+            break;
+        default:
+            break;
     }
     const int len = spec.field_width > 0 ? std::min(spec.field_width, 64) : 1;
     const auto bytes = read_bytes(ptr, static_cast<size_t>(len));
@@ -688,16 +772,13 @@ void Formatter::hex_string(size_t f, uint64_t ptr, const Spec& spec)
         const uint8_t b = (*bytes)[static_cast<size_t>(i)];
         out_.put(kHexLower[b >> 4]);
         out_.put(kHexLower[b & 15]);
-        if (separator && i != len - 1)
-            out_.put(separator);
+        if (separator && i != len - 1) out_.put(separator);
     }
 }
 
 // mirrors mac_address_string(): %pM %pMF %pMR %pm %pmR
-void Formatter::mac_address_string(size_t f, uint64_t ptr, const Spec& spec)
-{
-    if (check_pointer(ptr, spec))
-        return;
+void Formatter::mac_address_string(size_t f, uint64_t ptr, const Spec& spec) {
+    if (check_pointer(ptr, spec)) return;
     const auto addr = read_bytes(ptr, 6);
     if (!addr) {
         default_pointer(ptr, spec);
@@ -714,16 +795,14 @@ void Formatter::mac_address_string(size_t f, uint64_t ptr, const Spec& spec)
         const uint8_t b = (*addr)[reversed ? 5 - i : i];
         mac += kHexLower[b >> 4];
         mac += kHexLower[b & 15];
-        if (at(f) == 'M' && i != 5)
-            mac += separator;
+        if (at(f) == 'M' && i != 5) mac += separator;
     }
     string_nocheck(mac, spec);
 }
 
 // mirrors ip4_string(): fmt0 is 'I' or 'i' (leading zeros), order is fmt[2] ('h', 'l': reversed
 // on little-endian ARM; 'n', 'b' or anything else: network order)
-std::string ip4_string(const uint8_t* addr, char fmt0, char order)
-{
+std::string ip4_string(const uint8_t* addr, char fmt0, char order) {
     int index = 0;
     int step = 1;
     if (order == 'h' || order == 'l') {
@@ -733,24 +812,21 @@ std::string ip4_string(const uint8_t* addr, char fmt0, char order)
     std::string s;
     for (int i = 0; i < 4; ++i) {
         const std::string digits = std::to_string(addr[index]);
-        if (fmt0 == 'i')
-            s.append(3 - digits.size(), '0');
+        if (fmt0 == 'i') s.append(3 - digits.size(), '0');
         s += digits;
-        if (i < 3)
-            s += '.';
+        if (i < 3) s += '.';
         index += step;
     }
     return s;
 }
 
 // mirrors ip6_compressed_string() (RFC 5952 style, %pI6c)
-std::string ip6_compressed_string(const uint8_t* addr)
-{
+std::string ip6_compressed_string(const uint8_t* addr) {
     uint16_t words[8];
     for (int i = 0; i < 8; ++i)
         words[i] = static_cast<uint16_t>(addr[2 * i] << 8 | addr[2 * i + 1]);
-    const bool v4mapped = !words[0] && !words[1] && !words[2] && !words[3] && !words[4] &&
-                          words[5] == 0xffff;
+    const bool v4mapped =
+        !words[0] && !words[1] && !words[2] && !words[3] && !words[4] && words[5] == 0xffff;
     const uint32_t w2 = static_cast<uint32_t>(words[4]) << 16 | words[5];
     const bool isatap = (w2 | 0x02000000u) == 0x02005efeu;
     const bool use_ipv4 = v4mapped || isatap;
@@ -773,8 +849,7 @@ std::string ip6_compressed_string(const uint8_t* addr)
     bool needcolon = false;
     for (int i = 0; i < range; ++i) {
         if (i == colonpos) {
-            if (needcolon || i == 0)
-                s += ':';
+            if (needcolon || i == 0) s += ':';
             s += ':';
             needcolon = false;
             i += longest - 1;
@@ -794,8 +869,7 @@ std::string ip6_compressed_string(const uint8_t* addr)
         needcolon = true;
     }
     if (use_ipv4) {
-        if (needcolon)
-            s += ':';
+        if (needcolon) s += ':';
         s += ip4_string(addr + 12, 'I', '4');
     }
     return s;
@@ -803,57 +877,50 @@ std::string ip6_compressed_string(const uint8_t* addr)
 
 // mirrors ip_addr_string(), ip4_addr_string() and ip6_addr_string()
 // TODO: %pIS / %piS (struct sockaddr with [pfsc] options) print like plain %p.
-void Formatter::ip_addr_string(size_t f, uint64_t ptr, const Spec& spec)
-{
-    if (check_pointer(ptr, spec))
-        return;
+void Formatter::ip_addr_string(size_t f, uint64_t ptr, const Spec& spec) {
+    if (check_pointer(ptr, spec)) return;
     const char fmt0 = at(f);
     switch (at(f + 1)) {
-    case '6': {
-        const auto addr = read_bytes(ptr, 16);
-        if (!addr)
-            break;
-        std::string s;
-        if (fmt0 == 'I' && at(f + 2) == 'c') {
-            s = ip6_compressed_string(addr->data());
-        } else {
-            for (size_t i = 0; i < 8; ++i) {  // ip6_string()
-                for (size_t k = 0; k < 2; ++k) {
-                    s += kHexLower[(*addr)[2 * i + k] >> 4];
-                    s += kHexLower[(*addr)[2 * i + k] & 15];
+        case '6': {
+            const auto addr = read_bytes(ptr, 16);
+            if (!addr) break;
+            std::string s;
+            if (fmt0 == 'I' && at(f + 2) == 'c') {
+                s = ip6_compressed_string(addr->data());
+            } else {
+                for (size_t i = 0; i < 8; ++i) {  // ip6_string()
+                    for (size_t k = 0; k < 2; ++k) {
+                        s += kHexLower[(*addr)[2 * i + k] >> 4];
+                        s += kHexLower[(*addr)[2 * i + k] & 15];
+                    }
+                    if (fmt0 == 'I' && i != 7) s += ':';
                 }
-                if (fmt0 == 'I' && i != 7)
-                    s += ':';
             }
+            string_nocheck(s, spec);
+            return;
         }
-        string_nocheck(s, spec);
-        return;
-    }
-    case '4': {
-        const auto addr = read_bytes(ptr, 4);
-        if (!addr)
+        case '4': {
+            const auto addr = read_bytes(ptr, 4);
+            if (!addr) break;
+            string_nocheck(ip4_string(addr->data(), fmt0, at(f + 2)), spec);
+            return;
+        }
+        case 'S':
             break;
-        string_nocheck(ip4_string(addr->data(), fmt0, at(f + 2)), spec);
-        return;
-    }
-    case 'S':
-        break;
-    default:
-        error_string(fmt0 == 'i' ? "(%pi?)" : "(%pI?)", spec);
-        return;
+        default:
+            error_string(fmt0 == 'i' ? "(%pi?)" : "(%pI?)", spec);
+            return;
     }
     default_pointer(ptr, spec);
 }
 
 // mirrors uuid_string(): %pU[bBlL]
-void Formatter::uuid_string(size_t f, uint64_t ptr, const Spec& spec)
-{
+void Formatter::uuid_string(size_t f, uint64_t ptr, const Spec& spec) {
     static constexpr uint8_t uuid_index[16] = {0, 1, 2,  3,  4,  5,  6,  7,
                                                8, 9, 10, 11, 12, 13, 14, 15};
     static constexpr uint8_t guid_index[16] = {3, 2, 1,  0,  5,  4,  7,  6,
                                                8, 9, 10, 11, 12, 13, 14, 15};
-    if (check_pointer(ptr, spec))
-        return;
+    if (check_pointer(ptr, spec)) return;
     const auto addr = read_bytes(ptr, 16);
     if (!addr) {
         default_pointer(ptr, spec);
@@ -862,18 +929,18 @@ void Formatter::uuid_string(size_t f, uint64_t ptr, const Spec& spec)
     const uint8_t* index = uuid_index;
     bool uc = false;
     switch (at(f + 1)) {
-    case 'L':
-        uc = true;
-        index = guid_index;
-        break;
-    case 'l':
-        index = guid_index;
-        break;
-    case 'B':
-        uc = true;
-        break;
-    default:
-        break;
+        case 'L':
+            uc = true;
+            index = guid_index;
+            break;
+        case 'l':
+            index = guid_index;
+            break;
+        case 'B':
+            uc = true;
+            break;
+        default:
+            break;
     }
     const char* digits = uc ? kHexUpper : kHexLower;
     std::string s;
@@ -881,14 +948,12 @@ void Formatter::uuid_string(size_t f, uint64_t ptr, const Spec& spec)
         const uint8_t b = (*addr)[index[i]];
         s += digits[b >> 4];
         s += digits[b & 15];
-        if (i == 3 || i == 5 || i == 7 || i == 9)
-            s += '-';
+        if (i == 3 || i == 5 || i == 7 || i == 9) s += '-';
     }
     string_nocheck(s, spec);
 }
 
-uint64_t load_le(const std::vector<uint8_t>& bytes)
-{
+uint64_t load_le(const std::vector<uint8_t>& bytes) {
     uint64_t v = 0;
     for (size_t i = bytes.size(); i-- > 0;)
         v = v << 8 | bytes[i];
@@ -896,11 +961,9 @@ uint64_t load_le(const std::vector<uint8_t>& bytes)
 }
 
 // mirrors address_val(): %pa / %pap (phys_addr_t *) and %pad (dma_addr_t *)
-void Formatter::address_val(size_t f, uint64_t ptr, const Spec& spec)
-{
+void Formatter::address_val(size_t f, uint64_t ptr, const Spec& spec) {
     (void)f;  // 'd' and 'p' only select between two types of the same size here
-    if (check_pointer(ptr, spec))
-        return;
+    if (check_pointer(ptr, spec)) return;
     const int size = cfg_.phys_addr_size ? static_cast<int>(cfg_.phys_addr_size) : ptr_size_;
     const auto bytes = read_bytes(ptr, static_cast<size_t>(size));
     if (!bytes || size > 8) {
@@ -911,14 +974,12 @@ void Formatter::address_val(size_t f, uint64_t ptr, const Spec& spec)
 }
 
 // mirrors fourcc_string(): %p4cc
-void Formatter::fourcc_string(size_t f, uint64_t ptr, const Spec& spec)
-{
+void Formatter::fourcc_string(size_t f, uint64_t ptr, const Spec& spec) {
     if (at(f + 1) != 'c' || at(f + 2) != 'c') {
         error_string("(%p4?)", spec);
         return;
     }
-    if (check_pointer(ptr, spec))
-        return;
+    if (check_pointer(ptr, spec)) return;
     const auto bytes = read_bytes(ptr, 4);
     if (!bytes) {
         default_pointer(ptr, spec);
@@ -939,8 +1000,7 @@ void Formatter::fourcc_string(size_t f, uint64_t ptr, const Spec& spec)
 }
 
 // mirrors rtc_str() with date_str() and time_str(); tm = {sec, min, hour, mday, mon, year}
-void Formatter::rtc_str(size_t f, const std::array<int32_t, 6>& tm)
-{
+void Formatter::rtc_str(size_t f, const std::array<int32_t, 6>& tm) {
     bool have_t = true;
     bool have_d = true;
     bool raw = false;
@@ -955,15 +1015,15 @@ void Formatter::rtc_str(size_t f, const std::array<int32_t, 6>& tm)
     }
     for (bool found = true; found;) {
         switch (at(count++)) {
-        case 'r':
-            raw = true;
-            break;
-        case 's':
-            iso8601_separator = false;
-            break;
-        default:
-            found = false;
-            break;
+            case 'r':
+                raw = true;
+                break;
+            case 's':
+                iso8601_separator = false;
+                break;
+            default:
+                found = false;
+                break;
         }
     }
     Spec dec2;
@@ -982,8 +1042,7 @@ void Formatter::rtc_str(size_t f, const std::array<int32_t, 6>& tm)
         out_.put('-');
         number(num(tm[3]), dec2);
     }
-    if (have_d && have_t)
-        out_.put(iso8601_separator ? 'T' : ' ');
+    if (have_d && have_t) out_.put(iso8601_separator ? 'T' : ' ');
     if (have_t) {
         number(num(tm[2]), dec2);
         out_.put(':');
@@ -995,8 +1054,7 @@ void Formatter::rtc_str(size_t f, const std::array<int32_t, 6>& tm)
 
 // time64_to_tm() for offset 0 (proleptic Gregorian calendar; days to civil date after
 // H. Hinnant's algorithm): {sec, min, hour, mday, mon (0-11), year - 1900}
-std::array<int32_t, 6> time64_to_tm(int64_t t)
-{
+std::array<int32_t, 6> time64_to_tm(int64_t t) {
     int64_t days = t / 86400;
     int64_t rem = t % 86400;
     if (rem < 0) {
@@ -1012,17 +1070,15 @@ std::array<int32_t, 6> time64_to_tm(int64_t t)
     const int64_t mday = doy - (153 * mp + 2) / 5 + 1;
     const int64_t mon = mp < 10 ? mp + 3 : mp - 9;  // 1-12
     const int64_t year = yoe + era * 400 + (mon <= 2 ? 1 : 0);
-    return {static_cast<int32_t>(rem % 60), static_cast<int32_t>(rem / 60 % 60),
+    return {static_cast<int32_t>(rem % 60),   static_cast<int32_t>(rem / 60 % 60),
             static_cast<int32_t>(rem / 3600), static_cast<int32_t>(mday),
-            static_cast<int32_t>(mon - 1), static_cast<int32_t>(year - 1900)};
+            static_cast<int32_t>(mon - 1),    static_cast<int32_t>(year - 1900)};
 }
 
 // mirrors time_and_date(): %ptR (struct rtc_time *) and %ptT (time64_t *)
-void Formatter::time_and_date(size_t f, uint64_t ptr, const Spec& spec)
-{
+void Formatter::time_and_date(size_t f, uint64_t ptr, const Spec& spec) {
     if (at(f + 1) == 'R') {
-        if (check_pointer(ptr, spec))
-            return;
+        if (check_pointer(ptr, spec)) return;
         const auto bytes = read_bytes(ptr, 24);
         if (!bytes) {
             default_pointer(ptr, spec);
@@ -1051,10 +1107,8 @@ void Formatter::time_and_date(size_t f, uint64_t ptr, const Spec& spec)
 }
 
 // mirrors netdev_bits(): %pNF (netdev_features_t *)
-void Formatter::netdev_bits(size_t f, uint64_t ptr, const Spec& spec)
-{
-    if (check_pointer(ptr, spec))
-        return;
+void Formatter::netdev_bits(size_t f, uint64_t ptr, const Spec& spec) {
+    if (check_pointer(ptr, spec)) return;
     if (at(f + 1) != 'F') {
         error_string("(%pN?)", spec);
         return;
@@ -1068,10 +1122,8 @@ void Formatter::netdev_bits(size_t f, uint64_t ptr, const Spec& spec)
 }
 
 // mirrors va_format(): a nested vsnprintf() into the room left
-void Formatter::va_format(uint64_t ptr, const Spec& spec)
-{
-    if (check_pointer(ptr, spec))
-        return;
+void Formatter::va_format(uint64_t ptr, const Spec& spec) {
+    if (check_pointer(ptr, spec)) return;
     auto va = depth_ < kMaxVaFormatDepth ? args_.read_va_format(ptr) : std::nullopt;
     if (!va || !va->args) {
         default_pointer(ptr, spec);
@@ -1088,112 +1140,107 @@ void Formatter::va_format(uint64_t ptr, const Spec& spec)
 // buffers), %pd %pD (dentry, file), %pg (block device), %pG[pvg] (flags), %pC (clock name),
 // %pOF (device tree node), %pfw (fwnode), %pIS %piS (sockaddr). Without read_bytes() /
 // read_va_format() support from the VaSource, the dereferencing ones below do the same.
-void Formatter::pointer(size_t f, uint64_t ptr, const Spec& spec)
-{
+void Formatter::pointer(size_t f, uint64_t ptr, const Spec& spec) {
     ptr &= word_mask_;
     switch (at(f)) {
-    case 'S':
-    case 's':
-    case 'B':
-        symbol_string(f, ptr, spec);
-        return;
-    case 'h':
-        hex_string(f, ptr, spec);
-        return;
-    case 'M':
-    case 'm':
-        mac_address_string(f, ptr, spec);
-        return;
-    case 'I':
-    case 'i':
-        ip_addr_string(f, ptr, spec);
-        return;
-    case 'U':
-        uuid_string(f, ptr, spec);
-        return;
-    case 'V':
-        va_format(ptr, spec);
-        return;
-    case 'K':  // restricted_pointer() with kptr_restrict == 0
-        default_pointer(ptr, spec);
-        return;
-    case 'N':
-        netdev_bits(f, ptr, spec);
-        return;
-    case '4':
-        fourcc_string(f, ptr, spec);
-        return;
-    case 'a':
-        address_val(f, ptr, spec);
-        return;
-    case 't':
-        time_and_date(f, ptr, spec);
-        return;
-    case 'x':
-        pointer_string(ptr, spec);
-        return;
-    case 'e':  // %pe with a non-ERR_PTR is plain %p
-        if (!is_err_value(ptr))
+        case 'S':
+        case 's':
+        case 'B':
+            symbol_string(f, ptr, spec);
+            return;
+        case 'h':
+            hex_string(f, ptr, spec);
+            return;
+        case 'M':
+        case 'm':
+            mac_address_string(f, ptr, spec);
+            return;
+        case 'I':
+        case 'i':
+            ip_addr_string(f, ptr, spec);
+            return;
+        case 'U':
+            uuid_string(f, ptr, spec);
+            return;
+        case 'V':
+            va_format(ptr, spec);
+            return;
+        case 'K':  // restricted_pointer() with kptr_restrict == 0
             default_pointer(ptr, spec);
-        else
-            err_ptr(ptr, spec);
-        return;
-    case 'u':
-    case 'k':
-        if (at(f + 1) == 's')
-            string(ptr, spec);
-        else
-            error_string("(einval)", spec);
-        return;
-    case 'A':  // Rust's %pA without CONFIG_RUST
-        error_string("(%pA?)", spec);
-        return;
-    case 'f':  // fwnode_string()
-        if (at(f + 1) != 'w') {
-            error_string("(%pf?)", spec);
             return;
-        }
-        break;
-    case 'O':  // device_node_string()
-        if (at(f + 1) != 'F') {
-            error_string("(%pO?)", spec);
+        case 'N':
+            netdev_bits(f, ptr, spec);
             return;
-        }
-        break;
-    case 'G':  // flags_string()
-        if (check_pointer(ptr, spec))
+        case '4':
+            fourcc_string(f, ptr, spec);
             return;
-        if (at(f + 1) != 'p' && at(f + 1) != 'v' && at(f + 1) != 'g') {
-            error_string("(%pG?)", spec);
+        case 'a':
+            address_val(f, ptr, spec);
             return;
-        }
-        default_pointer(ptr, spec);
-        return;
-    case 'E':  // escaped_string()
-        if (spec.field_width == 0)
+        case 't':
+            time_and_date(f, ptr, spec);
             return;
-        break;
-    case 'R':
-    case 'r':
-    case 'b':
-    case 'd':
-    case 'D':
-    case 'g':
-    case 'C':
-        break;
-    default:
-        default_pointer(ptr, spec);
-        return;
+        case 'x':
+            pointer_string(ptr, spec);
+            return;
+        case 'e':  // %pe with a non-ERR_PTR is plain %p
+            if (!is_err_value(ptr))
+                default_pointer(ptr, spec);
+            else
+                err_ptr(ptr, spec);
+            return;
+        case 'u':
+        case 'k':
+            if (at(f + 1) == 's')
+                string(ptr, spec);
+            else
+                error_string("(einval)", spec);
+            return;
+        case 'A':  // Rust's %pA without CONFIG_RUST
+            error_string("(%pA?)", spec);
+            return;
+        case 'f':  // fwnode_string()
+            if (at(f + 1) != 'w') {
+                error_string("(%pf?)", spec);
+                return;
+            }
+            break;
+        case 'O':  // device_node_string()
+            if (at(f + 1) != 'F') {
+                error_string("(%pO?)", spec);
+                return;
+            }
+            break;
+        case 'G':  // flags_string()
+            if (check_pointer(ptr, spec)) return;
+            if (at(f + 1) != 'p' && at(f + 1) != 'v' && at(f + 1) != 'g') {
+                error_string("(%pG?)", spec);
+                return;
+            }
+            default_pointer(ptr, spec);
+            return;
+        case 'E':  // escaped_string()
+            if (spec.field_width == 0) return;
+            break;
+        case 'R':
+        case 'r':
+        case 'b':
+        case 'd':
+        case 'D':
+        case 'g':
+        case 'C':
+            break;
+        default:
+            default_pointer(ptr, spec);
+            return;
     }
     // The unimplemented extensions: check_pointer() first, as the kernel does.
-    if (check_pointer(ptr, spec))
-        return;
+    if (check_pointer(ptr, spec)) return;
     default_pointer(ptr, spec);
 }
 
 // mirrors the main loop of vsnprintf()
-bool Formatter::run()
-{
+bool Formatter::run() {
     Spec spec;
     spec.type = Type::none;
     size_t pos = 0;
@@ -1203,48 +1250,48 @@ bool Formatter::run()
         pos += read;
 
         switch (spec.type) {
-        case Type::none:
-            out_.append(fmt_.substr(old, read));
-            break;
-        case Type::width: {  // set_field_width()
-            const int w = next_int();
-            spec.field_width = as_width(w) == w ? w
-                                                : std::clamp(w, -kFieldWidthMax, kFieldWidthMax);
-            break;
-        }
-        case Type::precision: {  // set_precision()
-            const int prec = next_int();
-            spec.precision = as_precision(prec) == prec ? prec
-                                                        : std::clamp(prec, 0, kPrecisionMax);
-            break;
-        }
-        case Type::character: {
-            // "while (--spec.field_width > 0)" on the 24-bit bitfield
-            if (!(spec.flags & kLeft)) {
+            case Type::none:
+                out_.append(fmt_.substr(old, read));
+                break;
+            case Type::width: {  // set_field_width()
+                const int w = next_int();
+                spec.field_width =
+                    as_width(w) == w ? w : std::clamp(w, -kFieldWidthMax, kFieldWidthMax);
+                break;
+            }
+            case Type::precision: {  // set_precision()
+                const int prec = next_int();
+                spec.precision =
+                    as_precision(prec) == prec ? prec : std::clamp(prec, 0, kPrecisionMax);
+                break;
+            }
+            case Type::character: {
+                // "while (--spec.field_width > 0)" on the 24-bit bitfield
+                if (!(spec.flags & kLeft)) {
+                    while ((spec.field_width = as_width(int64_t{spec.field_width} - 1)) > 0)
+                        out_.put(' ');
+                }
+                out_.put(static_cast<char>(static_cast<unsigned char>(next_int())));
                 while ((spec.field_width = as_width(int64_t{spec.field_width} - 1)) > 0)
                     out_.put(' ');
+                break;
             }
-            out_.put(static_cast<char>(static_cast<unsigned char>(next_int())));
-            while ((spec.field_width = as_width(int64_t{spec.field_width} - 1)) > 0)
-                out_.put(' ');
-            break;
-        }
-        case Type::str:
-            string(next_word(), spec);
-            break;
-        case Type::ptr:
-            pointer(pos, next_word(), spec);
-            while (k_isalnum(at(pos)))
-                ++pos;
-            break;
-        case Type::percent_char:
-            out_.put('%');
-            break;
-        case Type::invalid:
-            return false;
-        default:
-            number(fetch_number(spec), spec);
-            break;
+            case Type::str:
+                string(next_word(), spec);
+                break;
+            case Type::ptr:
+                pointer(pos, next_word(), spec);
+                while (k_isalnum(at(pos)))
+                    ++pos;
+                break;
+            case Type::percent_char:
+                out_.put('%');
+                break;
+            case Type::invalid:
+                return false;
+            default:
+                number(fetch_number(spec), spec);
+                break;
         }
     }
     return true;
@@ -1253,8 +1300,7 @@ bool Formatter::run()
 }  // namespace
 
 VsprintfResult kernel_vsnprintf_limited(std::string_view fmt, VaSource& args,
-                                        const VsprintfConfig& cfg, size_t limit)
-{
+                                        const VsprintfConfig& cfg, size_t limit) {
     Out out(limit);
     VsprintfResult result;
     result.invalid_spec = !Formatter(fmt, args, cfg, out, 0).run();
@@ -1263,8 +1309,7 @@ VsprintfResult kernel_vsnprintf_limited(std::string_view fmt, VaSource& args,
     return result;
 }
 
-std::string kernel_vsnprintf(std::string_view fmt, VaSource& args, const VsprintfConfig& cfg)
-{
+std::string kernel_vsnprintf(std::string_view fmt, VaSource& args, const VsprintfConfig& cfg) {
     return kernel_vsnprintf_limited(fmt, args, cfg, SIZE_MAX).text;
 }
 

@@ -36,7 +36,7 @@ struct VaFormat {
 // Where the variadic arguments of one guest vsnprintf() call come from (AAPCS64 or AAPCS32
 // va_list).
 class VaSource {
-public:
+  public:
     virtual ~VaSource() = default;
     // Next argument of up to the machine word size (int, long, pointer, size_t): the raw slot
     // value. On ARM32 only the low 32 bits are used.
@@ -49,8 +49,7 @@ public:
     virtual std::optional<std::string> read_string(uint64_t addr, size_t max) = 0;
     // Symbol for %pS/%ps/%pB-style: "func+0x10/0x40 [mod]" or nullopt if unknown (then the
     // kernel's sprint_symbol() prints the raw address as "0x%lx").
-    virtual std::optional<std::string> symbolize(uint64_t addr, bool with_offset)
-    {
+    virtual std::optional<std::string> symbolize(uint64_t addr, bool with_offset) {
         (void)addr;
         (void)with_offset;
         return std::nullopt;
@@ -58,23 +57,21 @@ public:
     // Exactly len bytes of guest memory at addr, for the %p extensions that dereference their
     // argument (%ph %pM %pm %pI4 %pi4 %pI6 %pi6 %pU %pa %p4cc %ptR %ptT %pNF), or nullopt when
     // unreadable / not provided; such a conversion then prints like plain %p.
-    virtual std::optional<std::vector<uint8_t>> read_bytes(uint64_t addr, size_t len)
-    {
+    virtual std::optional<std::vector<uint8_t>> read_bytes(uint64_t addr, size_t len) {
         (void)addr;
         (void)len;
         return std::nullopt;
     }
     // For %pV: the format and the argument source of the struct va_format at addr, or nullopt
     // (then %pV prints like plain %p).
-    virtual std::optional<VaFormat> read_va_format(uint64_t addr)
-    {
+    virtual std::optional<VaFormat> read_va_format(uint64_t addr) {
         (void)addr;
         return std::nullopt;
     }
 };
 
 struct VsprintfConfig {
-    bool is_64bit = true;          // sizeof(long) and sizeof(void*) 8 (AArch64) or 4 (ARM32)
+    bool is_64bit = true;  // sizeof(long) and sizeof(void*) 8 (AArch64) or 4 (ARM32)
     // Key for plain %p hashing. The kernel uses siphash of the pointer with a random boot key;
     // we use a different keyed 64-bit mix (see ptr_hash() in vsprintf.cc), so hashed values are
     // stable for a given key but never equal to those of a real boot.

@@ -15,9 +15,13 @@ std::string format(const char* fmt, auto... args) {
     return buf;
 }
 
-Status no_exec(std::string msg) { return Status{-ENOEXEC, std::move(msg)}; }
+Status no_exec(std::string msg) {
+    return Status{-ENOEXEC, std::move(msg)};
+}
 
-uint16_t elf_machine(Arch a) { return a == Arch::arm64 ? EM_AARCH64 : EM_ARM; }
+uint16_t elf_machine(Arch a) {
+    return a == Arch::arm64 ? EM_AARCH64 : EM_ARM;
+}
 
 }  // namespace
 
@@ -62,12 +66,13 @@ Status ElfFile::validate(Arch target) {
         return end >= s.sh_offset && end <= len;
     };
     if (sh[0].sh_type != SHT_NULL || sh[0].sh_size != 0 || sh[0].sh_addr != 0)
-        return no_exec(format(
-            "ELF Spec violation: section 0 type(%d)!=SH_NULL or non-zero len or addr",
-            int(sh[0].sh_type)));
+        return no_exec(
+            format("ELF Spec violation: section 0 type(%d)!=SH_NULL or non-zero len or addr",
+                   int(sh[0].sh_type)));
     if (hdr.e_shstrndx == SHN_UNDEF || hdr.e_shstrndx >= hdr.e_shnum)
-        return no_exec(format("Invalid ELF section name index: %d || e_shstrndx (%d) >= e_shnum (%d)",
-                              hdr.e_shstrndx, hdr.e_shstrndx, hdr.e_shnum));
+        return no_exec(
+            format("Invalid ELF section name index: %d || e_shstrndx (%d) >= e_shnum (%d)",
+                   hdr.e_shstrndx, hdr.e_shstrndx, hdr.e_shnum));
     const Shdr& strhdr = sh[hdr.e_shstrndx];
     if (!section_ok(strhdr))
         return no_exec(format("Invalid ELF section hdr(type %u)", unsigned(strhdr.sh_type)));
@@ -82,9 +87,9 @@ Status ElfFile::validate(Arch target) {
         if (s.sh_type == SHT_NULL || s.sh_type == SHT_NOBITS) continue;
         if (s.sh_type == SHT_SYMTAB) {
             if (s.sh_link == SHN_UNDEF || s.sh_link >= hdr.e_shnum)
-                return no_exec(format(
-                    "Invalid ELF sh_link!=SHN_UNDEF(%d) or (sh_link(%d) >= hdr->e_shnum(%d)",
-                    s.sh_link, s.sh_link, hdr.e_shnum));
+                return no_exec(
+                    format("Invalid ELF sh_link!=SHN_UNDEF(%d) or (sh_link(%d) >= hdr->e_shnum(%d)",
+                           s.sh_link, s.sh_link, hdr.e_shnum));
             if (!symtab) symtab = i;
         }
         if (!section_ok(s))
@@ -150,8 +155,8 @@ Status ElfFile::open(std::vector<uint8_t> bytes, Arch target) {
         if (!gelf_getsym(data, static_cast<int>(i), &syms_[i]))
             return no_exec(std::string("kmodemu: libelf: ") + elf_errmsg(-1));
     const GElf_Shdr& str = sections_[sym.sh_link].hdr;
-    strtab_ = std::string_view(reinterpret_cast<const char*>(bytes_.data() + str.sh_offset),
-                               str.sh_size);
+    strtab_ =
+        std::string_view(reinterpret_cast<const char*>(bytes_.data() + str.sh_offset), str.sh_size);
     for (size_t i = 1; i < nsyms; ++i)
         if (syms_[i].st_name >= strtab_.size())
             return no_exec("symbol name out of bounds in string table");

@@ -39,7 +39,7 @@ struct Status {
 };
 
 class ElfFile {
-public:
+  public:
     ElfFile() = default;
     ~ElfFile();
     ElfFile(const ElfFile&) = delete;
@@ -67,7 +67,7 @@ public:
     std::vector<ElfReloc> relocations(size_t section_index) const;
     std::span<const uint8_t> bytes() const { return bytes_; }
 
-private:
+  private:
     template <class Ehdr, class Shdr>
     Status validate(Arch target);
 

@@ -18,7 +18,9 @@ namespace {
 constexpr uint64_t page = 0x1000;
 constexpr uint64_t shf_ro_after_init = 0x00200000;  // kernel-internal SHF_RO_AFTER_INIT
 
-uint64_t align_up(uint64_t v, uint64_t a) { return a > 1 ? (v + a - 1) / a * a : v; }
+uint64_t align_up(uint64_t v, uint64_t a) {
+    return a > 1 ? (v + a - 1) / a * a : v;
+}
 
 std::string format(const char* fmt, auto... args) {
     char buf[512];
@@ -30,29 +32,46 @@ std::string format(const char* fmt, auto... args) {
 
 const char* phase_name(LoadResult::Phase p) {
     switch (p) {
-        case LoadResult::Phase::elf: return "elf";
-        case LoadResult::Phase::modinfo: return "modinfo";
-        case LoadResult::Phase::layout: return "layout";
-        case LoadResult::Phase::symbols: return "symbols";
-        case LoadResult::Phase::relocation: return "relocation";
-        case LoadResult::Phase::finalize: return "finalize";
-        case LoadResult::Phase::coming: return "coming";
-        case LoadResult::Phase::params: return "params";
-        case LoadResult::Phase::init: return "init";
-        case LoadResult::Phase::live: return "live";
+        case LoadResult::Phase::elf:
+            return "elf";
+        case LoadResult::Phase::modinfo:
+            return "modinfo";
+        case LoadResult::Phase::layout:
+            return "layout";
+        case LoadResult::Phase::symbols:
+            return "symbols";
+        case LoadResult::Phase::relocation:
+            return "relocation";
+        case LoadResult::Phase::finalize:
+            return "finalize";
+        case LoadResult::Phase::coming:
+            return "coming";
+        case LoadResult::Phase::params:
+            return "params";
+        case LoadResult::Phase::init:
+            return "init";
+        case LoadResult::Phase::live:
+            return "live";
     }
     return "?";
 }
 
 const char* region_name(Region::Type t) {
     switch (t) {
-        case Region::Type::text: return "text";
-        case Region::Type::rodata: return "rodata";
-        case Region::Type::ro_after_init: return "ro_after_init";
-        case Region::Type::data: return "data";
-        case Region::Type::init_text: return "init_text";
-        case Region::Type::init_rodata: return "init_rodata";
-        case Region::Type::init_data: return "init_data";
+        case Region::Type::text:
+            return "text";
+        case Region::Type::rodata:
+            return "rodata";
+        case Region::Type::ro_after_init:
+            return "ro_after_init";
+        case Region::Type::data:
+            return "data";
+        case Region::Type::init_text:
+            return "init_text";
+        case Region::Type::init_rodata:
+            return "init_rodata";
+        case Region::Type::init_data:
+            return "init_data";
     }
     return "?";
 }
@@ -90,8 +109,8 @@ std::optional<std::string> LoadedModule::symbolize(uint64_t addr, bool with_offs
     for (const ModuleSymbol& o : symbols)
         if (o.address > s->address && (size == 0 || o.address - s->address < size) && !s->size)
             size = o.address - s->address;
-    return format("%s+0x%llx/0x%llx [%s]", s->name.c_str(),
-                  (unsigned long long)(addr - s->address), (unsigned long long)size, name.c_str());
+    return format("%s+0x%llx/0x%llx [%s]", s->name.c_str(), (unsigned long long)(addr - s->address),
+                  (unsigned long long)size, name.c_str());
 }
 
 void LoadedModule::set_state(Emulator& emu, ModuleState s) {
@@ -103,7 +122,8 @@ void LoadedModule::set_state(Emulator& emu, ModuleState s) {
 Loader::Loader(Kernel& kernel) : k_(kernel), arch_(ArchLoader::create(kernel.arch())) {
     if (!arch_) throw EmulatorError(std::string("no loader for ") + arch_name(kernel.arch()));
     if (auto* a64 = dynamic_cast<Aarch64Loader*>(arch_.get())) {
-        if (const Export* cb = k_.find_export("alt_cb_patch_nops")) a64->alt_cb_patch_nops = cb->address;
+        if (const Export* cb = k_.find_export("alt_cb_patch_nops"))
+            a64->alt_cb_patch_nops = cb->address;
         a64->kernel_text_start = k_.layout().stub_text;
         a64->kernel_text_end = k_.layout().stub_text + k_.layout().stub_text_size;
     }
@@ -150,11 +170,13 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     res.phase = LoadResult::Phase::modinfo;
     auto& secs = elf->sections();
     ModInfo info;
-    if (const ElfSection* mi = elf->find_section(".modinfo", false)) info = ModInfo(elf->section_data(mi->index));
+    if (const ElfSection* mi = elf->find_section(".modinfo", false))
+        info = ModInfo(elf->section_data(mi->index));
     std::string name = info.get("name").value_or("");
     const ElfSection* modsec = elf->find_section(".gnu.linkonce.this_module", true);
     if (!modsec) {
-        k_.log(4, (name.empty() ? "(missing .modinfo name field)" : name) + ": No module found in object");
+        k_.log(4, (name.empty() ? "(missing .modinfo name field)" : name) +
+                      ": No module found in object");
         return fail(-ENOEXEC);
     }
     if (!elf->symtab_index()) {
@@ -180,12 +202,16 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
     if (!info.get("intree")) k_.log(4, name + ": loading out-of-tree module taints kernel.");
     if (info.get("staging"))
-        k_.log(4, name + ": module is from the staging directory, the quality is unknown, you have been warned.");
+        k_.log(4, name +
+                      ": module is from the staging directory, the quality is unknown, you have "
+                      "been warned.");
     std::string license = info.get("license").value_or("unspecified");
     bool gplok = license_is_gpl_compatible(license);
     if (!gplok) k_.log(4, name + ": module license '" + license + "' taints kernel.");
     if (k_.config().module_sig)
-        k_.log(5, name + ": module verification failed: signature and/or required key missing - tainting kernel");
+        k_.log(5, name +
+                      ": module verification failed: signature and/or required key missing - "
+                      "tainting kernel");
 
     // --- layout_and_allocate() ---
     res.phase = LoadResult::Phase::layout;
@@ -204,8 +230,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         // module_enforce_rwx_sections()
         if ((s.hdr.sh_flags & SHF_WRITE) && (s.hdr.sh_flags & SHF_EXECINSTR) &&
             (s.hdr.sh_flags & SHF_ALLOC)) {
-            k_.log(3, format("%s: section %s (index %zu) has invalid WRITE|EXEC flags", name.c_str(),
-                             s.name.c_str(), s.index));
+            k_.log(3, format("%s: section %s (index %zu) has invalid WRITE|EXEC flags",
+                             name.c_str(), s.name.c_str(), s.index));
             return fail(-ENOEXEC);
         }
         if (s.name == ".data..ro_after_init" || s.name == "__jump_table")
@@ -221,9 +247,9 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                           {shf_ro_after_init | SHF_ALLOC, 0},
                           {SHF_WRITE | SHF_ALLOC, 0}};
     size_t n = secs.size();
-    std::vector<int> placed(n, -1);          // region type index
-    std::vector<uint64_t> offset(n, 0);      // within its layout
-    uint64_t layout_size[2] = {0, 0};        // core, init
+    std::vector<int> placed(n, -1);      // region type index
+    std::vector<uint64_t> offset(n, 0);  // within its layout
+    uint64_t layout_size[2] = {0, 0};    // core, init
     uint64_t type_start[7] = {0}, type_end[7] = {0};
     for (int init = 0; init < 2; ++init) {
         for (int m = 0; m < 4; ++m) {
@@ -236,7 +262,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                 if ((f & masks[m].need) != masks[m].need || (f & masks[m].skip)) continue;
                 if (m != 2 && (f & shf_ro_after_init)) continue;
                 if (arch_->is_init_section(s.name) != bool(init)) continue;
-                uint64_t off = align_up(layout_size[init], s.hdr.sh_addralign ? s.hdr.sh_addralign : 1);
+                uint64_t off =
+                    align_up(layout_size[init], s.hdr.sh_addralign ? s.hdr.sh_addralign : 1);
                 offset[s.index] = off;
                 placed[s.index] = type;
                 layout_size[init] = off + s.hdr.sh_size;
@@ -248,7 +275,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     // Allocate: core, then init, in the module area (module_alloc()).
     uint64_t core_base = k_.layout().modules;
     for (LoadedModule* m : k_.modules)
-        for (const Region& r : m->regions) core_base = std::max(core_base, r.base + r.mapped);
+        for (const Region& r : m->regions)
+            core_base = std::max(core_base, r.base + r.mapped);
     core_base = align_up(core_base, page);
     uint64_t init_base = core_base + layout_size[0];
     uint64_t pcpu_size = pcpu ? align_up(secs[pcpu].hdr.sh_size, page) : 0;
@@ -288,7 +316,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     // PLT bookkeeping (the sections were resized by frob_sections).
     for (auto& s : secs) {
         if (s.name == ".plt") img.plt_shndx = s.index, img.plt_max = s.hdr.sh_size / 12;
-        if (s.name == ".init.plt") img.init_plt_shndx = s.index, img.init_plt_max = s.hdr.sh_size / 12;
+        if (s.name == ".init.plt")
+            img.init_plt_shndx = s.index, img.init_plt_max = s.hdr.sh_size / 12;
     }
 
     // --- simplify_symbols() ---
@@ -348,7 +377,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         if (s.hdr.sh_type != SHT_REL && s.hdr.sh_type != SHT_RELA) continue;
         if (!img.host[infosec]) continue;
         Status st = arch_->apply_relocations(img, s.index);
-        for (auto& m : arch_log) k_.log(3, m);
+        for (auto& m : arch_log)
+            k_.log(3, m);
         arch_log.clear();
         if (!st) {
             log_err(st.message);
@@ -384,7 +414,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
     // init/exit: the relocations of .gnu.linkonce.this_module against init_module/cleanup_module.
     for (auto& s : secs) {
-        if ((s.hdr.sh_type != SHT_RELA && s.hdr.sh_type != SHT_REL) || s.hdr.sh_info != modsec->index)
+        if ((s.hdr.sh_type != SHT_RELA && s.hdr.sh_type != SHT_REL) ||
+            s.hdr.sh_info != modsec->index)
             continue;
         for (const ElfReloc& r : elf->relocations(s.index)) {
             if (r.sym >= nsyms || r.type != arch_->abs_word_reloc()) continue;
@@ -456,8 +487,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     // prepare_coming_module(): COMING to module notifiers (robust: failures unwind with GOING).
     res.phase = LoadResult::Phase::coming;
     try {
-        int err = notifier::call_module_notifiers_robust(k_, ModuleState::coming, ModuleState::going,
-                                                         m.this_module);
+        int err = notifier::call_module_notifiers_robust(k_, ModuleState::coming,
+                                                         ModuleState::going, m.this_module);
         if (err) {
             free_module(m);
             return fail(err);
@@ -540,12 +571,14 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
     }
     uint64_t lo = ~0ull, hi = 0;
     for (const Region& r : m.regions)
-        if (r.is_init() && r.mapped) lo = std::min(lo, r.base), hi = std::max(hi, r.base + r.mapped);
+        if (r.is_init() && r.mapped)
+            lo = std::min(lo, r.base), hi = std::max(hi, r.base + r.mapped);
     if (hi > lo) emu.unmap(lo, hi - lo);
     m.init_freed = true;
     // module_enable_rodata_ro_after_init()
     for (const Region& r : m.regions)
-        if (r.type == Region::Type::ro_after_init && r.mapped) emu.protect(r.base, r.mapped, prot_read);
+        if (r.type == Region::Type::ro_after_init && r.mapped)
+            emu.protect(r.base, r.mapped, prot_read);
     return 0;
 }
 

@@ -15,22 +15,33 @@
 namespace kmodemu {
 
 struct LoadOptions {
-    std::string args;         // "name=value ..." as insmod passes them
-    bool auto_stub = false;   // resolve unknown functions to auto-stubs instead of failing
+    std::string args;        // "name=value ..." as insmod passes them
+    bool auto_stub = false;  // resolve unknown functions to auto-stubs instead of failing
 };
 
 // How far a load got and how it ended.
 struct LoadResult {
-    enum class Phase { elf, modinfo, layout, symbols, relocation, finalize, coming, params, init, live };
+    enum class Phase {
+        elf,
+        modinfo,
+        layout,
+        symbols,
+        relocation,
+        finalize,
+        coming,
+        params,
+        init,
+        live
+    };
     Phase phase = Phase::elf;
-    int err = 0;                     // 0 or -errno: what init_module(2) returns
-    std::optional<RunResult> abort;  // a guest fault/budget/timeout that ended the load
+    int err = 0;                       // 0 or -errno: what init_module(2) returns
+    std::optional<RunResult> abort;    // a guest fault/budget/timeout that ended the load
     std::optional<std::string> panic;  // a kernel panic raised by a stub
     bool init_ran = false;
     int64_t init_ret = 0;            // init's return value (int, sign-extended)
     LoadedModule* module = nullptr;  // set once the module is formed
     std::vector<std::string> auto_stubs;
-    size_t plt_entries = 0;          // module PLT entries emitted (branches out of range)
+    size_t plt_entries = 0;  // module PLT entries emitted (branches out of range)
 };
 
 const char* phase_name(LoadResult::Phase p);
@@ -43,7 +54,7 @@ struct UnloadResult {
 };
 
 class Loader {
-public:
+  public:
     explicit Loader(Kernel& kernel);
     ~Loader();
 
@@ -54,7 +65,7 @@ public:
 
     ArchLoader& arch_loader() { return *arch_; }
 
-private:
+  private:
     int run_init(LoadedModule& mod, LoadResult& res);
     void free_module(LoadedModule& mod);
     void going(LoadedModule& mod);

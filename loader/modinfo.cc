@@ -11,7 +11,8 @@ ModInfo::ModInfo(std::span<const uint8_t> section) {
             continue;
         }
         size_t end = i;
-        while (end < section.size() && section[end] != 0) ++end;
+        while (end < section.size() && section[end] != 0)
+            ++end;
         std::string entry(reinterpret_cast<const char*>(section.data() + i), end - i);
         size_t eq = entry.find('=');
         if (eq != std::string::npos) tags_[entry.substr(0, eq)].push_back(entry.substr(eq + 1));

@@ -10,7 +10,7 @@
 namespace kmodemu {
 
 class ModInfo {
-public:
+  public:
     ModInfo() = default;
     explicit ModInfo(std::span<const uint8_t> section);
     // The first value of `tag`, as get_modinfo() returns it.
@@ -18,7 +18,7 @@ public:
     std::vector<std::string> all(const std::string& tag) const;
     const std::map<std::string, std::vector<std::string>>& tags() const { return tags_; }
 
-private:
+  private:
     std::map<std::string, std::vector<std::string>> tags_;
 };
 

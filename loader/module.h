@@ -20,7 +20,7 @@ struct Region {
     enum class Type { text, rodata, ro_after_init, data, init_text, init_rodata, init_data };
     Type type;
     uint64_t base = 0;
-    uint64_t size = 0;  // bytes used
+    uint64_t size = 0;    // bytes used
     uint64_t mapped = 0;  // page-rounded size mapped in the emulator
     bool is_init() const {
         return type == Type::init_text || type == Type::init_rodata || type == Type::init_data;

@@ -13,7 +13,9 @@ KParamLayout KParamLayout::for_arch(Arch a) {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
 
 // parameq(): '-' and '_' are the same.
 bool parameq(const std::string& a, const std::string& b) {
@@ -26,7 +28,7 @@ bool parameq(const std::string& a, const std::string& b) {
 }
 
 struct Arg {
-    size_t param;           // offset of the name in the args buffer
+    size_t param;               // offset of the name in the args buffer
     std::optional<size_t> val;  // offset of the value
 };
 
@@ -48,7 +50,8 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
     std::vector<Arg> list;
     size_t pos = 0;
     auto skip_spaces = [&] {
-        while (pos < buf.size() && is_space(buf[pos])) ++pos;
+        while (pos < buf.size() && is_space(buf[pos]))
+            ++pos;
     };
     skip_spaces();
     std::optional<size_t> after_dashes;
@@ -138,9 +141,11 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
         if (ret == -ENOENT)
             k.log(3, mod.name + ": Unknown parameter `" + param + "'");
         else if (ret == -ENOSPC)
-            k.log(3, mod.name + ": `" + val.value_or("") + "' too large for parameter `" + param + "'");
+            k.log(3, mod.name + ": `" + val.value_or("") + "' too large for parameter `" + param +
+                         "'");
         else
-            k.log(3, mod.name + ": `" + val.value_or("") + "' invalid for parameter `" + param + "'");
+            k.log(3,
+                  mod.name + ": `" + val.value_or("") + "' invalid for parameter `" + param + "'");
         err = ret;
     }
     if (!err && after_dashes && *after_dashes < buf.size())

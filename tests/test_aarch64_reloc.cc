@@ -19,8 +19,7 @@ namespace {
 
 // Guest address of the place being relocated: a module text address, 16 bytes into a page.
 constexpr uint64_t P = 0xffff'8000'0801'0010ULL;
-constexpr uint64_t page_of(uint64_t a)
-{
+constexpr uint64_t page_of(uint64_t a) {
     return a & ~uint64_t{0xfff};
 }
 
@@ -28,34 +27,31 @@ constexpr uint8_t fill = 0xa5;  // poison around the place, to catch over-long w
 
 // --- Test-local field extraction (independent of the library decoders) -----------------------
 
-constexpr uint32_t bits(uint32_t insn, unsigned hi, unsigned lo)
-{
+constexpr uint32_t bits(uint32_t insn, unsigned hi, unsigned lo) {
     return (insn >> lo) & ((uint32_t{1} << (hi - lo + 1)) - 1);
 }
 
 // Two's complement value of a `width`-bit field, computed without shifts of signed values.
-constexpr int64_t sext(uint64_t field, unsigned width)
-{
+constexpr int64_t sext(uint64_t field, unsigned width) {
     const uint64_t top = uint64_t{1} << (width - 1);
     return field & top ? static_cast<int64_t>(field) - static_cast<int64_t>(top << 1)
                        : static_cast<int64_t>(field);
 }
 
 // Executes a 64-bit MOVN/MOVZ/MOVK on register value x, as the CPU does (hw field honoured).
-uint64_t exec_movw(uint32_t insn, uint64_t x)
-{
+uint64_t exec_movw(uint32_t insn, uint64_t x) {
     const unsigned shift = 16 * bits(insn, 22, 21);
     const uint64_t imm = uint64_t{bits(insn, 20, 5)} << shift;
     switch (bits(insn, 30, 29)) {
-    case 0:  // MOVN
-        return ~imm;
-    case 2:  // MOVZ
-        return imm;
-    case 3:  // MOVK
-        return (x & ~(uint64_t{0xffff} << shift)) | imm;
-    default:
-        ADD_FAILURE() << "not a move-wide instruction: " << std::hex << insn;
-        return 0;
+        case 0:  // MOVN
+            return ~imm;
+        case 2:  // MOVZ
+            return imm;
+        case 3:  // MOVK
+            return (x & ~(uint64_t{0xffff} << shift)) | imm;
+        default:
+            ADD_FAILURE() << "not a move-wide instruction: " << std::hex << insn;
+            return 0;
     }
 }
 
@@ -69,8 +65,7 @@ struct InsnResult {
 };
 
 // Places `insn` (little-endian) in a poisoned buffer, relocates it and returns the new word.
-InsnResult reloc_insn(uint32_t type, uint32_t insn, uint64_t val, uint64_t place = P)
-{
+InsnResult reloc_insn(uint32_t type, uint32_t insn, uint64_t val, uint64_t place = P) {
     std::array<uint8_t, 12> buf;
     buf.fill(fill);
     for (int i = 0; i < 4; ++i) {
@@ -92,8 +87,7 @@ struct DataResult {
     uint64_t value;  // the `bytes` bytes written at the place, zero-extended
 };
 
-DataResult reloc_data(uint32_t type, unsigned bytes, uint64_t val, uint64_t place = P)
-{
+DataResult reloc_data(uint32_t type, unsigned bytes, uint64_t val, uint64_t place = P) {
     std::array<uint8_t, 24> buf;
     buf.fill(fill);
     const RelocStatus st = apply_one(type, buf.data() + 8, place, val);
@@ -109,16 +103,14 @@ DataResult reloc_data(uint32_t type, unsigned bytes, uint64_t val, uint64_t plac
     return {st, out};
 }
 
-void expect_insn(const InsnResult& r, RelocStatus st, uint32_t insn)
-{
+void expect_insn(const InsnResult& r, RelocStatus st, uint32_t insn) {
     EXPECT_EQ(r.status, st);
     EXPECT_EQ(r.insn, insn) << std::hex << "got 0x" << r.insn << ", want 0x" << insn;
 }
 
 // --- NONE ------------------------------------------------------------------------------------
 
-TEST(Aarch64Reloc, NoneAsZeroAnd256LeavesThePlaceAlone)
-{
+TEST(Aarch64Reloc, NoneAsZeroAnd256LeavesThePlaceAlone) {
     for (uint32_t type : {uint32_t{R_ARM_NONE}, kernel_r_aarch64_none}) {
         expect_insn(reloc_insn(type, 0x9400'0000, P + 0x1234), RelocStatus::ok, 0x9400'0000);
         // Even a value that would overflow anything is fine.
@@ -128,8 +120,7 @@ TEST(Aarch64Reloc, NoneAsZeroAnd256LeavesThePlaceAlone)
 
 // --- Data relocations: reloc_data() ----------------------------------------------------------
 
-TEST(Aarch64Reloc, Abs64WritesEightBytesAndNeverOverflows)
-{
+TEST(Aarch64Reloc, Abs64WritesEightBytesAndNeverOverflows) {
     auto r = reloc_data(R_AARCH64_ABS64, 8, 0x1122'3344'5566'7788);
     EXPECT_EQ(r.status, RelocStatus::ok);
     EXPECT_EQ(r.value, 0x1122'3344'5566'7788u);
@@ -138,8 +129,7 @@ TEST(Aarch64Reloc, Abs64WritesEightBytesAndNeverOverflows)
     EXPECT_EQ(r.value, ~uint64_t{0});
 }
 
-TEST(Aarch64Reloc, Abs32IsUnsigned)
-{
+TEST(Aarch64Reloc, Abs32IsUnsigned) {
     auto r = reloc_data(R_AARCH64_ABS32, 4, 0);
     EXPECT_EQ(r.status, RelocStatus::ok);
     EXPECT_EQ(r.value, 0u);
@@ -158,8 +148,7 @@ TEST(Aarch64Reloc, Abs32IsUnsigned)
     EXPECT_EQ(r.value, 0x1234'5678u);
 }
 
-TEST(Aarch64Reloc, Abs16IsUnsigned)
-{
+TEST(Aarch64Reloc, Abs16IsUnsigned) {
     auto r = reloc_data(R_AARCH64_ABS16, 2, 0xffff);
     EXPECT_EQ(r.status, RelocStatus::ok);
     EXPECT_EQ(r.value, 0xffffu);
@@ -171,8 +160,7 @@ TEST(Aarch64Reloc, Abs16IsUnsigned)
     EXPECT_EQ(r.value, 0xffffu);
 }
 
-TEST(Aarch64Reloc, Prel64IsValueMinusPlaceAndNeverOverflows)
-{
+TEST(Aarch64Reloc, Prel64IsValueMinusPlaceAndNeverOverflows) {
     auto r = reloc_data(R_AARCH64_PREL64, 8, P - 8);
     EXPECT_EQ(r.status, RelocStatus::ok);
     EXPECT_EQ(r.value, 0xffff'ffff'ffff'fff8u);
@@ -181,13 +169,12 @@ TEST(Aarch64Reloc, Prel64IsValueMinusPlaceAndNeverOverflows)
     EXPECT_EQ(r.value, 0 - P);
 }
 
-TEST(Aarch64Reloc, Prel32IsSigned)
-{
+TEST(Aarch64Reloc, Prel32IsSigned) {
     auto r = reloc_data(R_AARCH64_PREL32, 4, P + 0x7fff'ffff);  // S32_MAX
     EXPECT_EQ(r.status, RelocStatus::ok);
     EXPECT_EQ(r.value, 0x7fff'ffffu);
     r = reloc_data(R_AARCH64_PREL32, 4, P + 0x8000'0000);  // S32_MAX + 1: unsigned-fits, but
-    EXPECT_EQ(r.status, RelocStatus::overflow);             // the kernel checks signed
+    EXPECT_EQ(r.status, RelocStatus::overflow);            // the kernel checks signed
     EXPECT_EQ(r.value, 0x8000'0000u);
     r = reloc_data(R_AARCH64_PREL32, 4, P - 0x8000'0000);  // S32_MIN
     EXPECT_EQ(r.status, RelocStatus::ok);
@@ -197,8 +184,7 @@ TEST(Aarch64Reloc, Prel32IsSigned)
     EXPECT_EQ(r.value, 0x7fff'ffffu);
 }
 
-TEST(Aarch64Reloc, Prel16IsSigned)
-{
+TEST(Aarch64Reloc, Prel16IsSigned) {
     auto r = reloc_data(R_AARCH64_PREL16, 2, P + 0x7fff);
     EXPECT_EQ(r.status, RelocStatus::ok);
     EXPECT_EQ(r.value, 0x7fffu);
@@ -227,22 +213,18 @@ constexpr uint32_t movn_x0 = 0x9280'0000;        // movn x0, #0
 
 // Checks a MOVW result: status, opc bits [30:29], imm16, and that Rd/hw/sf are preserved.
 void expect_movw(const InsnResult& r, uint32_t original, RelocStatus st, uint32_t opc,
-                 uint32_t imm16)
-{
+                 uint32_t imm16) {
     EXPECT_EQ(r.status, st);
     EXPECT_EQ(bits(r.insn, 30, 29), opc) << std::hex << r.insn;
     EXPECT_EQ(bits(r.insn, 20, 5), imm16) << std::hex << r.insn;
     EXPECT_EQ(r.insn & 0x9f80'001f, original & 0x9f80'001f) << std::hex << r.insn;
 }
 
-TEST(Aarch64Reloc, MovwUabsG0)
-{
+TEST(Aarch64Reloc, MovwUabsG0) {
     // movz x0, #0xffff = 0xd29fffe0
-    expect_insn(reloc_insn(R_AARCH64_MOVW_UABS_G0, movz_x0, 0xffff), RelocStatus::ok,
-                0xd29f'ffe0);
+    expect_insn(reloc_insn(R_AARCH64_MOVW_UABS_G0, movz_x0, 0xffff), RelocStatus::ok, 0xd29f'ffe0);
     // movz x0, #0x1234 = 0xd2824680
-    expect_insn(reloc_insn(R_AARCH64_MOVW_UABS_G0, movz_x0, 0x1234), RelocStatus::ok,
-                0xd282'4680);
+    expect_insn(reloc_insn(R_AARCH64_MOVW_UABS_G0, movz_x0, 0x1234), RelocStatus::ok, 0xd282'4680);
     // First out of range: written truncated (imm16 = 0), opcode untouched.
     expect_movw(reloc_insn(R_AARCH64_MOVW_UABS_G0, movz_x0, 0x1'0000), movz_x0,
                 RelocStatus::overflow, opc_movz, 0);
@@ -251,15 +233,13 @@ TEST(Aarch64Reloc, MovwUabsG0)
                 RelocStatus::overflow, opc_movz, 0xffff);
 }
 
-TEST(Aarch64Reloc, MovwUabsG0NcIsUnchecked)
-{
+TEST(Aarch64Reloc, MovwUabsG0NcIsUnchecked) {
     // movk x0, #0xdef0 = 0xf29bde00
     expect_insn(reloc_insn(R_AARCH64_MOVW_UABS_G0_NC, movk_x0, 0x1234'5678'9abc'def0),
                 RelocStatus::ok, 0xf29b'de00);
 }
 
-TEST(Aarch64Reloc, MovwUabsG1)
-{
+TEST(Aarch64Reloc, MovwUabsG1) {
     // movz x0, #0xffff, lsl #16 = 0xd2bfffe0
     expect_insn(reloc_insn(R_AARCH64_MOVW_UABS_G1, movz_x0_lsl16, 0xffff'ffff), RelocStatus::ok,
                 0xd2bf'ffe0);
@@ -270,28 +250,24 @@ TEST(Aarch64Reloc, MovwUabsG1)
                 RelocStatus::ok, opc_movz, 0x1234);
 }
 
-TEST(Aarch64Reloc, MovwUabsG1NcIsUnchecked)
-{
+TEST(Aarch64Reloc, MovwUabsG1NcIsUnchecked) {
     expect_movw(reloc_insn(R_AARCH64_MOVW_UABS_G1_NC, movk_x0_lsl16, 0x1234'5678'9abc'def0),
                 movk_x0_lsl16, RelocStatus::ok, opc_movk, 0x9abc);
 }
 
-TEST(Aarch64Reloc, MovwUabsG2)
-{
-    expect_movw(reloc_insn(R_AARCH64_MOVW_UABS_G2, movz_x0_lsl32, 0xffff'ffff'ffff),
-                movz_x0_lsl32, RelocStatus::ok, opc_movz, 0xffff);
+TEST(Aarch64Reloc, MovwUabsG2) {
+    expect_movw(reloc_insn(R_AARCH64_MOVW_UABS_G2, movz_x0_lsl32, 0xffff'ffff'ffff), movz_x0_lsl32,
+                RelocStatus::ok, opc_movz, 0xffff);
     expect_movw(reloc_insn(R_AARCH64_MOVW_UABS_G2, movz_x0_lsl32, 0x1'0000'0000'0000),
                 movz_x0_lsl32, RelocStatus::overflow, opc_movz, 0);
 }
 
-TEST(Aarch64Reloc, MovwUabsG2NcIsUnchecked)
-{
+TEST(Aarch64Reloc, MovwUabsG2NcIsUnchecked) {
     expect_movw(reloc_insn(R_AARCH64_MOVW_UABS_G2_NC, movk_x0_lsl32, 0x1234'5678'9abc'def0),
                 movk_x0_lsl32, RelocStatus::ok, opc_movk, 0x5678);
 }
 
-TEST(Aarch64Reloc, MovwUabsG3IsUncheckedEvenForKernelAddresses)
-{
+TEST(Aarch64Reloc, MovwUabsG3IsUncheckedEvenForKernelAddresses) {
     // The kernel shifts the *signed* value, so for a kernel address imm > U16_MAX internally;
     // only overflow_check = false makes this ok.
     expect_movw(reloc_insn(R_AARCH64_MOVW_UABS_G3, movk_x0_lsl48, 0xfedc'ba98'7654'3210),
@@ -300,8 +276,7 @@ TEST(Aarch64Reloc, MovwUabsG3IsUncheckedEvenForKernelAddresses)
                 movz_x0_lsl48, RelocStatus::ok, opc_movz, 0x1234);
 }
 
-TEST(Aarch64Reloc, MovwUabsSequenceBuildsTheAddress)
-{
+TEST(Aarch64Reloc, MovwUabsSequenceBuildsTheAddress) {
     const uint64_t val = 0xffff'8000'1234'5678;
     const auto g3 = reloc_insn(R_AARCH64_MOVW_UABS_G3, movz_x0_lsl48, val);
     const auto g2 = reloc_insn(R_AARCH64_MOVW_UABS_G2_NC, movk_x0_lsl32, val);
@@ -317,11 +292,9 @@ TEST(Aarch64Reloc, MovwUabsSequenceBuildsTheAddress)
     EXPECT_EQ(x, val);
 }
 
-TEST(Aarch64Reloc, MovwSabsG0RewritesToMovzOrMovn)
-{
+TEST(Aarch64Reloc, MovwSabsG0RewritesToMovzOrMovn) {
     // movz x0, #0x1234 = 0xd2824680
-    expect_insn(reloc_insn(R_AARCH64_MOVW_SABS_G0, movz_x0, 0x1234), RelocStatus::ok,
-                0xd282'4680);
+    expect_insn(reloc_insn(R_AARCH64_MOVW_SABS_G0, movz_x0, 0x1234), RelocStatus::ok, 0xd282'4680);
     // -1 becomes movn x0, #0 = 0x92800000 (imm = ~(-1) = 0).
     expect_insn(reloc_insn(R_AARCH64_MOVW_SABS_G0, movz_x0, ~uint64_t{0}), RelocStatus::ok,
                 0x9280'0000);
@@ -335,10 +308,10 @@ TEST(Aarch64Reloc, MovwSabsG0RewritesToMovzOrMovn)
     expect_movw(reloc_insn(R_AARCH64_MOVW_SABS_G0, movz_x0, 0x1'0000), movz_x0,
                 RelocStatus::overflow, opc_movz, 0);
     // Whatever the original opcode (MOVN, MOVK), opc [30:29] is rewritten.
-    expect_movw(reloc_insn(R_AARCH64_MOVW_SABS_G0, movn_x0, 5), movn_x0, RelocStatus::ok,
-                opc_movz, 5);
-    expect_movw(reloc_insn(R_AARCH64_MOVW_SABS_G0, movk_x0, 5), movk_x0, RelocStatus::ok,
-                opc_movz, 5);
+    expect_movw(reloc_insn(R_AARCH64_MOVW_SABS_G0, movn_x0, 5), movn_x0, RelocStatus::ok, opc_movz,
+                5);
+    expect_movw(reloc_insn(R_AARCH64_MOVW_SABS_G0, movk_x0, 5), movk_x0, RelocStatus::ok, opc_movz,
+                5);
     expect_movw(reloc_insn(R_AARCH64_MOVW_SABS_G0, movk_x0, 0 - uint64_t{5}), movk_x0,
                 RelocStatus::ok, opc_movn, 4);
     // The CPU's view: the instruction loads the value.
@@ -348,8 +321,7 @@ TEST(Aarch64Reloc, MovwSabsG0RewritesToMovzOrMovn)
     }
 }
 
-TEST(Aarch64Reloc, MovwSabsG1)
-{
+TEST(Aarch64Reloc, MovwSabsG1) {
     // movz x0, #0xffff, lsl #16 = 0xd2bfffe0
     expect_insn(reloc_insn(R_AARCH64_MOVW_SABS_G1, movz_x0_lsl16, 0xffff'ffff), RelocStatus::ok,
                 0xd2bf'ffe0);
@@ -365,8 +337,7 @@ TEST(Aarch64Reloc, MovwSabsG1)
                 RelocStatus::ok, 0x92a2'4660);
 }
 
-TEST(Aarch64Reloc, MovwSabsG2)
-{
+TEST(Aarch64Reloc, MovwSabsG2) {
     constexpr uint64_t two48 = uint64_t{1} << 48;
     expect_movw(reloc_insn(R_AARCH64_MOVW_SABS_G2, movz_x0_lsl32, two48 - 1), movz_x0_lsl32,
                 RelocStatus::ok, opc_movz, 0xffff);
@@ -378,8 +349,7 @@ TEST(Aarch64Reloc, MovwSabsG2)
                 RelocStatus::overflow, opc_movn, 0);
 }
 
-TEST(Aarch64Reloc, MovwSabsSequencesLoadNegativeValues)
-{
+TEST(Aarch64Reloc, MovwSabsSequencesLoadNegativeValues) {
     // SABS_G1 + UABS_G0_NC, and SABS_G2 + UABS_G1_NC + UABS_G0_NC, as a compiler emits them.
     for (uint64_t v : {0 - uint64_t{0x1234'5678}, uint64_t{0x1234'5678}, 0 - uint64_t{1}}) {
         const auto hi = reloc_insn(R_AARCH64_MOVW_SABS_G1, movz_x0_lsl16, v);
@@ -398,8 +368,7 @@ TEST(Aarch64Reloc, MovwSabsSequencesLoadNegativeValues)
     }
 }
 
-TEST(Aarch64Reloc, MovwPrelG0)
-{
+TEST(Aarch64Reloc, MovwPrelG0) {
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G0, movz_x0, P + 0xffff), movz_x0, RelocStatus::ok,
                 opc_movz, 0xffff);
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G0, movz_x0, P + 0x1'0000), movz_x0,
@@ -411,8 +380,7 @@ TEST(Aarch64Reloc, MovwPrelG0)
                 RelocStatus::overflow, opc_movn, 0);
 }
 
-TEST(Aarch64Reloc, MovwPrelG0NcKeepsMovk)
-{
+TEST(Aarch64Reloc, MovwPrelG0NcKeepsMovk) {
     // movk x0, #0xffff = 0xf29fffe0: P - 1 is -1, low 16 bits 0xffff, opcode untouched.
     expect_insn(reloc_insn(R_AARCH64_MOVW_PREL_G0_NC, movk_x0, P - 1), RelocStatus::ok,
                 0xf29f'ffe0);
@@ -420,8 +388,7 @@ TEST(Aarch64Reloc, MovwPrelG0NcKeepsMovk)
                 RelocStatus::ok, opc_movk, 0x2345);
 }
 
-TEST(Aarch64Reloc, MovwPrelG1)
-{
+TEST(Aarch64Reloc, MovwPrelG1) {
     constexpr uint64_t two32 = uint64_t{1} << 32;
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G1, movz_x0_lsl16, P + two32 - 1), movz_x0_lsl16,
                 RelocStatus::ok, opc_movz, 0xffff);
@@ -433,17 +400,15 @@ TEST(Aarch64Reloc, MovwPrelG1)
                 RelocStatus::overflow, opc_movn, 0);
 }
 
-TEST(Aarch64Reloc, MovwPrelG1NcKeepsMovk)
-{
+TEST(Aarch64Reloc, MovwPrelG1NcKeepsMovk) {
     // -0x10000 >> 16 = -1: field 0xffff, still MOVK, no check.
-    expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G1_NC, movk_x0_lsl16, P - 0x1'0000),
-                movk_x0_lsl16, RelocStatus::ok, opc_movk, 0xffff);
+    expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G1_NC, movk_x0_lsl16, P - 0x1'0000), movk_x0_lsl16,
+                RelocStatus::ok, opc_movk, 0xffff);
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G1_NC, movk_x0_lsl16, P + 0x1234'5678'0000),
                 movk_x0_lsl16, RelocStatus::ok, opc_movk, 0x5678);
 }
 
-TEST(Aarch64Reloc, MovwPrelG2)
-{
+TEST(Aarch64Reloc, MovwPrelG2) {
     constexpr uint64_t two48 = uint64_t{1} << 48;
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G2, movz_x0_lsl32, P + two48 - 1), movz_x0_lsl32,
                 RelocStatus::ok, opc_movz, 0xffff);
@@ -455,14 +420,12 @@ TEST(Aarch64Reloc, MovwPrelG2)
                 RelocStatus::overflow, opc_movn, 0);
 }
 
-TEST(Aarch64Reloc, MovwPrelG2NcKeepsMovk)
-{
+TEST(Aarch64Reloc, MovwPrelG2NcKeepsMovk) {
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G2_NC, movk_x0_lsl32, P - 0x1'0000'0000),
                 movk_x0_lsl32, RelocStatus::ok, opc_movk, 0xffff);
 }
 
-TEST(Aarch64Reloc, MovwPrelG3IsSignedAndUnchecked)
-{
+TEST(Aarch64Reloc, MovwPrelG3IsSignedAndUnchecked) {
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G3, movz_x0_lsl48, P - 1), movz_x0_lsl48,
                 RelocStatus::ok, opc_movn, 0);
     expect_movw(reloc_insn(R_AARCH64_MOVW_PREL_G3, movz_x0_lsl48, P + 0x7fff'0000'0000'0000),
@@ -472,8 +435,7 @@ TEST(Aarch64Reloc, MovwPrelG3IsSignedAndUnchecked)
                 movz_x0_lsl48, RelocStatus::ok, opc_movn, 0x7fff);
 }
 
-TEST(Aarch64Reloc, MovwPrelSequenceBuildsTheDifference)
-{
+TEST(Aarch64Reloc, MovwPrelSequenceBuildsTheDifference) {
     // Each instruction has its own place; the compiler biases the addend by the same amount.
     const uint32_t insns[4] = {movz_x0_lsl48, movk_x0_lsl32, movk_x0_lsl16, movk_x0};
     const uint32_t types[4] = {R_AARCH64_MOVW_PREL_G3, R_AARCH64_MOVW_PREL_G2_NC,
@@ -493,8 +455,7 @@ TEST(Aarch64Reloc, MovwPrelSequenceBuildsTheDifference)
 
 // --- Immediate relocations: reloc_insn_imm() -------------------------------------------------
 
-TEST(Aarch64Reloc, LdPrelLo19)
-{
+TEST(Aarch64Reloc, LdPrelLo19) {
     constexpr uint32_t ldr_x17_lit = 0x5800'0011;  // ldr x17, .
     // ldr x17, .+0xffffc = 0x587ffff1 (last in range)
     expect_insn(reloc_insn(R_AARCH64_LD_PREL_LO19, ldr_x17_lit, P + 0xf'fffc), RelocStatus::ok,
@@ -520,8 +481,7 @@ TEST(Aarch64Reloc, LdPrelLo19)
     EXPECT_EQ(sext(bits(r.insn, 23, 5), 19) * 4, -0x1234);
 }
 
-TEST(Aarch64Reloc, AdrPrelLo21)
-{
+TEST(Aarch64Reloc, AdrPrelLo21) {
     constexpr uint32_t adr_x0 = 0x1000'0000;  // adr x0, .
     // adr x0, .+0xfffff = 0x707fffe0
     expect_insn(reloc_insn(R_AARCH64_ADR_PREL_LO21, adr_x0, P + 0xf'ffff), RelocStatus::ok,
@@ -544,8 +504,7 @@ TEST(Aarch64Reloc, AdrPrelLo21)
 
 constexpr uint32_t adrp_x0 = 0x9000'0000;  // adrp x0, .
 
-TEST(Aarch64Reloc, AdrPrelPgHi21)
-{
+TEST(Aarch64Reloc, AdrPrelPgHi21) {
     const uint64_t pg = page_of(P);
     // adrp x0, .+0xfffff000 = 0xf07fffe0; low 12 bits of the value are irrelevant.
     expect_insn(reloc_insn(R_AARCH64_ADR_PREL_PG_HI21, adrp_x0, pg + 0xffff'f000 + 0xabc),
@@ -567,8 +526,7 @@ TEST(Aarch64Reloc, AdrPrelPgHi21)
                 RelocStatus::ok, 0x9009'1a30);
 }
 
-TEST(Aarch64Reloc, AdrPrelPgHi21NcIsUnchecked)
-{
+TEST(Aarch64Reloc, AdrPrelPgHi21NcIsUnchecked) {
     const uint64_t pg = page_of(P);
     expect_insn(reloc_insn(R_AARCH64_ADR_PREL_PG_HI21_NC, adrp_x0, pg + 0x1'0000'0000),
                 RelocStatus::ok, 0x9080'0000);
@@ -576,8 +534,7 @@ TEST(Aarch64Reloc, AdrPrelPgHi21NcIsUnchecked)
                 RelocStatus::ok, 0xf07f'ffe0);
 }
 
-TEST(Aarch64Reloc, AdrpAtErratum843419OffsetStaysAdrp)
-{
+TEST(Aarch64Reloc, AdrpAtErratum843419OffsetStaysAdrp) {
     // Modelled CPU has no erratum 843419: no ADR rewrite, no veneer, even at 0xff8/0xffc.
     for (uint64_t off : {uint64_t{0xff8}, uint64_t{0xffc}}) {
         const uint64_t place = page_of(P) + off;
@@ -588,8 +545,7 @@ TEST(Aarch64Reloc, AdrpAtErratum843419OffsetStaysAdrp)
     }
 }
 
-TEST(Aarch64Reloc, AddAbsLo12Nc)
-{
+TEST(Aarch64Reloc, AddAbsLo12Nc) {
     // add x0, x0, #0xabc = 0x912af000
     expect_insn(reloc_insn(R_AARCH64_ADD_ABS_LO12_NC, 0x9100'0000, 0xffff'8000'1234'5abc),
                 RelocStatus::ok, 0x912a'f000);
@@ -598,27 +554,23 @@ TEST(Aarch64Reloc, AddAbsLo12Nc)
                 0x9100'0041);
 }
 
-TEST(Aarch64Reloc, AdrpAddPairReachesTheTarget)
-{
+TEST(Aarch64Reloc, AdrpAddPairReachesTheTarget) {
     const uint64_t target = 0xffff'8000'c123'4567;
     const auto hi = reloc_insn(R_AARCH64_ADR_PREL_PG_HI21, adrp_x0, target);
     const auto lo = reloc_insn(R_AARCH64_ADD_ABS_LO12_NC, 0x9100'0000, target);
     ASSERT_EQ(hi.status, RelocStatus::ok);
     ASSERT_EQ(lo.status, RelocStatus::ok);
     const int64_t page_off = sext(uint64_t{bits(hi.insn, 23, 5)} << 2 | bits(hi.insn, 30, 29), 21);
-    EXPECT_EQ(page_of(P) + static_cast<uint64_t>(page_off * 4096) + bits(lo.insn, 21, 10),
-              target);
+    EXPECT_EQ(page_of(P) + static_cast<uint64_t>(page_off * 4096) + bits(lo.insn, 21, 10), target);
 }
 
-TEST(Aarch64Reloc, Ldst8AbsLo12Nc)
-{
+TEST(Aarch64Reloc, Ldst8AbsLo12Nc) {
     // ldrb w1, [x0, #0xabc] = 0x396af001
     expect_insn(reloc_insn(R_AARCH64_LDST8_ABS_LO12_NC, 0x3940'0001, 0xffff'8000'1234'5abc),
                 RelocStatus::ok, 0x396a'f001);
 }
 
-TEST(Aarch64Reloc, Ldst16AbsLo12Nc)
-{
+TEST(Aarch64Reloc, Ldst16AbsLo12Nc) {
     // ldrh w1, [x0, #0xabc] = 0x79557801 (field 0xabc >> 1 = 0x55e)
     expect_insn(reloc_insn(R_AARCH64_LDST16_ABS_LO12_NC, 0x7940'0001, 0xffff'8000'1234'5abc),
                 RelocStatus::ok, 0x7955'7801);
@@ -627,8 +579,7 @@ TEST(Aarch64Reloc, Ldst16AbsLo12Nc)
                 RelocStatus::ok, 0x7955'7801);
 }
 
-TEST(Aarch64Reloc, Ldst32AbsLo12Nc)
-{
+TEST(Aarch64Reloc, Ldst32AbsLo12Nc) {
     // ldr w1, [x0, #0xab8] = 0xb94ab801 (field 0xab8 >> 2 = 0x2ae)
     expect_insn(reloc_insn(R_AARCH64_LDST32_ABS_LO12_NC, 0xb940'0001, 0xffff'8000'1234'5ab8),
                 RelocStatus::ok, 0xb94a'b801);
@@ -636,8 +587,7 @@ TEST(Aarch64Reloc, Ldst32AbsLo12Nc)
                 RelocStatus::ok, 0xb94a'b801);
 }
 
-TEST(Aarch64Reloc, Ldst64AbsLo12Nc)
-{
+TEST(Aarch64Reloc, Ldst64AbsLo12Nc) {
     // ldr x1, [x0, #0xab8] = 0xf9455c01 (field 0xab8 >> 3 = 0x157)
     expect_insn(reloc_insn(R_AARCH64_LDST64_ABS_LO12_NC, 0xf940'0001, 0xffff'8000'1234'5ab8),
                 RelocStatus::ok, 0xf945'5c01);
@@ -645,19 +595,17 @@ TEST(Aarch64Reloc, Ldst64AbsLo12Nc)
                 RelocStatus::ok, 0xf945'5c01);
 }
 
-TEST(Aarch64Reloc, Ldst128AbsLo12Nc)
-{
+TEST(Aarch64Reloc, Ldst128AbsLo12Nc) {
     // ldr q1, [x0, #0xab0] = 0x3dc2ac01 (field 0xab0 >> 4 = 0xab)
     expect_insn(reloc_insn(R_AARCH64_LDST128_ABS_LO12_NC, 0x3dc0'0001, 0xffff'8000'1234'5ab0),
                 RelocStatus::ok, 0x3dc2'ac01);
     // Only 8 bits are encoded, so the top 4 bits of the 12-bit field are cleared:
     // ldr q1, [x0, #0xfff0] (0x3dfffc01) -> ldr q1, [x0, #0x10] (0x3dc00401).
-    expect_insn(reloc_insn(R_AARCH64_LDST128_ABS_LO12_NC, 0x3dff'fc01, 0x7'0010),
-                RelocStatus::ok, 0x3dc0'0401);
+    expect_insn(reloc_insn(R_AARCH64_LDST128_ABS_LO12_NC, 0x3dff'fc01, 0x7'0010), RelocStatus::ok,
+                0x3dc0'0401);
 }
 
-TEST(Aarch64Reloc, Tstbr14)
-{
+TEST(Aarch64Reloc, Tstbr14) {
     constexpr uint32_t tbz_w0 = 0x3600'0000;  // tbz w0, #0, .
     // tbz w0, #0, .+0x7ffc = 0x3603ffe0
     expect_insn(reloc_insn(R_AARCH64_TSTBR14, tbz_w0, P + 0x7ffc), RelocStatus::ok, 0x3603'ffe0);
@@ -673,14 +621,12 @@ TEST(Aarch64Reloc, Tstbr14)
     EXPECT_EQ(decode_imm14(r.insn), -0x100);
 }
 
-TEST(Aarch64Reloc, Condbr19)
-{
+TEST(Aarch64Reloc, Condbr19) {
     constexpr uint32_t b_eq = 0x5400'0000;  // b.eq .
     // b.eq .+0xffffc = 0x547fffe0
     expect_insn(reloc_insn(R_AARCH64_CONDBR19, b_eq, P + 0xf'fffc), RelocStatus::ok, 0x547f'ffe0);
     // b.eq .-0x100000 = 0x54800000
-    expect_insn(reloc_insn(R_AARCH64_CONDBR19, b_eq, P - 0x10'0000), RelocStatus::ok,
-                0x5480'0000);
+    expect_insn(reloc_insn(R_AARCH64_CONDBR19, b_eq, P - 0x10'0000), RelocStatus::ok, 0x5480'0000);
     EXPECT_EQ(reloc_insn(R_AARCH64_CONDBR19, b_eq, P + 0x10'0000).status, RelocStatus::overflow);
     EXPECT_EQ(reloc_insn(R_AARCH64_CONDBR19, b_eq, P - 0x10'0004).status, RelocStatus::overflow);
     // The condition (b.ne = 1) is preserved.
@@ -689,8 +635,7 @@ TEST(Aarch64Reloc, Condbr19)
     EXPECT_EQ(decode_imm19(r.insn), 0x40);
 }
 
-void check_branch26(uint32_t type, uint32_t base)
-{
+void check_branch26(uint32_t type, uint32_t base) {
     // b/bl .+0x7fffffc = base | 0x1ffffff; b/bl .-0x8000000 = base | 0x2000000
     expect_insn(reloc_insn(type, base, P + 0x7ff'fffc), RelocStatus::ok, base | 0x1ff'ffff);
     expect_insn(reloc_insn(type, base, P - 0x800'0000), RelocStatus::ok, base | 0x200'0000);
@@ -705,39 +650,35 @@ void check_branch26(uint32_t type, uint32_t base)
     EXPECT_EQ(r.insn & 0xfc00'0000, base);
 }
 
-TEST(Aarch64Reloc, Jump26)
-{
+TEST(Aarch64Reloc, Jump26) {
     // b .+0x7fffffc = 0x15ffffff; b .-0x8000000 = 0x16000000
     check_branch26(R_AARCH64_JUMP26, 0x1400'0000);
     expect_insn(reloc_insn(R_AARCH64_JUMP26, 0x1400'0000, P + 0x7ff'fffc), RelocStatus::ok,
                 0x15ff'ffff);
 }
 
-TEST(Aarch64Reloc, Call26)
-{
+TEST(Aarch64Reloc, Call26) {
     // bl .+0x7fffffc = 0x95ffffff; bl .-0x8000000 = 0x96000000
     check_branch26(R_AARCH64_CALL26, 0x9400'0000);
     expect_insn(reloc_insn(R_AARCH64_CALL26, 0x9400'0000, P - 0x800'0000), RelocStatus::ok,
                 0x9600'0000);
 }
 
-TEST(Aarch64Reloc, Call26ThroughPlt)
-{
+TEST(Aarch64Reloc, Call26ThroughPlt) {
     // What apply_relocate_add() does on -ERANGE: emit a PLT entry, relocate again against it.
     const uint64_t dst = P + 0x4000'0000;  // 1 GiB away, out of BL range
     std::array<uint8_t, 4> bl = {0x00, 0x00, 0x00, 0x94};
     ASSERT_EQ(apply_one(R_AARCH64_CALL26, bl.data(), P, dst), RelocStatus::overflow);
     const uint64_t plt = P + 0x10'0000;
     ASSERT_EQ(apply_one(R_AARCH64_CALL26, bl.data(), P, plt), RelocStatus::ok);
-    const uint32_t insn = uint32_t{bl[0]} | uint32_t{bl[1]} << 8 | uint32_t{bl[2]} << 16 |
-                          uint32_t{bl[3]} << 24;
+    const uint32_t insn =
+        uint32_t{bl[0]} | uint32_t{bl[1]} << 8 | uint32_t{bl[2]} << 16 | uint32_t{bl[3]} << 24;
     EXPECT_EQ(P + static_cast<uint64_t>(decode_branch26(insn)), plt);
     const auto e = plt_entry(dst, plt);
     EXPECT_EQ(page_of(plt) + static_cast<uint64_t>(decode_adrp(e[0])) + decode_imm12(e[1]), dst);
 }
 
-TEST(Aarch64Reloc, BreakFaultInstructionIsLeftAlone)
-{
+TEST(Aarch64Reloc, BreakFaultInstructionIsLeftAlone) {
     // aarch64_insn_encode_immediate() returns AARCH64_BREAK_FAULT (brk #0x100) unchanged; the
     // range check still runs.
     expect_insn(reloc_insn(R_AARCH64_CALL26, break_fault_insn, P + 8), RelocStatus::ok,
@@ -750,22 +691,26 @@ TEST(Aarch64Reloc, BreakFaultInstructionIsLeftAlone)
 
 // --- Unsupported types -----------------------------------------------------------------------
 
-TEST(Aarch64Reloc, UnsupportedTypesAreRejectedWithoutWriting)
-{
+TEST(Aarch64Reloc, UnsupportedTypesAreRejectedWithoutWriting) {
     const std::initializer_list<uint32_t> types = {
         1,    // R_AARCH64_P32_ABS32 (ILP32)
         255,  // nothing
         281,  // unallocated between CONDBR19 and JUMP26
         294,  // unallocated
-        R_AARCH64_MOVW_GOTOFF_G0, R_AARCH64_GOTREL64,
+        R_AARCH64_MOVW_GOTOFF_G0,
+        R_AARCH64_GOTREL64,
         R_AARCH64_GOT_LD_PREL19,  // 309
         R_AARCH64_ADR_GOT_PAGE,   // 311
         R_AARCH64_LD64_GOT_LO12_NC,
         314,  // R_AARCH64_PLT32
         315,  // R_AARCH64_GOTPCREL32
-        R_AARCH64_TLSGD_ADR_PAGE21, R_AARCH64_TLSLE_ADD_TPREL_HI12, R_AARCH64_TLSDESC_CALL,
+        R_AARCH64_TLSGD_ADR_PAGE21,
+        R_AARCH64_TLSLE_ADD_TPREL_HI12,
+        R_AARCH64_TLSDESC_CALL,
         R_AARCH64_COPY,  // 1024
-        R_AARCH64_RELATIVE, R_AARCH64_IRELATIVE, 0xffff'ffff,
+        R_AARCH64_RELATIVE,
+        R_AARCH64_IRELATIVE,
+        0xffff'ffff,
     };
     for (uint32_t type : types) {
         auto r = reloc_insn(type, 0x9400'0000, P + 8);
@@ -775,8 +720,7 @@ TEST(Aarch64Reloc, UnsupportedTypesAreRejectedWithoutWriting)
     }
 }
 
-TEST(Aarch64Reloc, IsSupportedMatchesApplyOne)
-{
+TEST(Aarch64Reloc, IsSupportedMatchesApplyOne) {
     int supported = 0;
     for (uint32_t type = 0; type < 4096; ++type) {
         std::array<uint8_t, 8> buf{};
@@ -794,8 +738,7 @@ TEST(Aarch64Reloc, IsSupportedMatchesApplyOne)
 
 // --- Names and predicates ----------------------------------------------------------------------
 
-TEST(Aarch64Reloc, Names)
-{
+TEST(Aarch64Reloc, Names) {
     EXPECT_STREQ(reloc_name(R_AARCH64_CALL26), "R_AARCH64_CALL26");
     EXPECT_STREQ(reloc_name(R_AARCH64_JUMP26), "R_AARCH64_JUMP26");
     EXPECT_STREQ(reloc_name(283), "R_AARCH64_CALL26");
@@ -811,8 +754,7 @@ TEST(Aarch64Reloc, Names)
     EXPECT_EQ(reloc_name(100000), nullptr);
 }
 
-TEST(Aarch64Reloc, Branch26Predicate)
-{
+TEST(Aarch64Reloc, Branch26Predicate) {
     EXPECT_TRUE(is_branch26(R_AARCH64_JUMP26));
     EXPECT_TRUE(is_branch26(R_AARCH64_CALL26));
     EXPECT_FALSE(is_branch26(R_AARCH64_CONDBR19));
@@ -824,8 +766,7 @@ TEST(Aarch64Reloc, Branch26Predicate)
 // --- PLT entries: get_plt_entry() --------------------------------------------------------------
 
 // Decodes an entry with the local helpers and returns where it jumps when placed at pc.
-uint64_t plt_target(const std::array<uint32_t, 3>& e, uint64_t pc)
-{
+uint64_t plt_target(const std::array<uint32_t, 3>& e, uint64_t pc) {
     // adrp x16: op=1 [31], immlo [30:29], 10000 [28:24], immhi [23:5], Rd [4:0]
     EXPECT_EQ(e[0] & 0x9f00'001f, 0x9000'0010u) << std::hex << e[0];
     // add x16, x16, #imm12: sf=1 op=0 S=0 100010 sh=0 [22], Rn=16, Rd=16
@@ -835,8 +776,7 @@ uint64_t plt_target(const std::array<uint32_t, 3>& e, uint64_t pc)
     return page_of(pc) + static_cast<uint64_t>(pages * 4096) + bits(e[1], 21, 10);
 }
 
-TEST(Aarch64Plt, HandEncodedEntry)
-{
+TEST(Aarch64Plt, HandEncodedEntry) {
     // pc 0x1000, dst 0x12345678: adrp x16, .+0x12344000 = 0x90091a30;
     // add x16, x16, #0x678 = 0x9119e210; br x16 = 0xd61f0200.
     const auto e = plt_entry(0x1234'5678, 0x1000);
@@ -845,19 +785,17 @@ TEST(Aarch64Plt, HandEncodedEntry)
     EXPECT_EQ(e[2], 0xd61f'0200u);
 }
 
-TEST(Aarch64Plt, ReachesFarTargets)
-{
-    const uint64_t pc = 0xffff'8000'0801'000cULL;  // 12-byte entries need not be page aligned
-    for (uint64_t dst : {pc + 0xc000'0000 + 0x456,      // +3 GiB
-                         pc - 0xf000'0000 + 0x123,      // -3.75 GiB
-                         pc + 0x800'0000,               // just past BL range
+TEST(Aarch64Plt, ReachesFarTargets) {
+    const uint64_t pc = 0xffff'8000'0801'000cULL;   // 12-byte entries need not be page aligned
+    for (uint64_t dst : {pc + 0xc000'0000 + 0x456,  // +3 GiB
+                         pc - 0xf000'0000 + 0x123,  // -3.75 GiB
+                         pc + 0x800'0000,           // just past BL range
                          pc - 0x800'0004,
-                         page_of(pc) + 0xffff'ffff,     // last byte of the last page in range
+                         page_of(pc) + 0xffff'ffff,       // last byte of the last page in range
                          page_of(pc) - 0x1'0000'0000}) {  // first byte of the first page
         const auto e = plt_entry(dst, pc);
         EXPECT_EQ(plt_target(e, pc), dst) << std::hex << dst;
-        EXPECT_EQ(page_of(pc) + static_cast<uint64_t>(decode_adrp(e[0])) + decode_imm12(e[1]),
-                  dst);
+        EXPECT_EQ(page_of(pc) + static_cast<uint64_t>(decode_adrp(e[0])) + decode_imm12(e[1]), dst);
     }
     // A direct BL from pc cannot reach the first one.
     std::array<uint8_t, 4> bl = {0x00, 0x00, 0x00, 0x94};
@@ -865,8 +803,7 @@ TEST(Aarch64Plt, ReachesFarTargets)
               RelocStatus::overflow);
 }
 
-TEST(Aarch64Plt, OutOfAdrpRangeGivesBreakFault)
-{
+TEST(Aarch64Plt, OutOfAdrpRangeGivesBreakFault) {
     // aarch64_insn_gen_adr() returns AARCH64_BREAK_FAULT beyond [-2^20, 2^20) pages.
     const uint64_t pc = 0xffff'8000'0801'000cULL;
     EXPECT_EQ(plt_entry(page_of(pc) + 0x1'0000'0000, pc)[0], break_fault_insn);
@@ -877,18 +814,17 @@ TEST(Aarch64Plt, OutOfAdrpRangeGivesBreakFault)
 
 // --- Decoders ------------------------------------------------------------------------------
 
-TEST(Aarch64Decode, HandEncodedInstructions)
-{
-    EXPECT_EQ(decode_branch26(0x95ff'ffff), 0x7ff'fffc);    // bl .+0x7fffffc
-    EXPECT_EQ(decode_branch26(0x1600'0000), -0x800'0000);   // b .-0x8000000
-    EXPECT_EQ(decode_branch26(0x9400'0000), 0);             // bl .
-    EXPECT_EQ(decode_adrp(0xf07f'ffe0), 0xffff'f000);        // adrp x0, .+0xfffff000
-    EXPECT_EQ(decode_adrp(0x9080'0000), -0x1'0000'0000);     // adrp x0, .-0x100000000
-    EXPECT_EQ(decode_adr(0x707f'ffe0), 0xf'ffff);            // adr x0, .+0xfffff
-    EXPECT_EQ(decode_imm19(0x5880'0011), -0x10'0000);        // ldr x17, .-0x100000
-    EXPECT_EQ(decode_imm14(0x3603'ffe0), 0x7ffc);            // tbz w0, #0, .+0x7ffc
-    EXPECT_EQ(decode_imm12(0x912a'f000), 0xabcu);            // add x0, x0, #0xabc
-    EXPECT_EQ(decode_imm16(0xd29f'ffe0), 0xffffu);           // movz x0, #0xffff
+TEST(Aarch64Decode, HandEncodedInstructions) {
+    EXPECT_EQ(decode_branch26(0x95ff'ffff), 0x7ff'fffc);   // bl .+0x7fffffc
+    EXPECT_EQ(decode_branch26(0x1600'0000), -0x800'0000);  // b .-0x8000000
+    EXPECT_EQ(decode_branch26(0x9400'0000), 0);            // bl .
+    EXPECT_EQ(decode_adrp(0xf07f'ffe0), 0xffff'f000);      // adrp x0, .+0xfffff000
+    EXPECT_EQ(decode_adrp(0x9080'0000), -0x1'0000'0000);   // adrp x0, .-0x100000000
+    EXPECT_EQ(decode_adr(0x707f'ffe0), 0xf'ffff);          // adr x0, .+0xfffff
+    EXPECT_EQ(decode_imm19(0x5880'0011), -0x10'0000);      // ldr x17, .-0x100000
+    EXPECT_EQ(decode_imm14(0x3603'ffe0), 0x7ffc);          // tbz w0, #0, .+0x7ffc
+    EXPECT_EQ(decode_imm12(0x912a'f000), 0xabcu);          // add x0, x0, #0xabc
+    EXPECT_EQ(decode_imm16(0xd29f'ffe0), 0xffffu);         // movz x0, #0xffff
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ std::vector<uint8_t> fixture(const std::string& name) {
     std::string path = std::string(KMODEMU_FIXTURES_ARM64) + "/" + name + "/" + name + ".ko";
     std::ifstream in(path, std::ios::binary);
     EXPECT_TRUE(in.good()) << "missing fixture " << path;
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
 }
 
 RunOutcome run(const std::string& name, std::vector<std::string> params = {}) {
@@ -30,7 +31,8 @@ RunOutcome run(const std::string& name, std::vector<std::string> params = {}) {
 
 std::vector<std::string> texts(const RunOutcome& out) {
     std::vector<std::string> v;
-    for (const LogLine& l : out.log) v.push_back(l.text);
+    for (const LogLine& l : out.log)
+        v.push_back(l.text);
     return v;
 }
 
@@ -43,7 +45,8 @@ bool has_line(const RunOutcome& out, const std::string& line) {
 std::vector<std::string> module_lines(const RunOutcome& out, const std::string& prefix) {
     std::vector<std::string> v;
     for (const LogLine& l : out.log)
-        if (l.text.starts_with(prefix) && l.text.find("taint") == std::string::npos) v.push_back(l.text);
+        if (l.text.starts_with(prefix) && l.text.find("taint") == std::string::npos)
+            v.push_back(l.text);
     return v;
 }
 
@@ -60,7 +63,8 @@ TEST(EndToEnd, HelloDefaultLoadsRunsAndUnloads) {
     // The kernel's own lines about an unsigned out-of-tree module come first.
     EXPECT_EQ(out.log[0].text, "hello: loading out-of-tree module taints kernel.");
     EXPECT_EQ(out.log[1].text,
-              "hello: module verification failed: signature and/or required key missing - tainting kernel");
+              "hello: module verification failed: signature and/or required key missing - tainting "
+              "kernel");
     EXPECT_TRUE(has_line(out, "hello: val=7"));
     EXPECT_TRUE(has_line(out, "hello: init returns 0"));
     EXPECT_EQ(out.log.back().text, "hello: exit");
@@ -71,12 +75,13 @@ TEST(EndToEnd, HelloDefaultLoadsRunsAndUnloads) {
 }
 
 TEST(EndToEnd, ParametersOfEveryType) {
-    RunOutcome out = run("hello", {"val=-12", "uval=4294967295", "lval=-9000000000", "ulval=0x10",
-                                   "sval=-32768", "usval=0", "bval=255", "flag", "inv=y",
-                                   "name=xyz", "label=abc", "arr=4,5,6"});
+    RunOutcome out = run(
+        "hello", {"val=-12", "uval=4294967295", "lval=-9000000000", "ulval=0x10", "sval=-32768",
+                  "usval=0", "bval=255", "flag", "inv=y", "name=xyz", "label=abc", "arr=4,5,6"});
     EXPECT_EQ(out.exit_status, 0);
     EXPECT_TRUE(has_line(out, "hello: val=-12"));
-    EXPECT_TRUE(has_line(out, "hello: uval=4294967295 lval=-9000000000 ulval=16 sval=-32768 usval=0 bval=255"));
+    EXPECT_TRUE(has_line(
+        out, "hello: uval=4294967295 lval=-9000000000 ulval=16 sval=-32768 usval=0 bval=255"));
     EXPECT_TRUE(has_line(out, "hello: flag=1 inv=0 name=xyz label=abc"));
     EXPECT_TRUE(has_line(out, "hello: arr[0]=4"));
     EXPECT_TRUE(has_line(out, "hello: arr[2]=6"));
@@ -141,7 +146,9 @@ TEST(EndToEnd, InitReturningErrnoFailsWithoutExit) {
 TEST(EndToEnd, PositiveInitReturnIsSuspiciousButLoads) {
     RunOutcome out = run("hello", {"ret=1"});
     EXPECT_EQ(out.exit_status, 0);
-    EXPECT_TRUE(has_line(out, "do_init_module: 'hello'->init suspiciously returned 1, it should follow 0/-E convention"));
+    EXPECT_TRUE(has_line(
+        out,
+        "do_init_module: 'hello'->init suspiciously returned 1, it should follow 0/-E convention"));
     EXPECT_TRUE(has_line(out, "do_init_module: loading module anyway..."));
     EXPECT_TRUE(has_line(out, "hello: exit"));
 }
@@ -157,7 +164,8 @@ TEST(EndToEnd, NotifierChainOrderAndStopMask) {
     auto lines = module_lines(out, "hello: ");
     auto first = std::find(lines.begin(), lines.end(), expect[0]);
     ASSERT_NE(first, lines.end());
-    std::vector<std::string> got(first, std::min(lines.end(), first + static_cast<long>(expect.size())));
+    std::vector<std::string> got(first,
+                                 std::min(lines.end(), first + static_cast<long>(expect.size())));
     EXPECT_EQ(got, expect);
     // The module's own module notifier sees its LIVE event (MODULE_STATE_LIVE = 0) after init.
     EXPECT_TRUE(has_line(out, "hello: module event 0 for hello"));
@@ -165,8 +173,11 @@ TEST(EndToEnd, NotifierChainOrderAndStopMask) {
 
 TEST(EndToEnd, PrintkFormatting) {
     RunOutcome out = run("hello");
-    EXPECT_TRUE(has_line(out, "hello: fmt [   42] [42   ] [00042] [+42] [beef] [0XBEEF] [010] [Z] [abc] [     right] [left  ]"));
-    EXPECT_TRUE(has_line(out, "hello: fmt [-1234567890123] [18446744073709551615] [123456789abc] [24] [-9] [%]"));
+    EXPECT_TRUE(has_line(out,
+                         "hello: fmt [   42] [42   ] [00042] [+42] [beef] [0XBEEF] [010] [Z] [abc] "
+                         "[     right] [left  ]"));
+    EXPECT_TRUE(has_line(
+        out, "hello: fmt [-1234567890123] [18446744073709551615] [123456789abc] [24] [-9] [%]"));
     for (const LogLine& l : out.log) {
         if (l.text.starts_with("hello: fmt [  ")) {
             EXPECT_EQ(l.level, 5);  // pr_notice
@@ -215,9 +226,12 @@ TEST(EndToEnd, NullDereferenceOopses) {
     RunOutcome out = run("faulty", {"mode=1"});
     EXPECT_EQ(out.exit_status, 139);
     EXPECT_EQ(out.ending, "oops");
-    EXPECT_TRUE(has_line(out, "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000004"));
+    EXPECT_TRUE(has_line(
+        out,
+        "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000004"));
     bool pc_line = false;
-    for (const auto& t : texts(out)) pc_line |= t.starts_with("pc : ") && t.ends_with("[faulty]");
+    for (const auto& t : texts(out))
+        pc_line |= t.starts_with("pc : ") && t.ends_with("[faulty]");
     EXPECT_TRUE(pc_line);
 }
 

@@ -16,60 +16,49 @@
 namespace kmodemu {
 namespace {
 
-constexpr uint64_t kStrHi = 0x8000;        // "hi"
-constexpr uint64_t kStrHello = 0x8100;     // "hello"
-constexpr uint64_t kUnmapped = 0x5000;     // readable by nobody
+constexpr uint64_t kStrHi = 0x8000;     // "hi"
+constexpr uint64_t kStrHello = 0x8100;  // "hello"
+constexpr uint64_t kUnmapped = 0x5000;  // readable by nobody
 constexpr uint64_t kSymAddr = 0xffff800008001010ULL;
-constexpr uint64_t kBytes = 0xa000;        // 00 11 22 aa bb cc ...
+constexpr uint64_t kBytes = 0xa000;  // 00 11 22 aa bb cc ...
 
 class FakeVa : public VaSource {
-public:
-    explicit FakeVa(std::vector<uint64_t> words = {}) : words_(std::move(words))
-    {
+  public:
+    explicit FakeVa(std::vector<uint64_t> words = {}) : words_(std::move(words)) {
         strings[kStrHi] = "hi";
         strings[kStrHello] = "hello";
         symbols[kSymAddr] = {"my_func+0x10/0x40 [mymod]", "my_func"};
     }
 
-    uint64_t next_word() override
-    {
+    uint64_t next_word() override {
         ++words_read;
         return pos_ < words_.size() ? words_[pos_++] : 0;
     }
-    uint64_t next_dword() override
-    {
+    uint64_t next_dword() override {
         ++dwords_read;
         return pos_ < words_.size() ? words_[pos_++] : 0;
     }
-    std::optional<std::string> read_string(uint64_t addr, size_t max) override
-    {
+    std::optional<std::string> read_string(uint64_t addr, size_t max) override {
         ++string_reads;
         const auto it = strings.find(addr);
-        if (it == strings.end())
-            return std::nullopt;
+        if (it == strings.end()) return std::nullopt;
         return it->second.substr(0, max);
     }
-    std::optional<std::string> symbolize(uint64_t addr, bool with_offset) override
-    {
+    std::optional<std::string> symbolize(uint64_t addr, bool with_offset) override {
         last_with_offset = with_offset;
         const auto it = symbols.find(addr);
-        if (it == symbols.end())
-            return std::nullopt;
+        if (it == symbols.end()) return std::nullopt;
         return with_offset ? it->second.first : it->second.second;
     }
-    std::optional<std::vector<uint8_t>> read_bytes(uint64_t addr, size_t len) override
-    {
+    std::optional<std::vector<uint8_t>> read_bytes(uint64_t addr, size_t len) override {
         const auto it = memory.find(addr);
-        if (it == memory.end() || it->second.size() < len)
-            return std::nullopt;
+        if (it == memory.end() || it->second.size() < len) return std::nullopt;
         return std::vector<uint8_t>(it->second.begin(),
                                     it->second.begin() + static_cast<std::ptrdiff_t>(len));
     }
-    std::optional<VaFormat> read_va_format(uint64_t addr) override
-    {
+    std::optional<VaFormat> read_va_format(uint64_t addr) override {
         const auto it = va_formats.find(addr);
-        if (it == va_formats.end())
-            return std::nullopt;
+        if (it == va_formats.end()) return std::nullopt;
         auto nested = std::make_unique<FakeVa>(it->second.second);
         nested->strings = strings;
         nested->memory = memory;
@@ -86,59 +75,56 @@ public:
     int string_reads = 0;
     std::optional<bool> last_with_offset;
 
-private:
+  private:
     std::vector<uint64_t> words_;
     size_t pos_ = 0;
 };
 
-VsprintfConfig config(bool is_64bit, uint64_t key = 0x1234)
-{
+VsprintfConfig config(bool is_64bit, uint64_t key = 0x1234) {
     VsprintfConfig cfg;
     cfg.is_64bit = is_64bit;
     cfg.ptr_hash_key = key;
     return cfg;
 }
 
-std::string fmt64(std::string_view f, std::vector<uint64_t> args = {})
-{
+std::string fmt64(std::string_view f, std::vector<uint64_t> args = {}) {
     FakeVa va(std::move(args));
     return kernel_vsnprintf(f, va, config(true));
 }
 
-std::string fmt32(std::string_view f, std::vector<uint64_t> args = {})
-{
+std::string fmt32(std::string_view f, std::vector<uint64_t> args = {}) {
     FakeVa va(std::move(args));
     return kernel_vsnprintf(f, va, config(false));
 }
 
-std::string fmt_with(FakeVa& va, std::string_view f, bool is_64bit = true)
-{
+std::string fmt_with(FakeVa& va, std::string_view f, bool is_64bit = true) {
     return kernel_vsnprintf(f, va, config(is_64bit));
 }
 
-bool all_hex(const std::string& s)
-{
+bool all_hex(const std::string& s) {
     return s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-uint64_t err_ptr64(int64_t err) { return static_cast<uint64_t>(err); }
-uint64_t err_ptr32(int64_t err) { return static_cast<uint64_t>(err) & 0xffffffffULL; }
+uint64_t err_ptr64(int64_t err) {
+    return static_cast<uint64_t>(err);
+}
+uint64_t err_ptr32(int64_t err) {
+    return static_cast<uint64_t>(err) & 0xffffffffULL;
+}
 
 // --- host snprintf() as an oracle where kernel and glibc agree -------------------------------
 
-std::string host(const char* f, int v)
-{
+std::string host(const char* f, int v) {
     char buf[128];
     snprintf(buf, sizeof buf, f, v);
     return buf;
 }
 
-TEST(Vsprintf, IntFormatsMatchHostSnprintf)
-{
+TEST(Vsprintf, IntFormatsMatchHostSnprintf) {
     const char* formats[] = {
-        "%d",   "%i",   "%5d",   "%-5d|", "%05d",  "%+d",   "% d",   "%+5d",  "%-+5d|", "%x",
-        "%X",   "%o",   "%u",    "%10u",  "%.3d",  "%8.3d", "%-8.3d|", "%08X", "%hd",   "%hu",
-        "%hhd", "%hhu", "%hx",   "%hhx",  "%+.4i", "% 6d",  "%12o",  "%-12x|", "%.10u", "%3d",
+        "%d",   "%i",   "%5d", "%-5d|", "%05d",  "%+d",   "% d",     "%+5d",   "%-+5d|", "%x",
+        "%X",   "%o",   "%u",  "%10u",  "%.3d",  "%8.3d", "%-8.3d|", "%08X",   "%hd",    "%hu",
+        "%hhd", "%hhu", "%hx", "%hhx",  "%+.4i", "% 6d",  "%12o",    "%-12x|", "%.10u",  "%3d",
     };
     const int values[] = {0, 1, 42, -42, 255, 65535, 123456, INT_MAX, INT_MIN, -1};
     for (bool is_64bit : {true, false}) {
@@ -152,8 +138,7 @@ TEST(Vsprintf, IntFormatsMatchHostSnprintf)
     }
 }
 
-TEST(Vsprintf, SpecialFlagMatchesHostForNonZero)
-{
+TEST(Vsprintf, SpecialFlagMatchesHostForNonZero) {
     const char* formats[] = {"%#x", "%#X", "%#o", "%#10x", "%#-10x|", "%#010x", "%#8o"};
     const int values[] = {1, 8, 255, 0x1234, -1};
     for (const char* f : formats)
@@ -161,10 +146,9 @@ TEST(Vsprintf, SpecialFlagMatchesHostForNonZero)
             EXPECT_EQ(fmt64(f, {static_cast<uint32_t>(v)}), host(f, v)) << f << " " << v;
 }
 
-TEST(Vsprintf, LongLongMatchesHost)
-{
-    const char* formats[] = {"%lld", "%llu", "%llx", "%llX", "%20lld", "%-20lld|", "%020llu",
-                             "%+lld", "%llo"};
+TEST(Vsprintf, LongLongMatchesHost) {
+    const char* formats[] = {"%lld",     "%llu",    "%llx",  "%llX", "%20lld",
+                             "%-20lld|", "%020llu", "%+lld", "%llo"};
     const long long values[] = {0, 1, -1, LLONG_MAX, LLONG_MIN, 0x123456789abcdefLL};
     for (bool is_64bit : {true, false}) {
         for (const char* f : formats) {
@@ -180,8 +164,7 @@ TEST(Vsprintf, LongLongMatchesHost)
     }
 }
 
-TEST(Vsprintf, CharAndStringMatchHost)
-{
+TEST(Vsprintf, CharAndStringMatchHost) {
     for (const char* f : {"%c", "%3c", "%-3c|"}) {
         for (int c : {'A', 'z', '0'})
             EXPECT_EQ(fmt64(f, {static_cast<uint64_t>(c)}), host(f, c));
@@ -199,8 +182,7 @@ TEST(Vsprintf, CharAndStringMatchHost)
 
 // --- integers: kernel-specific behaviour -----------------------------------------------------
 
-TEST(Vsprintf, SpecialFlagOfZeroPrintsPrefix)
-{
+TEST(Vsprintf, SpecialFlagOfZeroPrintsPrefix) {
     EXPECT_EQ(fmt64("%#x", {0}), "0x0");  // glibc: "0"
     EXPECT_EQ(fmt64("%#X", {0}), "0X0");
     EXPECT_EQ(fmt64("%#5x|", {0}), "  0x0|");
@@ -209,23 +191,20 @@ TEST(Vsprintf, SpecialFlagOfZeroPrintsPrefix)
     EXPECT_EQ(fmt64("%#d", {5}), "5");       // no prefix for base 10
 }
 
-TEST(Vsprintf, PrecisionDoesNotCancelZeroFlag)
-{
+TEST(Vsprintf, PrecisionDoesNotCancelZeroFlag) {
     EXPECT_EQ(fmt64("%08.3d", {5}), "00000005");  // glibc: "     005"
     EXPECT_EQ(fmt64("%08.3d", {static_cast<uint32_t>(-5)}), "-0000005");
     EXPECT_EQ(fmt64("%-08d|", {5}), "5       |");  // '-' still wins over '0'
-    EXPECT_EQ(fmt64("%.0d", {0}), "0");             // glibc: ""
-    EXPECT_EQ(fmt64("%.d", {5}), "5");              // '.' without digits: no precision
+    EXPECT_EQ(fmt64("%.0d", {0}), "0");            // glibc: ""
+    EXPECT_EQ(fmt64("%.d", {5}), "5");             // '.' without digits: no precision
 }
 
-TEST(Vsprintf, SignFlagsOnlyForSignedConversions)
-{
+TEST(Vsprintf, SignFlagsOnlyForSignedConversions) {
     EXPECT_EQ(fmt64("%+u % x %+x", {5, 5, 5}), "5 5 5");
     EXPECT_EQ(fmt64("%+d % d % +d", {5, 5, 5}), "+5  5 +5");
 }
 
-TEST(Vsprintf, StarWidthAndPrecision)
-{
+TEST(Vsprintf, StarWidthAndPrecision) {
     EXPECT_EQ(fmt64("%*d|", {6, 42}), "    42|");
     EXPECT_EQ(fmt64("%*d|", {static_cast<uint32_t>(-6), 42}), "42    |");  // negative: left
     EXPECT_EQ(fmt64("%-*d|", {6, 42}), "42    |");
@@ -239,8 +218,7 @@ TEST(Vsprintf, StarWidthAndPrecision)
     EXPECT_EQ(fmt64("%*d|", {0xdead000000000003ULL, 1}), "  1|");
 }
 
-TEST(Vsprintf, WidthAndPrecisionBitfieldLimits)
-{
+TEST(Vsprintf, WidthAndPrecisionBitfieldLimits) {
     // 10000000 does not fit the 24-bit field_width: it wraps to a negative width.
     EXPECT_EQ(fmt64("%10000000d", {5}), "5");
     // 40000 wraps to a negative 16-bit precision, which format_decode() turns into 0.
@@ -257,15 +235,13 @@ TEST(Vsprintf, WidthAndPrecisionBitfieldLimits)
     EXPECT_EQ(r.text, "5  ");
 }
 
-TEST(Vsprintf, QualifiersOn64Bit)
-{
+TEST(Vsprintf, QualifiersOn64Bit) {
     EXPECT_EQ(fmt64("%d", {0x123400000005ULL}), "5");  // int: low 32 bits
     EXPECT_EQ(fmt64("%d %u", {0xffffffff, 0xffffffff}), "-1 4294967295");
     EXPECT_EQ(fmt64("%hhd %hhu %hhx", {0xff, 0x1ff, 0xabc}), "-1 255 bc");
     EXPECT_EQ(fmt64("%hd %hu %hx", {0x18000, 0xfffff, 0x12345}), "-32768 65535 2345");
     EXPECT_EQ(fmt64("%ld %lu", {~0ULL, ~0ULL}), "-1 18446744073709551615");
-    EXPECT_EQ(fmt64("%ld %lx", {0x80000000, 0xdeadbeefcafebabeULL}),
-              "2147483648 deadbeefcafebabe");
+    EXPECT_EQ(fmt64("%ld %lx", {0x80000000, 0xdeadbeefcafebabeULL}), "2147483648 deadbeefcafebabe");
     EXPECT_EQ(fmt64("%zu %zd %zx", {~0ULL, ~0ULL, 0x1000}), "18446744073709551615 -1 1000");
     EXPECT_EQ(fmt64("%td %tu %tx", {~0ULL - 4, ~0ULL, 0x10}), "-5 18446744073709551615 10");
     EXPECT_EQ(fmt64("%Ld %Lx", {static_cast<uint64_t>(-3LL), 0xabcdef0123ULL}), "-3 abcdef0123");
@@ -274,8 +250,7 @@ TEST(Vsprintf, QualifiersOn64Bit)
     EXPECT_EQ(fmt64("%lc%hs%llc", {'A', kStrHi, 'B'}), "AhiB");
 }
 
-TEST(Vsprintf, QualifiersOn32Bit)
-{
+TEST(Vsprintf, QualifiersOn32Bit) {
     EXPECT_EQ(fmt32("%ld", {0xffffffff}), "-1");
     EXPECT_EQ(fmt32("%ld", {0xdeadbeefffffff85ULL}), "-123");  // low 32 bits sign-extended
     EXPECT_EQ(fmt32("%lu %lx", {0xffffffff, 0x100000010ULL}), "4294967295 10");
@@ -290,8 +265,7 @@ TEST(Vsprintf, QualifiersOn32Bit)
     EXPECT_EQ(fmt32("%hhd %hu", {0x180, 0x12345678}), "-128 22136");
 }
 
-TEST(Vsprintf, CharConversion)
-{
+TEST(Vsprintf, CharConversion) {
     EXPECT_EQ(fmt64("%c", {0x141}), "A");  // (unsigned char) of the int
     EXPECT_EQ(fmt64("%3c|%-3c|", {'A', 'B'}), "  A|B  |");
     EXPECT_EQ(fmt64("%03c", {'x'}), "  x");  // '0' does not apply to %c
@@ -299,8 +273,7 @@ TEST(Vsprintf, CharConversion)
     EXPECT_EQ(fmt64("%*c|", {static_cast<uint32_t>(-3), 'C'}), "C  |");
 }
 
-TEST(Vsprintf, PercentAndLiteralText)
-{
+TEST(Vsprintf, PercentAndLiteralText) {
     EXPECT_EQ(fmt64("100%%"), "100%");
     EXPECT_EQ(fmt64("%5%|%-%"), "%|%");
     EXPECT_EQ(fmt64("plain text"), "plain text");
@@ -309,8 +282,7 @@ TEST(Vsprintf, PercentAndLiteralText)
     EXPECT_EQ(fmt64(std::string_view("ab\0%d", 5), {1}), "ab");
 }
 
-TEST(Vsprintf, InvalidConversionsStopFormatting)
-{
+TEST(Vsprintf, InvalidConversionsStopFormatting) {
     FakeVa va({1, 2});
     auto r = kernel_vsnprintf_limited("a%jd b", va, config(true), SIZE_MAX);
     EXPECT_EQ(r.text, "a");
@@ -336,8 +308,7 @@ TEST(Vsprintf, InvalidConversionsStopFormatting)
 
 // --- strings ---------------------------------------------------------------------------------
 
-TEST(Vsprintf, StringNullAndFaults)
-{
+TEST(Vsprintf, StringNullAndFaults) {
     EXPECT_EQ(fmt64("%s", {0}), "(null)");
     EXPECT_EQ(fmt64("%10s|%-10s|", {0, 0}), "    (null)|(null)    |");
     EXPECT_EQ(fmt64("%.3s", {0}), "(nu");
@@ -353,8 +324,7 @@ TEST(Vsprintf, StringNullAndFaults)
     EXPECT_EQ(va.string_reads, 0);
 }
 
-TEST(Vsprintf, StringPrecisionAndWidth)
-{
+TEST(Vsprintf, StringPrecisionAndWidth) {
     EXPECT_EQ(fmt64("%.s", {kStrHello}), "hello");  // '.' alone is no precision in the kernel
     EXPECT_EQ(fmt64("%-7.3s|", {kStrHello}), "hel    |");
     EXPECT_EQ(fmt64("%07s", {kStrHi}), "     hi");  // no zero padding for strings
@@ -367,8 +337,7 @@ TEST(Vsprintf, StringPrecisionAndWidth)
 
 // --- pointers --------------------------------------------------------------------------------
 
-TEST(Vsprintf, PlainPointerNullAndErrPtr)
-{
+TEST(Vsprintf, PlainPointerNullAndErrPtr) {
     EXPECT_EQ(fmt64("%p", {0}), "0000000000000000");
     EXPECT_EQ(fmt32("%p", {0}), "00000000");
     EXPECT_EQ(fmt64("%p", {err_ptr64(-22)}), "ffffffffffffffea");
@@ -376,8 +345,7 @@ TEST(Vsprintf, PlainPointerNullAndErrPtr)
     EXPECT_EQ(fmt64("%p", {err_ptr64(-4095)}), "fffffffffffff001");
 }
 
-TEST(Vsprintf, PlainPointerIsHashed)
-{
+TEST(Vsprintf, PlainPointerIsHashed) {
     const uint64_t p = 0xffff000012345678ULL;
     const std::string h = fmt64("%p", {p});
     ASSERT_EQ(h.size(), 16u);
@@ -388,8 +356,8 @@ TEST(Vsprintf, PlainPointerIsHashed)
     EXPECT_NE(fmt64("%p", {p + 8}), h);
     FakeVa va({p});
     EXPECT_NE(kernel_vsnprintf("%p", va, config(true, 0x9999)), h);  // keyed
-    EXPECT_EQ(fmt64("%pK", {p}), h);  // kptr_restrict == 0
-    EXPECT_EQ(fmt64("%pF", {p}), h);  // %pF is gone in 6.1: plain %p
+    EXPECT_EQ(fmt64("%pK", {p}), h);                                 // kptr_restrict == 0
+    EXPECT_EQ(fmt64("%pF", {p}), h);                                 // %pF is gone in 6.1: plain %p
     const std::string h32 = fmt32("%p", {0xc0001234});
     ASSERT_EQ(h32.size(), 8u);
     EXPECT_TRUE(all_hex(h32));
@@ -403,8 +371,7 @@ TEST(Vsprintf, PlainPointerIsHashed)
     EXPECT_EQ(kernel_vsnprintf("%p", nohash, cfg), "ffff000012345678");
 }
 
-TEST(Vsprintf, RawPointer)
-{
+TEST(Vsprintf, RawPointer) {
     EXPECT_EQ(fmt64("%px", {0xffff000012345678ULL}), "ffff000012345678");
     EXPECT_EQ(fmt64("%px", {0x1234}), "0000000000001234");
     EXPECT_EQ(fmt64("%px", {0}), "0000000000000000");
@@ -416,8 +383,7 @@ TEST(Vsprintf, RawPointer)
     EXPECT_EQ(fmt64("%#px", {0x1234}), "0x00000000001234");  // "0x" eats two digits
 }
 
-TEST(Vsprintf, PointerSuffixIsSwallowed)
-{
+TEST(Vsprintf, PointerSuffixIsSwallowed) {
     const std::string h = fmt64("%p", {0xffff000012345678ULL});
     EXPECT_EQ(fmt64("%pxyz!", {0x1234}), "0000000000001234!");
     EXPECT_EQ(fmt64("[%p-x]", {0xffff000012345678ULL}), "[" + h + "-x]");
@@ -427,8 +393,7 @@ TEST(Vsprintf, PointerSuffixIsSwallowed)
     EXPECT_EQ(fmt64("%pSfoo!", {kSymAddr}), "my_func+0x10/0x40 [mymod]!");
 }
 
-TEST(Vsprintf, SymbolPointers)
-{
+TEST(Vsprintf, SymbolPointers) {
     FakeVa va({kSymAddr});
     EXPECT_EQ(fmt_with(va, "%pS"), "my_func+0x10/0x40 [mymod]");
     EXPECT_EQ(va.last_with_offset, true);
@@ -446,8 +411,7 @@ TEST(Vsprintf, SymbolPointers)
     EXPECT_EQ(fmt32("%pS", {0xbf001234}), "0xbf001234");
 }
 
-TEST(Vsprintf, ErrorPointers)
-{
+TEST(Vsprintf, ErrorPointers) {
     EXPECT_EQ(fmt64("%pe", {err_ptr64(-12)}), "-ENOMEM");
     EXPECT_EQ(fmt64("%pe", {err_ptr64(-517)}), "-EPROBE_DEFER");
     EXPECT_EQ(fmt64("%pe", {err_ptr64(-11)}), "-EAGAIN");
@@ -459,8 +423,7 @@ TEST(Vsprintf, ErrorPointers)
     EXPECT_EQ(fmt64("%pe", {0xffff000012345678ULL}), fmt64("%p", {0xffff000012345678ULL}));
 }
 
-TEST(Vsprintf, ErrorStringsForUnknownExtensions)
-{
+TEST(Vsprintf, ErrorStringsForUnknownExtensions) {
     EXPECT_EQ(fmt64("%pf", {0x9000}), "(%pf?)");
     EXPECT_EQ(fmt64("%pA", {0x9000}), "(%pA?)");
     EXPECT_EQ(fmt64("%pO", {0x9000}), "(%pO?)");
@@ -480,8 +443,7 @@ TEST(Vsprintf, ErrorStringsForUnknownExtensions)
     EXPECT_EQ(fmt_with(va, "%pGp"), fmt64("%p", {0xffff000012345678ULL}));  // TODO extension
 }
 
-TEST(Vsprintf, MacAndIpAddresses)
-{
+TEST(Vsprintf, MacAndIpAddresses) {
     FakeVa va;
     va.memory[kBytes] = {0x00, 0x11, 0x22, 0xaa, 0xbb, 0xcc};
     va.memory[0xa100] = {192, 168, 1, 10};
@@ -513,8 +475,7 @@ TEST(Vsprintf, MacAndIpAddresses)
     EXPECT_EQ(run("%pM", kUnmapped), fmt64("%p", {kUnmapped}));
 }
 
-TEST(Vsprintf, HexUuidAddressAndFourcc)
-{
+TEST(Vsprintf, HexUuidAddressAndFourcc) {
     std::map<uint64_t, std::vector<uint8_t>> mem;
     mem[0xb000] = {0x01, 0x02, 0x03, 0xab};
     mem[0xb100] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
@@ -548,8 +509,7 @@ TEST(Vsprintf, HexUuidAddressAndFourcc)
     EXPECT_EQ(run("%pNF", {0xb500}), "0x1122334455667788");
 }
 
-TEST(Vsprintf, TimeAndDate)
-{
+TEST(Vsprintf, TimeAndDate) {
     std::vector<uint8_t> rtc;
     for (int32_t v : {5, 4, 3, 2, 0, 123, 1, 1, 0}) {  // sec min hour mday mon year ...
         for (int k = 0; k < 4; ++k)
@@ -574,8 +534,7 @@ TEST(Vsprintf, TimeAndDate)
     EXPECT_EQ(run("%ptTd", 0xc100), "2023-11-14");
 }
 
-TEST(Vsprintf, NestedVaFormat)
-{
+TEST(Vsprintf, NestedVaFormat) {
     FakeVa va({0x9000, 3});
     va.va_formats[0x9000] = {"x=%d y=%s", {7, kStrHi}};
     EXPECT_EQ(fmt_with(va, "[%pV] %d"), "[x=7 y=hi] 3");
@@ -595,8 +554,7 @@ TEST(Vsprintf, NestedVaFormat)
 
 // --- truncation ------------------------------------------------------------------------------
 
-TEST(Vsprintf, LimitedOutputKeepsFullLength)
-{
+TEST(Vsprintf, LimitedOutputKeepsFullLength) {
     FakeVa va({12345});
     auto r = kernel_vsnprintf_limited("hello %d", va, config(true), 8);
     EXPECT_EQ(r.text, "hello 12");
@@ -612,13 +570,12 @@ TEST(Vsprintf, LimitedOutputKeepsFullLength)
 }
 
 // Random formats never crash, and the limited output is always a prefix of the full output.
-TEST(Vsprintf, FuzzNeverCrashesAndTruncatesConsistently)
-{
+TEST(Vsprintf, FuzzNeverCrashesAndTruncatesConsistently) {
     const std::string alphabet =
         "%%%%%%-+ #0123456789*.*.hhlllLztjqcspdiouxXnSsBKxeMmIiUVaRTNfFOGAEhbk4w!\xe9\xff";
-    const uint64_t pool[] = {0,        1,           0x10,         kStrHi,  kStrHello,
-                             kUnmapped, kSymAddr,   err_ptr64(-12), ~0ULL,  0x80000000,
-                             0xb000,   0x9100,      123456789,    0xffffffff, 40};
+    const uint64_t pool[] = {0,         1,        0x10,           kStrHi,     kStrHello,
+                             kUnmapped, kSymAddr, err_ptr64(-12), ~0ULL,      0x80000000,
+                             0xb000,    0x9100,   123456789,      0xffffffff, 40};
     std::mt19937_64 rng(12345);
     for (int iter = 0; iter < 3000; ++iter) {
         std::string f;

@@ -28,12 +28,12 @@ void usage(std::ostream& os, const po::options_description& desc) {
 
 int run(int argc, char** argv) {
     po::options_description desc("options");
-    desc.add_options()("help,h", "show this help")
-        ("no-unload", "do not unload the module after a successful init")
-        ("json", po::value<std::string>(), "write a JSON report to FILE")
-        ("budget", po::value<uint64_t>()->default_value(200'000'000), "instruction budget")
-        ("time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")
-        ("auto-stub", "resolve unknown kernel functions to auto-stubs that return 0 (reported)");
+    desc.add_options()("help,h", "show this help")(
+        "no-unload", "do not unload the module after a successful init")(
+        "json", po::value<std::string>(), "write a JSON report to FILE")(
+        "budget", po::value<uint64_t>()->default_value(200'000'000), "instruction budget")(
+        "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
+        "auto-stub", "resolve unknown kernel functions to auto-stubs that return 0 (reported)");
     po::options_description hidden;
     hidden.add_options()("module", po::value<std::string>())(
         "params", po::value<std::vector<std::string>>()->multitoken());
@@ -78,7 +78,8 @@ int run(int argc, char** argv) {
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
         uint8_t buf[65536];
         size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+            bytes.insert(bytes.end(), buf, buf + n);
         bool bad = std::ferror(f);
         std::fclose(f);
         if (bad) {
@@ -93,8 +94,8 @@ int run(int argc, char** argv) {
     }
 
     RunOutcome out = run_module(
-        std::move(bytes), opts,
-        [](const LogLine& l) { std::cout << l.text << "\n" << std::flush; },
+        std::move(bytes), opts, [](const LogLine& l) { std::cout << l.text << "\n"
+                                                                 << std::flush; },
         [](const std::string& d) { std::cerr << "kmodemu: " << d << "\n"; });
     for (const std::string& s : out.auto_stubs)
         std::cerr << "kmodemu: auto-stub: " << s << " (pretended: returns 0, does nothing)\n";

@@ -18,7 +18,8 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
         auto ph = static_cast<LoadResult::Phase>(p);
         bool last = ph == l.phase;
         std::string outcome = "ok";
-        if (last && (l.err || l.abort || l.panic)) outcome = out.ending == "errno" ? "failed" : out.ending;
+        if (last && (l.err || l.abort || l.panic))
+            outcome = out.ending == "errno" ? "failed" : out.ending;
         phases.push_back({{"phase", phase_name(ph)}, {"outcome", outcome}});
     }
     if (out.unload) {
@@ -31,15 +32,17 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["load_errno"] = l.err;
     r["load_errno_name"] = l.err ? errno_name(-l.err) : "";
     if (l.init_ran) {
-        r["init"] = {{"ran", true},
-                     {"return", l.init_ret},
-                     {"errno_name", l.init_ret < 0 ? errno_name(static_cast<int>(-l.init_ret)) : ""}};
+        r["init"] = {
+            {"ran", true},
+            {"return", l.init_ret},
+            {"errno_name", l.init_ret < 0 ? errno_name(static_cast<int>(-l.init_ret)) : ""}};
     } else {
         r["init"] = {{"ran", false}};
     }
     if (out.unload) r["exit"] = {{"ran", out.unload->exit_ran}};
     json log = json::array();
-    for (const LogLine& line : out.log) log.push_back({{"level", line.level}, {"text", line.text}});
+    for (const LogLine& line : out.log)
+        log.push_back({{"level", line.level}, {"text", line.text}});
     r["log"] = log;
     r["calls"] = out.calls;
     r["auto_stubs"] = out.auto_stubs;

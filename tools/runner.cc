@@ -26,8 +26,9 @@ void report_fault(Kernel& k, const RunResult& r) {
     if (k.arch() == Arch::arm64) {
         if (f.kind == Fault::Kind::read || f.kind == Fault::Kind::write ||
             f.kind == Fault::Kind::fetch) {
-            k.log(1, std::string(f.address < 0x1000 ? "Unable to handle kernel NULL pointer dereference"
-                                                    : "Unable to handle kernel paging request") +
+            k.log(1, std::string(f.address < 0x1000
+                                     ? "Unable to handle kernel NULL pointer dereference"
+                                     : "Unable to handle kernel paging request") +
                          " at virtual address " + fmt_addr(k.arch(), f.address));
             k.log(1, "Internal error: Oops: 0000000096000005 [#1] SMP");
         } else if (f.kind == Fault::Kind::undefined_instruction) {
@@ -42,7 +43,8 @@ void report_fault(Kernel& k, const RunResult& r) {
             k.log(1, "Internal error: Oops - undefined instruction: 0 [#1] SMP ARM");
         } else {
             k.log(1, "Unable to handle kernel " +
-                         std::string(f.address < 0x1000 ? "NULL pointer dereference" : "paging request") +
+                         std::string(f.address < 0x1000 ? "NULL pointer dereference"
+                                                        : "paging request") +
                          " at virtual address " + fmt_addr(k.arch(), f.address));
             k.log(1, "Internal error: Oops: 5 [#1] SMP ARM");
         }
@@ -50,16 +52,18 @@ void report_fault(Kernel& k, const RunResult& r) {
         k.log(4, "LR is at " + where(k, emu.lr()));
     }
     if (f.kind == Fault::Kind::read || f.kind == Fault::Kind::write)
-        k.diag("the faulting PC is the start of its basic block (Unicorn 2.0.1 does not sync the PC "
-               "within a block)");
+        k.diag(
+            "the faulting PC is the start of its basic block (Unicorn 2.0.1 does not sync the PC "
+            "within a block)");
 }
 
 void report_hang(Kernel& k, const RunResult& r) {
     std::string what = r.reason == RunResult::Reason::budget ? "instruction budget exhausted"
-                                                               : "time limit reached";
+                                                             : "time limit reached";
     k.diag(what + " at " + where(k, r.pc));
     std::string blocks;
-    for (uint64_t b : k.emu().trace().recent()) blocks += " " + where(k, b);
+    for (uint64_t b : k.emu().trace().recent())
+        blocks += " " + where(k, b);
     k.diag("recent blocks:" + blocks);
 }
 
@@ -67,26 +71,46 @@ void report_hang(Kernel& k, const RunResult& r) {
 
 const char* errno_name(int err) {
     switch (err) {
-        case EPERM: return "EPERM";
-        case ENOENT: return "ENOENT";
-        case EINTR: return "EINTR";
-        case EIO: return "EIO";
-        case ENXIO: return "ENXIO";
-        case E2BIG: return "E2BIG";
-        case ENOEXEC: return "ENOEXEC";
-        case EAGAIN: return "EAGAIN";
-        case ENOMEM: return "ENOMEM";
-        case EFAULT: return "EFAULT";
-        case EBUSY: return "EBUSY";
-        case EEXIST: return "EEXIST";
-        case ENODEV: return "ENODEV";
-        case EINVAL: return "EINVAL";
-        case ENOSPC: return "ENOSPC";
-        case ERANGE: return "ERANGE";
-        case ENOSYS: return "ENOSYS";
-        case ETIMEDOUT: return "ETIMEDOUT";
-        case EOPNOTSUPP: return "EOPNOTSUPP";
-        default: return "E?";
+        case EPERM:
+            return "EPERM";
+        case ENOENT:
+            return "ENOENT";
+        case EINTR:
+            return "EINTR";
+        case EIO:
+            return "EIO";
+        case ENXIO:
+            return "ENXIO";
+        case E2BIG:
+            return "E2BIG";
+        case ENOEXEC:
+            return "ENOEXEC";
+        case EAGAIN:
+            return "EAGAIN";
+        case ENOMEM:
+            return "ENOMEM";
+        case EFAULT:
+            return "EFAULT";
+        case EBUSY:
+            return "EBUSY";
+        case EEXIST:
+            return "EEXIST";
+        case ENODEV:
+            return "ENODEV";
+        case EINVAL:
+            return "EINVAL";
+        case ENOSPC:
+            return "ENOSPC";
+        case ERANGE:
+            return "ERANGE";
+        case ENOSYS:
+            return "ENOSYS";
+        case ETIMEDOUT:
+            return "ETIMEDOUT";
+        case EOPNOTSUPP:
+            return "EOPNOTSUPP";
+        default:
+            return "E?";
     }
 }
 

@@ -15,10 +15,10 @@
 namespace kmodemu {
 
 // Exit statuses of `kmodemu run` beyond the errno values insmod reports.
-constexpr int exit_oops = 139;      // init oopsed (insmod killed by SIGSEGV under a real kernel)
-constexpr int exit_hang = 124;      // instruction budget or time limit ran out
-constexpr int exit_usage = 64;      // EX_USAGE
-constexpr int exit_internal = 70;   // EX_SOFTWARE: a bug or resource failure of kmodemu
+constexpr int exit_oops = 139;     // init oopsed (insmod killed by SIGSEGV under a real kernel)
+constexpr int exit_hang = 124;     // instruction budget or time limit ran out
+constexpr int exit_usage = 64;     // EX_USAGE
+constexpr int exit_internal = 70;  // EX_SOFTWARE: a bug or resource failure of kmodemu
 
 struct RunOptions {
     std::vector<std::string> params;  // name=value, as on the insmod command line

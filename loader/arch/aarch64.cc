@@ -41,11 +41,15 @@ uint32_t get_u32(const uint8_t* p) {
     std::memcpy(&v, p, 4);
     return v;
 }
-void put_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+void put_u32(uint8_t* p, uint32_t v) {
+    std::memcpy(p, &v, 4);
+}
 
 }  // namespace
 
-uint32_t Aarch64Loader::abs_word_reloc() const { return R_AARCH64_ABS64; }
+uint32_t Aarch64Loader::abs_word_reloc() const {
+    return R_AARCH64_ABS64;
+}
 
 // module_frob_arch_sections() (arch/arm64/kernel/module-plts.c)
 Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
@@ -53,9 +57,12 @@ Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
     size_t plt = 0, init_plt = 0;
     ElfSection* tramp = nullptr;
     for (auto& s : secs) {
-        if (s.name == ".plt") plt = s.index;
-        else if (s.name == ".init.plt") init_plt = s.index;
-        else if (s.name == ".text.ftrace_trampoline") tramp = &s;
+        if (s.name == ".plt")
+            plt = s.index;
+        else if (s.name == ".init.plt")
+            init_plt = s.index;
+        else if (s.name == ".text.ftrace_trampoline")
+            tramp = &s;
     }
     if (!plt || !init_plt) return {-ENOEXEC, modname + ": module PLT section(s) missing"};
     if (!elf.symtab_index()) return {-ENOEXEC, modname + ": module symtab section missing"};
@@ -79,8 +86,10 @@ Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
             bool dup = i > 0 && cmp_rela(rels[i], rels[i - 1]) == 0;
             if (rels[i].addend != 0 || !dup) ++n;
         }
-        if (is_init_section(dst.name)) init_plts += n;
-        else core_plts += n;
+        if (is_init_section(dst.name))
+            init_plts += n;
+        else
+            core_plts += n;
         sorted_[s.index] = std::move(rels);
     }
     auto resize = [](ElfSection& s, size_t entries) {
@@ -122,7 +131,8 @@ uint64_t Aarch64Loader::emit_plt(ModuleImage& img, uint64_t loc, uint64_t val) {
              p + aarch64::decode_adrp(entry[0]) == q + aarch64::decode_adrp(padrp)))
             return base + (i - 1) * plt_entry_size;
     }
-    for (int k = 0; k < 3; ++k) put_u32(host + i * plt_entry_size + 4 * k, entry[k]);
+    for (int k = 0; k < 3; ++k)
+        put_u32(host + i * plt_entry_size + 4 * k, entry[k]);
     ++used;
     return base + i * plt_entry_size;
 }
@@ -201,10 +211,12 @@ Status Aarch64Loader::finalize(ModuleImage& img) {
         if (has_cb) {
             // The callback must be core kernel text; kmodemu implements alt_cb_patch_nops only.
             if (alt_len != 0 || repl < kernel_text_start || repl >= kernel_text_end)
-                return {-ENOEXEC, "kmodemu: " + img.name + ": alternative callback outside kernel text"};
+                return {-ENOEXEC,
+                        "kmodemu: " + img.name + ": alternative callback outside kernel text"};
             if (repl != alt_cb_patch_nops)
                 return {-ENOEXEC, "kmodemu: " + img.name + ": unsupported alternative callback"};
-            for (size_t j = 0; j < nr_inst; ++j) put_u32(orig_host + 4 * j, a64_nop);
+            for (size_t j = 0; j < nr_inst; ++j)
+                put_u32(orig_host + 4 * j, a64_nop);
         } else {
             const uint8_t* repl_host = host_of(repl, alt_len);
             if (!repl_host || alt_len != orig_len)
@@ -216,7 +228,8 @@ Status Aarch64Loader::finalize(ModuleImage& img) {
                     uint64_t target = repl + 4 * j + aarch64::decode_branch26(insn);
                     if (target < repl || target >= repl + alt_len) {
                         int64_t off = static_cast<int64_t>(target - (orig + 4 * j));
-                        insn = (insn & 0xfc000000) | ((static_cast<uint64_t>(off) >> 2) & 0x03ffffff);
+                        insn =
+                            (insn & 0xfc000000) | ((static_cast<uint64_t>(off) >> 2) & 0x03ffffff);
                     }
                 }
                 put_u32(orig_host + 4 * j, insn);

@@ -9,7 +9,7 @@
 namespace kmodemu {
 
 class Aarch64Loader : public ArchLoader {
-public:
+  public:
     Arch arch() const override { return Arch::arm64; }
     Status frob_sections(ElfFile& elf, const std::string& modname) override;
     Status apply_relocations(ModuleImage& img, size_t relsec) override;
@@ -25,7 +25,7 @@ public:
     uint64_t kernel_text_start = 0, kernel_text_end = 0;
     size_t alternatives_applied = 0;
 
-private:
+  private:
     // RELA sections sorted in place as module_frob_arch_sections() sorts them.
     std::map<size_t, std::vector<ElfReloc>> sorted_;
     uint64_t emit_plt(ModuleImage& img, uint64_t loc, uint64_t val);

@@ -15,12 +15,12 @@ namespace kmodemu {
 // The module image being built in host memory: every SHF_ALLOC section's final guest address and
 // its bytes. Relocations are applied here, then the regions are written to the emulator at once.
 struct ModuleImage {
-    std::string name;           // module name for messages
+    std::string name;  // module name for messages
     ElfFile* elf = nullptr;
-    std::vector<uint64_t> addr;   // by section index: final address (0 = not allocated)
-    std::vector<uint8_t*> host;   // by section index: host bytes of the final image
-    std::vector<bool> is_init;    // by section index: placed in init memory
-    std::vector<uint64_t> sym_value;  // by symbol index: simplified value (S)
+    std::vector<uint64_t> addr;               // by section index: final address (0 = not allocated)
+    std::vector<uint8_t*> host;               // by section index: host bytes of the final image
+    std::vector<bool> is_init;                // by section index: placed in init memory
+    std::vector<uint64_t> sym_value;          // by symbol index: simplified value (S)
     std::vector<std::string>* log = nullptr;  // kernel messages produced (without newlines)
     // Module PLT areas (sized by frob_sections, laid out as normal sections).
     size_t plt_shndx = 0, init_plt_shndx = 0;
@@ -28,11 +28,13 @@ struct ModuleImage {
     size_t plt_max = 0, init_plt_max = 0;
 
     bool within_init(uint64_t place) const;
-    void message(std::string text) const { if (log) log->push_back(std::move(text)); }
+    void message(std::string text) const {
+        if (log) log->push_back(std::move(text));
+    }
 };
 
 class ArchLoader {
-public:
+  public:
     virtual ~ArchLoader() = default;
     virtual Arch arch() const = 0;
     // module_frob_arch_sections(): size the PLT sections before layout.

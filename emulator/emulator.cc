@@ -175,8 +175,8 @@ void Emulator::set_lr(uint64_t value) {
     set_reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_LR) : int(UC_ARM_REG_LR), value);
 }
 
-void Emulator::add_trap_range(uint64_t base, uint64_t size, TrapHandler handler) {
-    map(base, size, prot_rx);
+void Emulator::add_trap_range(uint64_t base, uint64_t size, TrapHandler handler, bool map_it) {
+    if (map_it) map(base, size, prot_rx);
     uint32_t insn = arch_ == Arch::arm64 ? a64_ret : arm_bx_lr;
     std::vector<uint32_t> slots(size / 4, insn);
     write(base, slots.data(), size);
@@ -187,8 +187,8 @@ void Emulator::add_trap_range(uint64_t base, uint64_t size, TrapHandler handler)
           "uc_hook_add(trap)");
 }
 
-void Emulator::set_exit_page(uint64_t addr) {
-    map(addr, page_size, prot_rx);
+void Emulator::set_exit_page(uint64_t addr, bool map_it) {
+    if (map_it) map(addr, page_size, prot_rx);
     uint32_t insn = arch_ == Arch::arm64 ? a64_ret : arm_bx_lr;
     std::vector<uint32_t> page(page_size / 4, insn);
     write(addr, page.data(), page_size);

@@ -123,10 +123,11 @@ class Emulator {
     void set_reg(int uc_reg, uint64_t value);
 
     // Traps: a page-aligned range whose slots dispatch to `handler`. The range is filled with
-    // return instructions and mapped read+exec.
-    void add_trap_range(uint64_t base, uint64_t size, TrapHandler handler);
+    // return instructions and mapped read+exec (unless the caller mapped it: each mapping
+    // operation costs a TLB flush in Unicorn 2.0.1, so callers combine neighbouring mappings).
+    void add_trap_range(uint64_t base, uint64_t size, TrapHandler handler, bool map_it = true);
     // The page guest calls return to.
-    void set_exit_page(uint64_t addr);
+    void set_exit_page(uint64_t addr, bool map_it = true);
     uint64_t exit_address() const { return exit_addr_; }
 
     // Budget: instructions left for all guest execution (0 = unlimited), and a wall-clock limit

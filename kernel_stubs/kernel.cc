@@ -23,12 +23,12 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
         return KernelLayout{
             .stub_text = 0xffff800008010000ull,
             .stub_text_size = 0x20000,
-            .exit_page = 0xffff800008008000ull,
+            .exit_page = 0xffff80000800f000ull,  // the page below the stubs
             .data = 0xffff800009000000ull,
             .data_size = 0x40000,
             .heap = 0xffff000010000000ull,
             .heap_size = 0x10000000,
-            .stack = 0xffff800010004000ull,
+            .stack = 0xffff800008ffc000ull,  // just below the data, a guard page below it
             .stack_size = 0x4000,  // THREAD_SIZE: 16 KiB
             // The upper half of MODULES_VADDR..MODULES_END: within CALL26 range of the
             // kernel text, as module_alloc() prefers (no PLTs needed).
@@ -40,12 +40,12 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
     return KernelLayout{
         .stub_text = 0xc0100000u,
         .stub_text_size = 0x20000,
-        .exit_page = 0xc0008000u,
+        .exit_page = 0xc00ff000u,
         .data = 0xc1000000u,
         .data_size = 0x40000,
         .heap = 0xc4000000u,
         .heap_size = 0x8000000,
-        .stack = 0xc2002000u,
+        .stack = 0xc0ffe000u,
         .stack_size = 0x2000,  // THREAD_SIZE: 8 KiB
         .modules = 0xbf000000u,
         .modules_size = 0x1000000,
@@ -136,11 +136,19 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
 Kernel::~Kernel() = default;
 
 void Kernel::map_layout() {
+    // The exit page and the stub text in one mapping when they are neighbours, and the stack
+    // with the data above it (the page below the stack stays unmapped: the guard).
+    bool joined = layout_.exit_page + 0x1000 == layout_.stub_text;
+    if (joined) emu_.map(layout_.exit_page, layout_.stub_text_size + 0x1000, prot_rx);
     emu_.add_trap_range(layout_.stub_text, layout_.stub_text_size,
-                        [this](uint64_t slot) { dispatch(slot); });
-    emu_.set_exit_page(layout_.exit_page);
-    emu_.map(layout_.data, layout_.data_size, prot_rw);
-    emu_.map(layout_.stack, layout_.stack_size, prot_rw);  // the page below stays unmapped: guard
+                        [this](uint64_t slot) { dispatch(slot); }, !joined);
+    emu_.set_exit_page(layout_.exit_page, !joined);
+    if (layout_.stack + layout_.stack_size == layout_.data) {
+        emu_.map(layout_.stack, layout_.stack_size + layout_.data_size, prot_rw);
+    } else {
+        emu_.map(layout_.data, layout_.data_size, prot_rw);
+        emu_.map(layout_.stack, layout_.stack_size, prot_rw);
+    }
     emu_.set_sp(layout_.stack + layout_.stack_size - 16 * 4);
 
     // The current task: arm64 keeps `current` in sp_el0; ARM (CURRENT_POINTER_IN_TPIDRURO) in

@@ -455,28 +455,25 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
 
     // --- move to the emulator; complete_formation(): RO, NX, ROX ---
+    // Each region is mapped with its final protection (uc_mem_write ignores protections), which
+    // costs fewer mapping operations than mapping RW and protecting afterwards.
     Emulator& emu = k_.emu();
-    if (layout_size[0]) {
-        emu.map(core_base, layout_size[0], prot_rw);
-        emu.write(core_base, core_img.data(), core_img.size());
-    }
-    if (layout_size[1]) {
-        emu.map(init_base, layout_size[1], prot_rw);
-        emu.write(init_base, init_img.data(), init_img.size());
-    }
-    if (pcpu_size) {
-        emu.map(pcpu_base, pcpu_size, prot_rw);
-        emu.write(pcpu_base, pcpu_img.data(), pcpu_img.size());
-    }
     for (const Region& r : mod->regions) {
         if (!r.mapped) continue;
         uint32_t prot = prot_rw;
         if (r.type == Region::Type::text || r.type == Region::Type::init_text) prot = prot_rx;
         if (r.type == Region::Type::rodata || r.type == Region::Type::init_rodata) prot = prot_read;
-        emu.protect(r.base, r.mapped, prot);
+        emu.map(r.base, r.mapped, prot);
+        const std::vector<uint8_t>& src = r.is_init() ? init_img : core_img;
+        uint64_t base = r.is_init() ? init_base : core_base;
+        uint64_t off = r.base - base;
+        emu.write(r.base, src.data() + off, std::min<uint64_t>(r.mapped, src.size() - off));
+        if (prot & prot_exec) emu.flush_code(r.base, r.mapped);
     }
-    if (layout_size[0]) emu.flush_code(core_base, layout_size[0]);
-    if (layout_size[1]) emu.flush_code(init_base, layout_size[1]);
+    if (pcpu_size) {
+        emu.map(pcpu_base, pcpu_size, prot_rw);
+        emu.write(pcpu_base, pcpu_img.data(), pcpu_img.size());
+    }
 
     LoadedModule& m = *mod;
     modules_.push_back(std::move(mod));

@@ -3,12 +3,15 @@
 // table, then checks that kmodemu refuses it like the kernel, with the kernel's message.
 #include <elf.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <random>
@@ -46,7 +49,9 @@ Elf64_Ehdr get_ehdr(const Bytes& b) {
 
 void put_ehdr(Bytes& b, const Elf64_Ehdr& h) { std::memcpy(b.data(), &h, sizeof h); }
 
-size_t shdr_offset(const Bytes& b, size_t i) { return get_ehdr(b).e_shoff + i * sizeof(Elf64_Shdr); }
+size_t shdr_offset(const Bytes& b, size_t i) {
+    return get_ehdr(b).e_shoff + i * sizeof(Elf64_Shdr);
+}
 
 Elf64_Shdr get_shdr(const Bytes& b, size_t i) {
     Elf64_Shdr s;
@@ -113,6 +118,116 @@ std::string log_text(const kmodemu::RunOutcome& out) {
     return s;
 }
 
+// What a run_module() in a child process came to.
+struct ChildRun {
+    bool survived = false;  // returned normally and reported
+    std::string death;      // otherwise: how the child ended
+    std::string threw;      // or what run_module threw
+    int exit_status = -1;
+    size_t log_lines = 0;
+};
+
+void write_all(int fd, const std::string& s) {
+    for (size_t done = 0; done < s.size();) {
+        ssize_t n = write(fd, s.data() + done, s.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        done += size_t(n);
+    }
+}
+
+// Runs run_module(input(i), opts) for i in [0, count) in forked child processes, many inputs per
+// child, so that a crash fails the check of the input that caused it instead of killing the test
+// binary. A child that dies is replaced by a new one that continues with the next input.
+std::vector<ChildRun> run_in_children(size_t count, const std::function<Bytes(size_t)>& input,
+                                      const kmodemu::RunOptions& opts) {
+    std::vector<ChildRun> runs(count);
+    std::vector<bool> done(count, false);
+    for (size_t next = 0; next < count;) {
+        int fds[2];
+        if (pipe(fds) != 0) {
+            runs[next].death = "pipe() failed";
+            return runs;
+        }
+        std::fflush(stdout);
+        std::fflush(stderr);
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(fds[0]);
+            close(fds[1]);
+            runs[next].death = "fork() failed";
+            return runs;
+        }
+        if (pid == 0) {
+            close(fds[0]);
+            for (size_t i = next; i < count; ++i) {
+                std::string line;
+                try {
+                    kmodemu::RunOutcome out = kmodemu::run_module(input(i), opts);
+                    line = "ok " + std::to_string(i) + " " + std::to_string(out.exit_status) +
+                           " " + std::to_string(out.log.size());
+                } catch (const std::exception& e) {
+                    line = "throw " + std::to_string(i) + " " + e.what();
+                } catch (...) {
+                    line = "throw " + std::to_string(i) + " (not a std::exception)";
+                }
+                std::replace(line.begin(), line.end(), '\n', ' ');
+                write_all(fds[1], line + "\n");
+            }
+            _exit(0);
+        }
+        close(fds[1]);
+        std::string buf;
+        char chunk[4096];
+        for (ssize_t n; (n = read(fds[0], chunk, sizeof chunk)) != 0;) {
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                break;
+            }
+            buf.append(chunk, size_t(n));
+            for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1)) {
+                std::string line = buf.substr(0, nl);
+                size_t i = 0;
+                int consumed = 0;
+                ChildRun r;
+                if (std::sscanf(line.c_str(), "ok %zu %d %zu", &i, &r.exit_status,
+                                &r.log_lines) == 3) {
+                    r.survived = true;
+                } else if (std::sscanf(line.c_str(), "throw %zu %n", &i, &consumed) == 1 &&
+                           consumed > 0) {
+                    r.threw = line.substr(size_t(consumed));
+                } else {
+                    continue;
+                }
+                if (i < count) {
+                    runs[i] = r;
+                    done[i] = true;
+                }
+            }
+        }
+        close(fds[0]);
+        int ws = 0;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+        }
+        while (next < count && done[next]) ++next;
+        if (next == count) break;
+        // The child ended before reporting input `next`: that input killed it.
+        if (WIFSIGNALED(ws))
+            runs[next].death = "killed by signal " + std::to_string(WTERMSIG(ws)) + " (" +
+                               strsignal(WTERMSIG(ws)) + ")";
+        else
+            runs[next].death = "child exited with status " + std::to_string(WEXITSTATUS(ws)) +
+                               " without reporting";
+        done[next] = true;
+        ++next;
+    }
+    return runs;
+}
+
+ChildRun run_in_child(const Bytes& b, const kmodemu::RunOptions& opts) {
+    return run_in_children(1, [&](size_t) { return b; }, opts)[0];
+}
+
 // Tests must never skip: a missing fixture is a failure.
 class ElfValidity : public ::testing::Test {
 protected:
@@ -133,6 +248,7 @@ protected:
 
     // ElfFile::open refuses `b` with -ENOEXEC and exactly `message`.
     static void expect_noexec(Bytes b, const std::string& message) {
+        SCOPED_TRACE("expecting ElfFile::open to fail with: " + message);
         kmodemu::Status st = open_elf(std::move(b));
         EXPECT_EQ(st.err, -ENOEXEC) << st.message;
         EXPECT_EQ(st.message, message);
@@ -140,6 +256,7 @@ protected:
 
     // The whole insmod fails with ENOEXEC and the log has `line`.
     static void expect_run_noexec(Bytes b, const std::string& line) {
+        SCOPED_TRACE("expecting run_module to fail with: " + line);
         kmodemu::RunOutcome out = run(std::move(b));
         EXPECT_EQ(out.exit_status, ENOEXEC) << log_text(out);
         EXPECT_EQ(out.ending, "errno");
@@ -243,6 +360,10 @@ TEST_F(ElfValidity, Aarch32MachineOnArm64) {
 TEST_F(ElfValidity, Class32IsIgnoredLikeTheKernel) {
     Bytes b = hello_bytes();
     b[EI_CLASS] = ELFCLASS32;
+    // First in a child process: this input must not crash kmodemu.
+    ChildRun child = run_in_child(b, kmodemu::RunOptions{});
+    ASSERT_TRUE(child.death.empty() && child.threw.empty())
+        << "run_module on hello.ko with EI_CLASS = ELFCLASS32: " << child.death << child.threw;
     {
         kmodemu::ElfFile elf;
         kmodemu::Status st = elf.open(b, kmodemu::Arch::arm64);
@@ -253,6 +374,43 @@ TEST_F(ElfValidity, Class32IsIgnoredLikeTheKernel) {
     kmodemu::RunOutcome out = run(b);
     EXPECT_EQ(out.exit_status, 0) << log_text(out);
     EXPECT_EQ(out.module_name, "hello");
+}
+
+// The same holds for the other e_ident bytes (EI_DATA, EI_VERSION, EI_OSABI, ...): the kernel
+// compares only ELFMAG, so each of these variants loads like the original.
+TEST_F(ElfValidity, IdentBytesBeyondMagicAreIgnored) {
+    struct Variant {
+        const char* what;
+        int index;
+        uint8_t value;
+    };
+    const std::vector<Variant> variants = {
+        {"EI_CLASS = ELFCLASSNONE", EI_CLASS, ELFCLASSNONE},
+        {"EI_CLASS = 3", EI_CLASS, 3},
+        {"EI_DATA = ELFDATANONE", EI_DATA, ELFDATANONE},
+        {"EI_DATA = ELFDATA2MSB", EI_DATA, ELFDATA2MSB},
+        {"EI_VERSION = EV_NONE", EI_VERSION, EV_NONE},
+        {"EI_OSABI = ELFOSABI_LINUX", EI_OSABI, ELFOSABI_LINUX},
+        {"EI_ABIVERSION = 1", EI_ABIVERSION, 1},
+    };
+    auto variant = [&](size_t i) {
+        Bytes b = hello_bytes();
+        b[variants[i].index] = variants[i].value;
+        return b;
+    };
+    std::vector<ChildRun> runs = run_in_children(variants.size(), variant, kmodemu::RunOptions{});
+    for (size_t i = 0; i < variants.size(); ++i) {
+        SCOPED_TRACE(variants[i].what);
+        const ChildRun& r = runs[i];
+        if (!r.survived) {
+            ADD_FAILURE() << "run_module " << (r.death.empty() ? "threw: " + r.threw
+                                                              : "crashed: " + r.death);
+            continue;
+        }
+        EXPECT_EQ(r.exit_status, 0);
+        kmodemu::Status st = open_elf(variant(i));
+        EXPECT_TRUE(st) << st.message;
+    }
 }
 
 TEST_F(ElfValidity, WrongSectionHeaderEntrySize) {
@@ -274,6 +432,14 @@ TEST_F(ElfValidity, SectionHeaderOffsetBeyondFile) {
     // In bounds, but the table then runs past the end.
     expect_noexec(with_ehdr([](Elf64_Ehdr& h) { h.e_shoff += 8; }),
                   "Invalid ELF section header overflow");
+}
+
+// With e_shnum = 0 the overflow check passes (0 bytes of headers fit anywhere before the end),
+// section 0 is still read at e_shoff (hello.ko's real, valid NULL section) and the first check
+// that fails is the section name index one.
+TEST_F(ElfValidity, ZeroSectionHeaders) {
+    expect_noexec(with_ehdr([](Elf64_Ehdr& h) { h.e_shnum = 0; }),
+                  "Invalid ELF section name index: 51 || e_shstrndx (51) >= e_shnum (0)");
 }
 
 TEST_F(ElfValidity, TooManySectionHeaders) {
@@ -486,7 +652,26 @@ TEST_F(ElfValidity, SymtabRetypedToProgbits) {
     EXPECT_TRUE(log_has(out, "hello: module has no symbols (stripped?)")) << log_text(out);
 }
 
+// module_enforce_rwx_sections() (CONFIG_STRICT_MODULE_RWX, always on for arm64) refuses any
+// section that is both SHF_WRITE and SHF_EXECINSTR, whether or not it is SHF_ALLOC.
+TEST_F(ElfValidity, WriteExecSectionIsRefused) {
+    size_t data = section_index(hello_bytes(), ".data");
+    Bytes b = with_shdr(".data", [](Elf64_Shdr& s) { s.sh_flags |= SHF_EXECINSTR; });
+    EXPECT_TRUE(open_elf(b));
+    expect_run_noexec(b, "hello: section .data (index " + std::to_string(data) +
+                             ") has invalid WRITE|EXEC flags");
+    size_t comment = section_index(hello_bytes(), ".comment");
+    Bytes c = with_shdr(".comment", [](Elf64_Shdr& s) {
+        s.sh_flags = SHF_WRITE | SHF_EXECINSTR;  // not SHF_ALLOC
+    });
+    EXPECT_TRUE(open_elf(c));
+    expect_run_noexec(c, "hello: section .comment (index " + std::to_string(comment) +
+                             ") has invalid WRITE|EXEC flags");
+}
+
 // --- robustness ---
+
+namespace {
 
 // True if `b` opens and has no "vermagic=" in .modinfo: check_modinfo() then fails through
 // try_to_force_load(), which returns -ENOEXEC without a message (no CONFIG_MODULE_FORCE_LOAD).
@@ -506,50 +691,74 @@ bool silent_vermagic_failure(const Bytes& b) {
     return true;
 }
 
+}  // namespace
+
+// 2000 deterministic random mutations of the ELF header and the section header table, each
+// loaded (and unloaded) in full. Whatever the kernel would do with such a file, kmodemu must not
+// crash or throw, and must end like insmod can: success, or an errno (ENOENT for unknown symbols,
+// ENOEXEC for invalid ELF, ENOMEM for sections too large to allocate, ENODEV/EINVAL from init),
+// a hang or an oops.
 TEST_F(ElfValidity, RandomHeaderMutationsNeverCrash) {
     const Bytes& orig = hello_bytes();
     const Elf64_Ehdr h = get_ehdr(orig);
     const size_t shtab = h.e_shoff, shtab_len = size_t(h.e_shnum) * sizeof(Elf64_Shdr);
-    const std::set<int> allowed = {0, ENOENT, ENOEXEC, ENODEV, EINVAL, kmodemu::exit_hang,
-                                   kmodemu::exit_oops};
+    const std::set<int> allowed = {0,      ENOENT, ENOEXEC, ENOMEM, ENODEV, EINVAL,
+                                   kmodemu::exit_hang, kmodemu::exit_oops};
+    constexpr size_t iterations = 2000;
+
+    // The mutations, drawn up front: 1 to 4 byte flips each, half of them in the ELF header and
+    // half in the section header table.
     std::mt19937 rng(20240611);
-    std::map<int, int> seen;
+    std::vector<std::vector<std::pair<size_t, uint8_t>>> flips(iterations);
+    for (auto& f : flips) {
+        int n = 1 + int(rng() % 4);
+        for (int k = 0; k < n; ++k) {
+            size_t off = rng() % 2 ? rng() % sizeof(Elf64_Ehdr) : shtab + rng() % shtab_len;
+            f.emplace_back(off, uint8_t(1 + rng() % 255));
+        }
+    }
+    auto mutated = [&](size_t i) {
+        Bytes b = orig;
+        for (auto [off, x] : flips[i]) b[off] ^= x;
+        return b;
+    };
+
     kmodemu::RunOptions opts;
     opts.budget = 2'000'000;
     opts.time_limit = 2.0;
-    for (int iter = 0; iter < 2000; ++iter) {
-        Bytes b = orig;
-        int flips = 1 + int(rng() % 4);
+    std::vector<ChildRun> runs = run_in_children(iterations, mutated, opts);
+
+    std::map<int, int> seen;
+    int crashes = 0, throws = 0, silent = 0;
+    for (size_t i = 0; i < iterations; ++i) {
         std::string what;
-        for (int f = 0; f < flips; ++f) {
-            // Half of the flips hit the ELF header, half the section header table.
-            size_t off = rng() % 2 ? rng() % sizeof(Elf64_Ehdr) : shtab + rng() % shtab_len;
-            uint8_t x = uint8_t(1 + rng() % 255);
-            b[off] ^= x;
+        for (auto [off, x] : flips[i])
             what += " [" + std::to_string(off) + "]^=" + std::to_string(x);
-        }
-        SCOPED_TRACE("iteration " + std::to_string(iter) + ":" + what);
-        kmodemu::RunOutcome out;
-        try {
-            out = kmodemu::run_module(b, opts);
-        } catch (const std::exception& e) {
-            ADD_FAILURE() << "run_module threw: " << e.what();
-            continue;
-        } catch (...) {
-            ADD_FAILURE() << "run_module threw a non-std exception";
+        SCOPED_TRACE("iteration " + std::to_string(i) + ", byte flips:" + what);
+        const ChildRun& r = runs[i];
+        if (!r.death.empty()) {
+            ADD_FAILURE() << "run_module crashed: " << r.death;
+            ++crashes;
             continue;
         }
-        ++seen[out.exit_status];
-        EXPECT_TRUE(allowed.count(out.exit_status)) << "exit " << out.exit_status << "\n"
-                                                    << log_text(out);
-        if (out.exit_status == ENOEXEC) {
-            EXPECT_TRUE(!out.log.empty() || silent_vermagic_failure(b))
-                << "ENOEXEC without a message";
+        if (!r.survived) {
+            ADD_FAILURE() << "run_module threw: " << r.threw;
+            ++throws;
+            continue;
+        }
+        ++seen[r.exit_status];
+        EXPECT_TRUE(allowed.count(r.exit_status)) << "exit status " << r.exit_status;
+        if (r.exit_status == ENOEXEC && r.log_lines == 0) {
+            ++silent;
+            EXPECT_TRUE(silent_vermagic_failure(mutated(i))) << "ENOEXEC without a message";
         }
     }
     std::string summary;
     for (auto [status, count] : seen)
-        summary += " " + std::to_string(status) + "x" + std::to_string(count);
+        summary += " " + std::to_string(status) + ":" + std::to_string(count);
+    summary += " (silent ENOEXEC:" + std::to_string(silent) + ") crashed:" +
+               std::to_string(crashes) + " threw:" + std::to_string(throws);
     RecordProperty("exit_statuses", summary);
-    EXPECT_GT(seen[ENOEXEC], 0);
+    EXPECT_GT(seen[ENOEXEC], 0) << summary;
+    EXPECT_GT(seen[0], 0) << summary;
 }

@@ -3,6 +3,7 @@
 #include <elf.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace kmodemu {
@@ -57,9 +58,10 @@ Status ElfFile::validate(Arch target) {
     if (hdr.e_shentsize != sizeof(Shdr)) return no_exec("Invalid ELF section header size");
     if (hdr.e_shoff >= len || hdr.e_shnum * sizeof(Shdr) > len - hdr.e_shoff)
         return no_exec("Invalid ELF section header overflow");
-    if (hdr.e_shnum == 0) return no_exec("Invalid ELF section header overflow");
-    std::vector<Shdr> sh(hdr.e_shnum);
-    std::memcpy(sh.data(), bytes_.data() + hdr.e_shoff, hdr.e_shnum * sizeof(Shdr));
+    // With e_shnum 0 the kernel still reads section 0 at e_shoff (it is inside the file).
+    std::vector<Shdr> sh(std::max<size_t>(hdr.e_shnum, 1));
+    size_t avail = std::min<size_t>(sh.size() * sizeof(Shdr), len - hdr.e_shoff);
+    std::memcpy(sh.data(), bytes_.data() + hdr.e_shoff, avail);
 
     auto section_ok = [&](const Shdr& s) {  // validate_section_offset()
         uint64_t end = uint64_t(s.sh_offset) + s.sh_size;
@@ -100,9 +102,9 @@ Status ElfFile::validate(Arch target) {
             return no_exec(format("Invalid ELF section name in module (section %u type %u)", i,
                                   unsigned(s.sh_type)));
     }
-    // A NOBITS section's name is used too; it must be in range.
+    // A NOBITS section's name is used too; newer kernels check it (SHT_NULL ones are skipped).
     for (unsigned i = 1; i < hdr.e_shnum; ++i)
-        if (sh[i].sh_name >= strhdr.sh_size)
+        if (sh[i].sh_type != SHT_NULL && sh[i].sh_name >= strhdr.sh_size)
             return no_exec(format("Invalid ELF section name in module (section %u type %u)", i,
                                   unsigned(sh[i].sh_type)));
 
@@ -127,6 +129,12 @@ Status ElfFile::open(std::vector<uint8_t> bytes, Arch target) {
     if (!st) return st;
     std::memcpy(&machine_, bytes_.data() + 18, 2);
 
+    // The kernel checks only the four magic bytes and reads the native structures whatever
+    // EI_CLASS, EI_DATA and EI_VERSION say; libelf follows them. Make them say what the kernel
+    // assumes, so that both read the file the same way.
+    bytes_[EI_CLASS] = target == Arch::arm64 ? ELFCLASS64 : ELFCLASS32;
+    bytes_[EI_DATA] = ELFDATA2LSB;
+    bytes_[EI_VERSION] = EV_CURRENT;
     elf_version(EV_CURRENT);
     elf_ = elf_memory(reinterpret_cast<char*>(bytes_.data()), bytes_.size());
     if (!elf_ || elf_kind(elf_) != ELF_K_ELF)

@@ -227,9 +227,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
             pcpu = s.index;
             s.hdr.sh_flags &= ~uint64_t(SHF_ALLOC);
         }
-        // module_enforce_rwx_sections()
-        if ((s.hdr.sh_flags & SHF_WRITE) && (s.hdr.sh_flags & SHF_EXECINSTR) &&
-            (s.hdr.sh_flags & SHF_ALLOC)) {
+        // module_enforce_rwx_sections(): every section, allocated or not.
+        if ((s.hdr.sh_flags & SHF_WRITE) && (s.hdr.sh_flags & SHF_EXECINSTR)) {
             k_.log(3, format("%s: section %s (index %zu) has invalid WRITE|EXEC flags",
                              name.c_str(), s.name.c_str(), s.index));
             return fail(-ENOEXEC);
@@ -260,13 +259,23 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                 if (!s.index || placed[s.index] >= 0) continue;
                 uint64_t f = s.hdr.sh_flags;
                 if ((f & masks[m].need) != masks[m].need || (f & masks[m].skip)) continue;
-                if (m != 2 && (f & shf_ro_after_init)) continue;
                 if (arch_->is_init_section(s.name) != bool(init)) continue;
+                // Sizes beyond the module area cannot be allocated (module_alloc() fails);
+                // checking here also keeps the arithmetic below from wrapping.
+                uint64_t limit = k_.layout().modules_size;
+                if (s.hdr.sh_addralign > limit || s.hdr.sh_size > limit) {
+                    k_.log(4, name + ": unable to allocate memory");
+                    return fail(-ENOMEM);
+                }
                 uint64_t off =
                     align_up(layout_size[init], s.hdr.sh_addralign ? s.hdr.sh_addralign : 1);
                 offset[s.index] = off;
                 placed[s.index] = type;
                 layout_size[init] = off + s.hdr.sh_size;
+                if (layout_size[init] > limit) {
+                    k_.log(4, name + ": unable to allocate memory");
+                    return fail(-ENOMEM);
+                }
             }
             type_end[type] = layout_size[init];
             layout_size[init] = align_up(layout_size[init], page);  // strict_align()
@@ -279,6 +288,12 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
             core_base = std::max(core_base, r.base + r.mapped);
     core_base = align_up(core_base, page);
     uint64_t init_base = core_base + layout_size[0];
+    if (pcpu && secs[pcpu].hdr.sh_size > k_.layout().modules_size) {
+        // percpu_modalloc()
+        k_.log(4, format("%s: Could not allocate %llu bytes percpu data", name.c_str(),
+                         (unsigned long long)secs[pcpu].hdr.sh_size));
+        return fail(-ENOMEM);
+    }
     uint64_t pcpu_size = pcpu ? align_up(secs[pcpu].hdr.sh_size, page) : 0;
     uint64_t pcpu_base = init_base + layout_size[1];
     if (pcpu_base + pcpu_size > k_.layout().modules + k_.layout().modules_size) {

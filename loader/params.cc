@@ -106,11 +106,31 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
         for (size_t i = 0; i < mod.num_kp; ++i) {
             uint64_t kp = mod.kp + i * L.kp_size;
             std::string name;
-            if (!e.read_cstring(e.read_word(kp + L.kp_name), 256, name)) continue;
+            uint64_t name_ptr = 0;
+            if (!e.try_read(kp + L.kp_name, &name_ptr, k.word()) ||
+                !e.read_cstring(name_ptr, 256, name)) {
+                // parameq() would dereference it: an oops in parse_args().
+                RunResult r;
+                r.reason = RunResult::Reason::fault;
+                r.fault.kind = Fault::Kind::read;
+                r.fault.unmapped = true;
+                r.fault.address = name_ptr ? name_ptr : kp + L.kp_name;
+                res.abort = r;
+                return res;
+            }
             if (!parameq(param, name)) continue;
             found = true;
-            uint64_t ops = e.read_word(kp + L.kp_ops);
-            uint32_t flags = e.read_u32(ops);
+            uint64_t ops = 0;
+            uint32_t flags = 0;
+            if (!e.try_read(kp + L.kp_ops, &ops, k.word()) || !e.try_read(ops, &flags, 4)) {
+                RunResult r;
+                r.reason = RunResult::Reason::fault;
+                r.fault.kind = Fault::Kind::read;
+                r.fault.unmapped = true;
+                r.fault.address = ops;
+                res.abort = r;
+                return res;
+            }
             if (!val && !(flags & 1 /* KERNEL_PARAM_OPS_FL_NOARG */)) {
                 ret = -EINVAL;
                 break;
@@ -159,16 +179,20 @@ void destroy_module_params(Kernel& k, LoadedModule& mod) {
     Emulator& e = k.emu();
     const KParamLayout L = KParamLayout::for_arch(k.arch());
     if (!mod.kp || !e.is_mapped(mod.kp)) return;
-    for (size_t i = 0; i < mod.num_kp; ++i) {
+    // A corrupt parameter table makes the kernel oops in destroy_params(); kmodemu reports it
+    // and goes on freeing the module.
+    for (size_t i = 0; i < mod.num_kp; ++i) try {
         uint64_t kp = mod.kp + i * L.kp_size;
         uint64_t ops = e.read_word(kp + L.kp_ops);
         uint64_t fr = ops ? e.read_word(ops + L.ops_free) : 0;
         if (!fr) continue;
-        try {
-            k.call_guest(fr, {e.read_word(kp + L.kp_arg)});
-        } catch (...) {
-            // Freeing is best effort once the module is going.
-        }
+        k.call_guest(fr, {e.read_word(kp + L.kp_arg)});
+    } catch (const EmulatorError&) {
+        k.diag("destroy_params: bad parameter entry " + std::to_string(i) + " in " + mod.name);
+    } catch (const GuestFault&) {
+        k.diag("destroy_params: parameter " + std::to_string(i) + "'s free() faulted in " + mod.name);
+    } catch (const KernelPanic&) {
+        k.diag("destroy_params: parameter " + std::to_string(i) + "'s free() panicked in " + mod.name);
     }
 }
 

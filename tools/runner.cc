@@ -165,7 +165,18 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
         }
     };
 
-    out.load = loader.load(std::move(bytes), lo);
+    try {
+        out.load = loader.load(std::move(bytes), lo);
+    } catch (const EmulatorError& e) {
+        // A bug or resource failure of kmodemu, not a guest event.
+        kernel.diag(std::string("internal error: ") + e.what());
+        out.ending = "internal";
+        out.exit_status = exit_internal;
+        kernel.flush_log();
+        out.log = kernel.log_lines();
+        out.diagnostics = kernel.diagnostics();
+        return out;
+    }
     if (out.load.module) {
         out.module_name = out.load.module->name;
         out.vermagic = out.load.module->vermagic;
@@ -179,8 +190,14 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
         out.ending = "ok";
         out.exit_status = 0;
         if (opts.unload && out.load.module && out.load.module->exit) {
-            out.unload = loader.unload(*out.load.module);
-            if (out.unload->abort || out.unload->panic)
+            try {
+                out.unload = loader.unload(*out.load.module);
+            } catch (const EmulatorError& e) {
+                kernel.diag(std::string("internal error: ") + e.what());
+                out.ending = "internal";
+                out.exit_status = exit_internal;
+            }
+            if (out.unload && (out.unload->abort || out.unload->panic))
                 finish_abort(out.unload->abort, out.unload->panic);
         }
     }

@@ -131,6 +131,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_params(*this);
     register_module_api(*this);
     register_misc(*this);
+    if (emu.arch() == Arch::arm) register_arm(*this);
 }
 
 Kernel::~Kernel() = default;
@@ -156,7 +157,14 @@ void Kernel::map_layout() {
     task_ = alloc_data(task_size, 64);
     std::string comm = "insmod";
     emu_.write(task_ + task_comm_offset, comm.c_str(), comm.size() + 1);
-    if (emu_.arch() == Arch::arm64) emu_.set_reg(UC_ARM64_REG_SP_EL0, task_);
+    if (emu_.arch() == Arch::arm64) {
+        emu_.set_reg(UC_ARM64_REG_SP_EL0, task_);
+    } else {
+        // TPIDRURO: CP15 c13, c0, 3.
+        uc_arm_cp_reg reg{15, 0, 0, 13, 0, 0, 3, task_};
+        if (uc_reg_write(emu_.engine(), UC_ARM_REG_CP_REG, &reg) != UC_ERR_OK)
+            throw EmulatorError("cannot set TPIDRURO");
+    }
 }
 
 Export& Kernel::add_function(std::string name, std::string subsystem, StubFn fn, bool gpl) {

@@ -95,6 +95,9 @@ struct KernelConfig {
     bool module_sig = true;            // CONFIG_MODULE_SIG: unsigned modules taint with a message
     uint64_t stack_canary = 0x6b6d6f64656d7521ull;
     int pid = 1234;
+    // CONFIG_THUMB2_KERNEL: Thumb relocations are accepted and module PLTs are Thumb-2. The
+    // generic profile behaves as a Thumb-2 kernel so that Thumb-2 modules run.
+    bool thumb2_kernel = true;
     std::optional<KernelLayout> layout;  // overrides the architecture's default layout
 };
 
@@ -190,5 +193,6 @@ void register_list(Kernel& k);
 void register_params(Kernel& k);
 void register_module_api(Kernel& k);
 void register_misc(Kernel& k);
+void register_arm(Kernel& k);  // 32-bit ARM only
 
 }  // namespace kmodemu

@@ -8,6 +8,7 @@
 
 #include "kernel_stubs/notifier.h"
 #include "loader/arch/aarch64.h"
+#include "loader/arch/arm.h"
 #include "loader/modinfo.h"
 #include "loader/params.h"
 
@@ -119,13 +120,21 @@ void LoadedModule::set_state(Emulator& emu, ModuleState s) {
     if (this_module) emu.write(this_module, &v, 4);  // mod->state is the first member
 }
 
-Loader::Loader(Kernel& kernel) : k_(kernel), arch_(ArchLoader::create(kernel.arch())) {
+Loader::Loader(Kernel& kernel)
+    : k_(kernel), arch_(ArchLoader::create(kernel.arch(), kernel.config().thumb2_kernel)) {
     if (!arch_) throw EmulatorError(std::string("no loader for ") + arch_name(kernel.arch()));
     if (auto* a64 = dynamic_cast<Aarch64Loader*>(arch_.get())) {
         if (const Export* cb = k_.find_export("alt_cb_patch_nops"))
             a64->alt_cb_patch_nops = cb->address;
         a64->kernel_text_start = k_.layout().stub_text;
         a64->kernel_text_end = k_.layout().stub_text + k_.layout().stub_text_size;
+    }
+    if (auto* arm = dynamic_cast<ArmLoader*>(arch_.get())) {
+        // fixed_plts[]: FTRACE_ADDR, MCOUNT_ADDR
+        if (const Export* e = k_.find_export("ftrace_caller"))
+            arm->fixed_plts[0] = static_cast<uint32_t>(e->address);
+        if (const Export* e = k_.find_export("__gnu_mcount_nc"))
+            arm->fixed_plts[1] = static_cast<uint32_t>(e->address);
     }
 }
 

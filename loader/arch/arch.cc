@@ -1,6 +1,7 @@
 #include "loader/arch/arch.h"
 
 #include "loader/arch/aarch64.h"
+#include "loader/arch/arm.h"
 
 namespace kmodemu {
 
@@ -17,9 +18,9 @@ bool ArchLoader::is_init_section(const std::string& name) const {
     return name.starts_with(".init");
 }
 
-std::unique_ptr<ArchLoader> ArchLoader::create(Arch arch) {
+std::unique_ptr<ArchLoader> ArchLoader::create(Arch arch, bool thumb2_kernel) {
     if (arch == Arch::arm64) return std::make_unique<Aarch64Loader>();
-    return nullptr;  // ARM32 arrives with its relocations (loader/arch/arm.*)
+    return std::make_unique<ArmLoader>(thumb2_kernel);
 }
 
 }  // namespace kmodemu

@@ -50,7 +50,7 @@ class ArchLoader {
     // ".init*" and the ARM unwind variants (module_init_section()).
     virtual bool is_init_section(const std::string& name) const;
 
-    static std::unique_ptr<ArchLoader> create(Arch arch);
+    static std::unique_ptr<ArchLoader> create(Arch arch, bool thumb2_kernel);
 };
 
 }  // namespace kmodemu

@@ -342,10 +342,10 @@ int32_t branch_offset(uint32_t type, const uint8_t* loc, uint32_t place, uint32_
     if (!is_branch(type)) {
         return 0;
     }
-    const uint32_t addend = is_thumb_branch(type)
-                                ? static_cast<uint32_t>(decode_thumb_branch(read16(loc),
-                                                                            read16(loc + 2)))
-                                : static_cast<uint32_t>(decode_arm_branch(read32(loc)));
+    const uint32_t addend =
+        is_thumb_branch(type)
+            ? static_cast<uint32_t>(decode_thumb_branch(read16(loc), read16(loc + 2)))
+            : static_cast<uint32_t>(decode_arm_branch(read32(loc)));
     return as_s32(addend + sym - place);
 }
 

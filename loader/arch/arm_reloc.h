@@ -1,12 +1,12 @@
-// ARM32 REL relocation core, mirroring arch/arm/kernel/module.c apply_relocate() (Linux 6.1;
-// unchanged up to at least 6.12) one relocation at a time, as pure functions over a host buffer.
+// ARM32 REL relocation core, mirroring arch/arm/kernel/module.c apply_relocate() (Linux 6.1)
+// one relocation at a time, as pure functions over a host buffer.
 //
 // What is modelled:
 //  - The switch of apply_relocate() for a little-endian kernel (__mem_to_opcode_arm() and
 //    friends are the identity; Thumb-2 instructions are two little-endian halfwords, the first
 //    one at the place). Addends are implicit (SHT_REL): read from the place.
-//  - CONFIG_ARM_HAS_GROUP_RELOCS=y (the default since 5.19 unless built with LLD < 14):
-//    ALU_PC_G0_NC, ALU_PC_G1_NC and LDR_PC_G2 with get_group_rem().
+//  - CONFIG_ARM_HAS_GROUP_RELOCS is assumed enabled: ALU_PC_G0_NC, ALU_PC_G1_NC and LDR_PC_G2
+//    with get_group_rem(). (Kernels without it reject these types as unknown.)
 //  - CONFIG_THUMB2_KERNEL as the `thumb2_kernel` argument: when false the Thumb relocations are
 //    not compiled into the kernel's switch and fall to "unknown relocation".
 //  - CONFIG_ARM_MODULE_PLTS is left to the caller. For PC24/CALL/JUMP24/THM_CALL/THM_JUMP24 the
@@ -101,9 +101,9 @@ const char* reloc_name(uint32_t type);
 uint32_t plt_ldr_insn(bool thumb);
 
 // Decoders (inverse of the encoders), used by tests and reports. Offsets are sign-extended.
-int32_t decode_arm_branch(uint32_t insn);                     // B/BL: imm24 << 2
-int32_t decode_thumb_branch(uint16_t upper, uint16_t lower);  // BL/B.W: S:I1:I2:imm10:imm11:0
-uint32_t decode_arm_mov_imm16(uint32_t insn);                 // MOVW/MOVT: imm4:imm12
+int32_t decode_arm_branch(uint32_t insn);                         // B/BL: imm24 << 2
+int32_t decode_thumb_branch(uint16_t upper, uint16_t lower);      // BL/B.W: S:I1:I2:imm10:imm11:0
+uint32_t decode_arm_mov_imm16(uint32_t insn);                     // MOVW/MOVT: imm4:imm12
 uint32_t decode_thumb_mov_imm16(uint16_t upper, uint16_t lower);  // imm4:i:imm3:imm8
 uint32_t decode_arm_alu_imm(uint32_t insn);  // ADD/SUB (imm): ror(imm8, 2 * rot), unsigned
 

@@ -1,0 +1,204 @@
+#include "loader/arch/arm.h"
+
+#include <elf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "loader/arch/arm_reloc.h"
+
+namespace kmodemu {
+
+namespace {
+
+constexpr uint32_t plt_ent_count = arm::plt_ent_stride / 4;  // PLT_ENT_COUNT
+constexpr uint32_t plt_ent_size = 8;                         // PLT_ENT_SIZE
+constexpr uint32_t plt_block = 2 * arm::plt_ent_stride;       // sizeof(struct plt_entries)
+constexpr uint64_t l1_cache_bytes = 64;
+
+std::string format(const char* fmt, auto... args) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, fmt, args...);
+    return buf;
+}
+
+uint32_t get_u32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+void put_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+int cmp_rel(const ElfReloc& a, const ElfReloc& b) {  // cmp_rel() in module-plts.c
+    if (a.type != b.type) return a.type < b.type ? -1 : 1;
+    if (a.sym != b.sym) return a.sym < b.sym ? -1 : 1;
+    return 0;
+}
+
+// is_zero_addend_relocation(): the branch at the place carries the plain -8 / -4 PC bias.
+bool is_zero_addend(const ElfFile& elf, size_t dst, const ElfReloc& r) {
+    auto d = elf.section_data(dst);
+    if (r.offset + 4 > d.size()) return false;
+    const uint8_t* p = d.data() + r.offset;
+    if (r.type == R_ARM_THM_PC22 || r.type == R_ARM_THM_JUMP24) {
+        uint16_t upper, lower;
+        std::memcpy(&upper, p, 2);
+        std::memcpy(&lower, p + 2, 2);
+        return (upper & 0x7ff) == 0x7ff && (lower & 0x2fff) == 0x2ffe;
+    }
+    return (get_u32(p) & 0xffffff) == 0xfffffe;
+}
+
+}  // namespace
+
+uint32_t ArmLoader::abs_word_reloc() const { return R_ARM_ABS32; }
+
+bool ArmLoader::is_init_section(const std::string& name) const {
+    return name.starts_with(".init") || name.starts_with(".ARM.extab.init") ||
+           name.starts_with(".ARM.exidx.init");
+}
+
+// module_frob_arch_sections() (arch/arm/kernel/module-plts.c)
+Status ArmLoader::frob_sections(ElfFile& elf, const std::string& modname) {
+    auto& secs = elf.sections();
+    size_t plt = 0, init_plt = 0;
+    for (auto& s : secs) {
+        if (s.name == ".plt") plt = s.index;
+        else if (s.name == ".init.plt") init_plt = s.index;
+    }
+    if (!plt || !init_plt) return {-ENOEXEC, modname + ": module PLT section(s) missing"};
+    if (!elf.symtab_index()) return {-ENOEXEC, modname + ": module symtab section missing"};
+    size_t core_plts = 2, init_plts = 2;  // ARRAY_SIZE(fixed_plts)
+    for (const auto& s : secs) {
+        if (!s.index || s.hdr.sh_type != SHT_REL || s.hdr.sh_info >= secs.size()) continue;
+        const ElfSection& dst = secs[s.hdr.sh_info];
+        if (!(dst.hdr.sh_flags & SHF_EXECINSTR)) continue;
+        std::vector<ElfReloc> rels = elf.relocations(s.index);
+        std::sort(rels.begin(), rels.end(),
+                  [](const ElfReloc& a, const ElfReloc& b) { return cmp_rel(a, b) < 0; });
+        size_t n = 0;  // count_plts()
+        for (size_t i = 0; i < rels.size(); ++i) {
+            if (!arm::is_branch(rels[i].type) || rels[i].sym >= elf.num_symbols()) continue;
+            if (elf.symbol(rels[i].sym).st_shndx == dst.index) continue;
+            bool dup = i > 0 && cmp_rel(rels[i], rels[i - 1]) == 0;
+            if (!is_zero_addend(elf, dst.index, rels[i]) || !dup) ++n;
+        }
+        if (is_init_section(dst.name)) init_plts += n;
+        else core_plts += n;
+        sorted_[s.index] = std::move(rels);
+    }
+    auto resize = [](ElfSection& s, size_t entries) {
+        s.hdr.sh_type = SHT_NOBITS;
+        s.hdr.sh_flags = SHF_EXECINSTR | SHF_ALLOC;
+        s.hdr.sh_addralign = l1_cache_bytes;
+        s.hdr.sh_size = (entries * plt_ent_size + plt_block - 1) / plt_block * plt_block;
+    };
+    resize(secs[plt], core_plts);
+    resize(secs[init_plt], init_plts);
+    return Status::ok();
+}
+
+// get_module_plt(): entries come in blocks of PLT_ENT_COUNT `ldr pc, [pc, #STRIDE-8]` words
+// followed by their literals; the fixed entries are preallocated first.
+uint32_t ArmLoader::get_module_plt(ModuleImage& img, uint32_t loc, uint32_t val) {
+    bool init = img.within_init(loc);
+    size_t shndx = init ? img.init_plt_shndx : img.plt_shndx;
+    size_t& count = init ? img.init_plt_used : img.plt_used;
+    size_t size = img.elf->sections()[shndx].hdr.sh_size;
+    uint8_t* base = img.host[shndx];
+    uint32_t base_addr = static_cast<uint32_t>(img.addr[shndx]);
+    uint32_t ldr = arm::plt_ldr_insn(thumb2_kernel_);
+    auto ldr_at = [&](size_t block, size_t idx) { return base + block * plt_block + idx * 4; };
+    auto lit_at = [&](size_t block, size_t idx) { return ldr_at(block, idx) + arm::plt_ent_stride; };
+    auto addr_of = [&](size_t block, size_t idx) {
+        return base_addr + static_cast<uint32_t>(block * plt_block + idx * 4);
+    };
+    if (count == 0) {  // prealloc_fixed()
+        if (size < plt_block) return 0;
+        for (uint32_t i = 0; i < plt_ent_count; ++i) put_u32(ldr_at(0, i), ldr);
+        for (uint32_t i = 0; i < 2; ++i) put_u32(lit_at(0, i), fixed_plts[i]);
+        count = 2;
+    }
+    for (size_t i = 0; i < 2; ++i)
+        if (get_u32(lit_at(0, i)) == val) return addr_of(0, i);
+    size_t block = (count - 1) / plt_ent_count, idx = (count - 1) % plt_ent_count;
+    if (get_u32(lit_at(block, idx)) == val) return addr_of(block, idx);
+    idx = (idx + 1) % plt_ent_count;
+    if (!idx) ++block;
+    if ((count + 1) * plt_ent_size > size) return 0;  // BUG_ON() in the kernel
+    ++count;
+    if (!idx) {
+        for (uint32_t i = 0; i < plt_ent_count; ++i) put_u32(ldr_at(block, i), ldr);
+        std::memset(lit_at(block, 0), 0, arm::plt_ent_stride);
+    }
+    put_u32(lit_at(block, idx), val);
+    return addr_of(block, idx);
+}
+
+// apply_relocate() (arch/arm/kernel/module.c)
+Status ArmLoader::apply_relocations(ModuleImage& img, size_t relsec) {
+    const ElfFile& elf = *img.elf;
+    const auto& secs = elf.sections();
+    if (secs[relsec].hdr.sh_type != SHT_REL)
+        return {-ENOEXEC, format("module %s: RELA relocation unsupported", img.name.c_str())};
+    size_t dst = secs[relsec].hdr.sh_info;
+    uint64_t dst_size = secs[dst].hdr.sh_size;
+    size_t nsyms = secs[elf.symtab_index()].hdr.sh_size / sizeof(Elf32_Sym);
+    auto it = sorted_.find(relsec);
+    std::vector<ElfReloc> rels = it != sorted_.end() ? it->second : elf.relocations(relsec);
+    for (size_t i = 0; i < rels.size(); ++i) {
+        const ElfReloc& r = rels[i];
+        // The kernel allows sym == nsyms (it tests '>'); kmodemu refuses it too, as reading
+        // past the table would be reading outside the symtab.
+        if (r.sym >= nsyms || r.sym >= elf.num_symbols())
+            return {-ENOEXEC, format("%s: section %zu reloc %zu: bad relocation sym offset",
+                                     img.name.c_str(), relsec, i)};
+        std::string symname(elf.symbol_name(r.sym));
+        if (dst_size < 4 || r.offset > dst_size - 4)
+            return {-ENOEXEC,
+                    format("%s: section %zu reloc %zu sym '%s': out of bounds relocation, "
+                           "offset %d size %u",
+                           img.name.c_str(), relsec, i, symname.c_str(), int(r.offset),
+                           unsigned(dst_size))};
+        uint32_t loc = static_cast<uint32_t>(img.addr[dst] + r.offset);
+        uint8_t* host = img.host[dst] + r.offset;
+        uint32_t sym = static_cast<uint32_t>(img.sym_value[r.sym]);
+        bool is_func = GELF_ST_TYPE(elf.symbol(r.sym).st_info) == STT_FUNC;
+        auto st = arm::apply_one(r.type, host, loc, sym, is_func, thumb2_kernel_);
+        if (st == arm::RelocStatus::out_of_range && arm::is_branch(r.type)) {
+            // CONFIG_ARM_MODULE_PLTS: branch through a PLT entry for offset + loc + bias.
+            int32_t off = arm::branch_offset(r.type, host, loc, sym);
+            uint32_t target = loc + static_cast<uint32_t>(off) + arm::branch_pc_bias(r.type);
+            uint32_t plt = get_module_plt(img, loc, target);
+            if (!plt) return {-ENOEXEC, "kmodemu: " + img.name + ": module PLT section full"};
+            st = arm::encode_branch(r.type, host, loc, plt);
+        }
+        switch (st) {
+            case arm::RelocStatus::ok: break;
+            case arm::RelocStatus::out_of_range:
+                return {-ENOEXEC, format("%s: section %zu reloc %zu sym '%s': relocation %u out "
+                                         "of range (%#x -> %#x)",
+                                         img.name.c_str(), relsec, i, symname.c_str(), r.type, loc,
+                                         sym)};
+            case arm::RelocStatus::interworking_arm:
+                return {-ENOEXEC, format("%s: section %zu reloc %zu sym '%s': unsupported "
+                                         "interworking call (ARM -> Thumb)",
+                                         img.name.c_str(), relsec, i, symname.c_str())};
+            case arm::RelocStatus::interworking_thumb:
+                return {-ENOEXEC, format("%s: section %zu reloc %zu sym '%s': unsupported "
+                                         "interworking call (Thumb -> ARM)",
+                                         img.name.c_str(), relsec, i, symname.c_str())};
+            case arm::RelocStatus::unknown:
+                return {-ENOEXEC,
+                        format("%s: unknown relocation: %u", img.name.c_str(), r.type)};
+        }
+    }
+    return Status::ok();
+}
+
+// module_finalize(): the unwind tables are registered by the kernel for its stack traces; the
+// emulated CPU is SMP, so .alt.smp.init needs no fixup. TODO: .pv_table (ARM_PATCH_PHYS_VIRT).
+Status ArmLoader::finalize(ModuleImage&) { return Status::ok(); }
+
+}  // namespace kmodemu

@@ -85,12 +85,16 @@ bool Emulator::is_mapped(uint64_t addr) const {
 
 void Emulator::write(uint64_t addr, const void* data, size_t size) {
     if (size == 0) return;
-    check(uc_mem_write(uc_, addr, data, size), "uc_mem_write");
+    uc_err err = uc_mem_write(uc_, addr, data, size);
+    if (err != UC_ERR_OK)
+        throw GuestMemoryError(std::string("uc_mem_write: ") + uc_strerror(err), addr, true);
 }
 
 void Emulator::read(uint64_t addr, void* data, size_t size) const {
     if (size == 0) return;
-    check(uc_mem_read(uc_, addr, data, size), "uc_mem_read");
+    uc_err err = uc_mem_read(uc_, addr, data, size);
+    if (err != UC_ERR_OK)
+        throw GuestMemoryError(std::string("uc_mem_read: ") + uc_strerror(err), addr, false);
 }
 
 bool Emulator::try_read(uint64_t addr, void* data, size_t size) const {

@@ -36,6 +36,15 @@ class EmulatorError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A read or write of guest memory by the host (a stub or the loader) hit an unmapped address.
+class GuestMemoryError : public EmulatorError {
+public:
+    GuestMemoryError(const std::string& what, uint64_t address, bool is_write)
+        : EmulatorError(what), address(address), is_write(is_write) {}
+    uint64_t address;
+    bool is_write;
+};
+
 enum Prot : uint32_t {
     prot_none = UC_PROT_NONE,
     prot_read = UC_PROT_READ,

@@ -245,7 +245,13 @@ void Kernel::dispatch(uint64_t slot) {
     ++e.calls;
     StubCall call(*this, emu_);
     call.slot = slot;
-    uint64_t ret = e.fn(call);
+    uint64_t ret;
+    try {
+        ret = e.fn(call);
+    } catch (const GuestMemoryError& m) {
+        // The kernel function dereferenced a bad pointer it was given: it would oops there.
+        call.fault(m.address, m.is_write);
+    }
     emu_.set_return(ret);
 }
 

@@ -165,8 +165,19 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
         }
     };
 
+    auto memory_fault = [](const GuestMemoryError& m) {
+        // The emulated kernel itself dereferenced a bad guest pointer (e.g. a corrupt chain).
+        RunResult r;
+        r.reason = RunResult::Reason::fault;
+        r.fault.kind = m.is_write ? Fault::Kind::write : Fault::Kind::read;
+        r.fault.unmapped = true;
+        r.fault.address = m.address;
+        return r;
+    };
     try {
         out.load = loader.load(std::move(bytes), lo);
+    } catch (const GuestMemoryError& m) {
+        out.load.abort = memory_fault(m);
     } catch (const EmulatorError& e) {
         // A bug or resource failure of kmodemu, not a guest event.
         kernel.diag(std::string("internal error: ") + e.what());
@@ -192,6 +203,9 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
         if (opts.unload && out.load.module && out.load.module->exit) {
             try {
                 out.unload = loader.unload(*out.load.module);
+            } catch (const GuestMemoryError& m) {
+                out.unload = UnloadResult{};
+                out.unload->abort = memory_fault(m);
             } catch (const EmulatorError& e) {
                 kernel.diag(std::string("internal error: ") + e.what());
                 out.ending = "internal";

@@ -36,7 +36,7 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
             .modules_size = 0x4000000,
         };
     }
-    // ARM 3G/1G split: modules in the 16 MiB below PAGE_OFFSET (0xc0000000), kernel text after.
+    // ARM 3G/1G split: modules below PAGE_OFFSET (0xc0000000), kernel text after.
     return KernelLayout{
         .stub_text = 0xc0100000u,
         .stub_text_size = 0x20000,
@@ -47,8 +47,10 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
         .heap_size = 0x8000000,
         .stack = 0xc0ffe000u,
         .stack_size = 0x2000,  // THREAD_SIZE: 8 KiB
-        .modules = 0xbf000000u,
-        .modules_size = 0x1000000,
+        // The upper 8 MiB: a Thumb-2 kernel's MODULES_VADDR (PAGE_OFFSET - 8 MiB), and inside an
+        // ARM-mode kernel's 16 MiB; within BL.W range (±16 MiB) of the kernel text.
+        .modules = 0xbf800000u,
+        .modules_size = 0x800000,
     };
 }
 

@@ -177,7 +177,7 @@ TEST(EndToEnd, PrintkFormatting) {
                          "hello: fmt [   42] [42   ] [00042] [+42] [beef] [0XBEEF] [010] [Z] [abc] "
                          "[     right] [left  ]"));
     EXPECT_TRUE(has_line(
-        out, "hello: fmt [-1234567890123] [18446744073709551615] [123456789abc] [24] [-9] [%]"));
+        out, "hello: fmt [-1234567890123] [18446744073709551615] [123456789abc] [8] [-9] [%]"));
     for (const LogLine& l : out.log) {
         if (l.text.starts_with("hello: fmt [  ")) {
             EXPECT_EQ(l.level, 5);  // pr_notice

@@ -33,7 +33,10 @@ int run(int argc, char** argv) {
         "json", po::value<std::string>(), "write a JSON report to FILE")(
         "budget", po::value<uint64_t>()->default_value(200'000'000), "instruction budget")(
         "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
-        "auto-stub", "resolve unknown kernel functions to auto-stubs that return 0 (reported)");
+        "auto-stub", "resolve unknown kernel functions to auto-stubs that return 0 (reported)")(
+        "arm-kernel", po::value<std::string>()->default_value("thumb2"),
+        "32-bit ARM: the emulated kernel is built as `thumb2` (accepts Thumb-2 relocations) or "
+        "`arm` (like Debian's armmp: refuses them)");
     po::options_description hidden;
     hidden.add_options()("module", po::value<std::string>())(
         "params", po::value<std::vector<std::string>>()->multitoken());
@@ -73,6 +76,12 @@ int run(int argc, char** argv) {
     opts.budget = vm["budget"].as<uint64_t>();
     opts.time_limit = vm["time-limit"].as<double>();
     opts.auto_stub = vm.count("auto-stub") > 0;
+    std::string arm_kernel = vm["arm-kernel"].as<std::string>();
+    if (arm_kernel != "thumb2" && arm_kernel != "arm") {
+        std::cerr << "kmodemu: --arm-kernel must be thumb2 or arm\n";
+        return exit_usage;
+    }
+    opts.thumb2_kernel = arm_kernel == "thumb2";
 
     std::vector<uint8_t> bytes;
     if (FILE* f = std::fopen(path.c_str(), "rb")) {

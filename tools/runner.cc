@@ -136,6 +136,7 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     Emulator emu(arch);
     KernelConfig cfg;
     cfg.layout = opts.layout;
+    cfg.thumb2_kernel = opts.thumb2_kernel;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);
     kernel.on_diag = std::move(on_diag);

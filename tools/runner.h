@@ -27,6 +27,7 @@ struct RunOptions {
     double time_limit = 20.0;         // seconds of wall clock (0 = none)
     bool auto_stub = false;
     std::optional<KernelLayout> layout;
+    bool thumb2_kernel = true;  // ARM: CONFIG_THUMB2_KERNEL of the emulated kernel
 };
 
 struct RunOutcome {

@@ -1,0 +1,138 @@
+// End to end on 32-bit ARM: the same fixture sources built with Kbuild against Debian's armmp
+// headers, in ARM mode and as Thumb-2, must print what the arm64 builds print.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+
+#include "kernel_stubs/kernel.h"
+#include "loader/elf_file.h"
+#include "tools/runner.h"
+
+using namespace kmodemu;
+
+namespace {
+
+std::vector<uint8_t> fixture(const std::string& flavour, const std::string& name) {
+    std::string path = std::string(KMODEMU_FIXTURES) + "/" + flavour + "/" + name + "/" + name + ".ko";
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in.good()) << "missing fixture " << path;
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+}
+
+RunOutcome run(const std::string& flavour, const std::string& name,
+               std::vector<std::string> params = {}, bool thumb2_kernel = true) {
+    RunOptions opts;
+    opts.params = std::move(params);
+    opts.budget = 5'000'000;
+    opts.thumb2_kernel = thumb2_kernel;
+    return run_module(fixture(flavour, name), opts);
+}
+
+std::vector<std::string> texts(const RunOutcome& out) {
+    std::vector<std::string> v;
+    for (const LogLine& l : out.log) v.push_back(l.text);
+    return v;
+}
+
+bool has_line(const RunOutcome& out, const std::string& line) {
+    auto t = texts(out);
+    return std::find(t.begin(), t.end(), line) != t.end();
+}
+
+class ArmFlavours : public ::testing::TestWithParam<const char*> {};
+
+}  // namespace
+
+TEST_P(ArmFlavours, SameOutputAsArm64) {
+    // Parameters whose values fit 32-bit longs, so that the source does not differ.
+    for (const std::vector<std::string>& params :
+         {std::vector<std::string>{}, {"val=-12", "name=xyz", "arr=4,5,6", "flag", "ret=1"}}) {
+        RunOutcome a64 = run("arm64", "hello", params);
+        RunOutcome a32 = run(GetParam(), "hello", params);
+        EXPECT_EQ(a32.arch, "arm");
+        EXPECT_EQ(a32.exit_status, 0);
+        EXPECT_EQ(texts(a32), texts(a64));
+    }
+    RunOutcome a64 = run("arm64", "arith");
+    RunOutcome a32 = run(GetParam(), "arith");
+    EXPECT_EQ(a32.exit_status, 0);
+    EXPECT_EQ(texts(a32), texts(a64));
+    EXPECT_TRUE(has_line(a32, "arith: do_div 1000000000123 / 7 = 142857142874 rem 5"));
+}
+
+TEST_P(ArmFlavours, EabiHelpersAndMcountAreUsed) {
+    RunOutcome out = run(GetParam(), "arith");
+    for (const char* fn : {"__aeabi_uldivmod", "__aeabi_ldivmod", "__aeabi_uidiv",
+                           "__aeabi_idivmod", "__do_div64", "_set_bit", "_test_and_set_bit",
+                           "__gnu_mcount_nc"})
+        EXPECT_GT(out.calls[fn], 0u) << fn;
+}
+
+TEST_P(ArmFlavours, InitErrorsAndUnknownSymbols) {
+    RunOutcome out = run(GetParam(), "hello", {"ret=-19"});
+    EXPECT_EQ(out.exit_status, ENODEV);
+    out = run(GetParam(), "faulty", {"mode=4"});
+    EXPECT_EQ(out.exit_status, EINVAL);
+    out = run(GetParam(), "unknown_sym");
+    EXPECT_EQ(out.exit_status, ENOENT);
+    EXPECT_TRUE(has_line(out, "unknown_sym: Unknown symbol kmodemu_missing_one (err -2)"));
+}
+
+TEST_P(ArmFlavours, NullDereferenceAndHang) {
+    RunOutcome out = run(GetParam(), "faulty", {"mode=1"});
+    EXPECT_EQ(out.exit_status, 139);
+    EXPECT_TRUE(has_line(out, "Unable to handle kernel NULL pointer dereference at virtual address 00000004"));
+    bool pc = false;
+    for (const auto& t : texts(out)) pc |= t.starts_with("PC is at ") && t.ends_with("[faulty]");
+    EXPECT_TRUE(pc);
+    out = run(GetParam(), "faulty", {"mode=2"});
+    EXPECT_EQ(out.exit_status, 124);
+}
+
+TEST_P(ArmFlavours, FarStubsGoThroughModulePlts) {
+    // Kernel text 144 MiB above the module area: out of range of BL (±32 MiB) and BL.W
+    // (±16 MiB), so every call into the kernel goes through a PLT entry. The PLT flavour
+    // follows the kernel (ARM entries for an ARM-mode kernel, Thumb-2 for a Thumb-2 one).
+    bool thumb = std::string(GetParam()) == "armhf-thumb";
+    RunOptions opts;
+    opts.thumb2_kernel = thumb;
+    KernelLayout l = KernelLayout::for_arch(Arch::arm);
+    l.stub_text = 0xc8000000u;
+    l.exit_page = l.stub_text - 0x1000;
+    opts.layout = l;
+    RunOutcome far = run_module(fixture(GetParam(), "hello"), opts);
+    RunOutcome near = run(GetParam(), "hello", {}, thumb);
+    EXPECT_EQ(near.load.plt_entries, 0u);
+    EXPECT_GT(far.load.plt_entries, 5u);
+    EXPECT_EQ(far.exit_status, 0);
+    EXPECT_EQ(texts(far), texts(near));
+}
+
+INSTANTIATE_TEST_SUITE_P(Arm, ArmFlavours, ::testing::Values("armhf", "armhf-thumb"));
+
+TEST(ArmKernelMode, ThumbModuleRefusedByArmModeKernel) {
+    // Debian's armmp kernel is built in ARM mode: its apply_relocate() has no Thumb cases.
+    RunOutcome out = run("armhf-thumb", "hello", {}, /*thumb2_kernel=*/false);
+    EXPECT_EQ(out.exit_status, ENOEXEC);
+    bool msg = false;
+    for (const auto& t : texts(out)) msg |= t.starts_with("hello: unknown relocation: ");
+    EXPECT_TRUE(msg);
+    // The ARM-mode build loads on both kernels.
+    EXPECT_EQ(run("armhf", "hello", {}, false).exit_status, 0);
+}
+
+TEST(ArmKernelMode, WrongArchitectureForTheKernel) {
+    // An arm64 module offered to the 32-bit kernel and the other way round.
+    std::vector<uint8_t> bytes = fixture("arm64", "hello");
+    ElfFile elf;
+    Status st = elf.open(bytes, Arch::arm);
+    EXPECT_EQ(st.err, -ENOEXEC);
+    EXPECT_EQ(st.message, "Invalid architecture in ELF header: 183");
+    ElfFile elf2;
+    st = elf2.open(fixture("armhf", "hello"), Arch::arm64);
+    EXPECT_EQ(st.err, -ENOEXEC);
+    EXPECT_EQ(st.message, "Invalid architecture in ELF header: 40");
+}

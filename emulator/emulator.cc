@@ -329,6 +329,22 @@ RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
                 continue;
             }
             result.pc = this->pc();
+            if (fault_.kind == Fault::Kind::none &&
+                (err == UC_ERR_INSN_INVALID || err == UC_ERR_EXCEPTION)) {
+                // Unicorn ends the run itself for some exceptions (ARM UDF) without the hook.
+                fault_.kind = err == UC_ERR_INSN_INVALID ? Fault::Kind::undefined_instruction
+                                                         : Fault::Kind::exception;
+                fault_.pc = fault_.address = result.pc;
+            }
+            if ((fault_.kind == Fault::Kind::exception ||
+                 fault_.kind == Fault::Kind::undefined_instruction) &&
+                exception_handler_) {
+                Fault f = fault_;
+                if (std::optional<uint64_t> resume = exception_handler_(f)) {
+                    pc = *resume;
+                    continue;
+                }
+            }
             if (fault_.kind != Fault::Kind::none) {
                 result.reason = RunResult::Reason::fault;
                 result.fault = fault_;

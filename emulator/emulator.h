@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -152,6 +153,11 @@ class Emulator {
     // return, dispatching traps. Registers are saved and restored around the call.
     RunResult call(uint64_t fn, std::span<const uint64_t> args);
 
+    // Called when the guest raises an exception (BRK, UDF, ...). Returns the address to resume
+    // at (e.g. past a WARN's BRK), or nullopt to end the call as a fault.
+    using ExceptionHandler = std::function<std::optional<uint64_t>(const Fault&)>;
+    void set_exception_handler(ExceptionHandler h) { exception_handler_ = std::move(h); }
+
     // Removes cached translations of a range after code was patched.
     void flush_code(uint64_t addr, uint64_t size);
 
@@ -177,6 +183,7 @@ class Emulator {
 
     Arch arch_;
     uc_engine* uc_ = nullptr;
+    ExceptionHandler exception_handler_;
     std::vector<TrapRange> traps_;
     uint64_t exit_addr_ = 0;
     uint64_t budget_left_ = ~0ull;

@@ -134,6 +134,24 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_module_api(*this);
     register_misc(*this);
     if (emu.arch() == Arch::arm) register_arm(*this);
+    register_bug(*this);
+}
+
+namespace {
+constexpr char taint_true[] = "PFSRMBUDAWCIOELKXTN";
+constexpr char taint_false[] = "G                  ";
+}  // namespace
+
+void Kernel::add_taint(char flag) {
+    for (unsigned i = 0; taint_true[i]; ++i)
+        if (taint_true[i] == flag) taints_ |= 1u << i;
+}
+
+std::string Kernel::print_tainted() const {
+    if (!taints_) return "Not tainted";
+    std::string s = "Tainted: ";
+    for (unsigned i = 0; taint_true[i]; ++i) s += (taints_ >> i) & 1 ? taint_true[i] : taint_false[i];
+    return s;
 }
 
 Kernel::~Kernel() = default;

@@ -98,6 +98,7 @@ struct KernelConfig {
     // CONFIG_THUMB2_KERNEL: Thumb relocations are accepted and module PLTs are Thumb-2. The
     // generic profile behaves as a Thumb-2 kernel so that Thumb-2 modules run.
     bool thumb2_kernel = true;
+    bool panic_on_warn = false;  // the panic_on_warn sysctl
     std::optional<KernelLayout> layout;  // overrides the architecture's default layout
 };
 
@@ -141,6 +142,11 @@ class Kernel {
     const std::vector<std::string>& diagnostics() const { return diags_; }
     std::function<void(const std::string&)> on_diag;
 
+    // --- taints (kernel/panic.c taint_flags, 6.1 order) ---
+    void add_taint(char flag);
+    std::string print_tainted() const;  // "Tainted: G           OE     " / "Not tainted"
+    uint32_t taints() const { return taints_; }
+
     // --- the current task ---
     uint64_t current_task() const { return task_; }
 
@@ -177,6 +183,7 @@ class Kernel {
     uint64_t task_ = 0;
     std::vector<LogLine> log_;
     std::vector<std::string> diags_;
+    uint32_t taints_ = 0;
     std::string pending_;  // a record without its newline yet (pr_cont may extend it)
     int pending_level_ = -1;
     bool has_pending_ = false;
@@ -194,5 +201,6 @@ void register_params(Kernel& k);
 void register_module_api(Kernel& k);
 void register_misc(Kernel& k);
 void register_arm(Kernel& k);  // 32-bit ARM only
+void register_bug(Kernel& k);
 
 }  // namespace kmodemu

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/printk.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/vsprintf.h"
 
@@ -127,6 +128,11 @@ uint64_t format_into(StubCall& c, uint64_t buf, uint64_t size, uint64_t fmt_addr
 }
 
 }  // namespace
+
+std::string format_guest_args(StubCall& c, uint64_t fmt_addr, unsigned first) {
+    GuestVa va(c, first);
+    return kernel_vsnprintf(c.read_cstr(fmt_addr), va, config_for(c.kernel));
+}
 
 void register_printk(Kernel& k) {
     const char* sub = "printk";

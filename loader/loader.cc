@@ -209,18 +209,28 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         // try_to_force_load() without CONFIG_MODULE_FORCE_LOAD.
         return fail(-ENOEXEC);
     }
-    if (!info.get("intree")) k_.log(4, name + ": loading out-of-tree module taints kernel.");
+    std::string mod_taints;
+    if (!info.get("intree")) {
+        k_.log(4, name + ": loading out-of-tree module taints kernel.");
+        mod_taints += 'O';
+    }
     if (info.get("staging"))
         k_.log(4, name +
                       ": module is from the staging directory, the quality is unknown, you have "
                       "been warned.");
     std::string license = info.get("license").value_or("unspecified");
     bool gplok = license_is_gpl_compatible(license);
-    if (!gplok) k_.log(4, name + ": module license '" + license + "' taints kernel.");
-    if (k_.config().module_sig)
+    if (!gplok) {
+        k_.log(4, name + ": module license '" + license + "' taints kernel.");
+        mod_taints.insert(0, 1, 'P');
+    }
+    if (k_.config().module_sig) {
         k_.log(5, name +
                       ": module verification failed: signature and/or required key missing - "
                       "tainting kernel");
+        mod_taints += 'E';
+    }
+    for (char t : mod_taints) k_.add_taint(t);
 
     // --- layout_and_allocate() ---
     res.phase = LoadResult::Phase::layout;
@@ -425,6 +435,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     mod->arch = k_.arch();
     mod->vermagic = *vermagic;
     mod->license = license;
+    mod->taints = mod_taints;
     mod->modinfo = info.tags();
     mod->this_module = img.addr[modsec->index];
     for (int t = 0; t < 7; ++t) {
@@ -466,6 +477,11 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     if (const ElfSection* p = elf->find_section("__param", true)) {
         mod->kp = img.addr[p->index];
         mod->num_kp = p->hdr.sh_size / (k_.word() == 8 ? 40 : 20);
+    }
+    if (const ElfSection* b = elf->find_section("__bug_table", true)) {
+        mod->bug_table = img.addr[b->index];
+        mod->num_bugs = b->hdr.sh_size / 12;  // struct bug_entry, both architectures
+        mod->bug_flags_done.assign(mod->num_bugs, 0);
     }
     const ElfSection* ctors = elf->find_section(".ctors", true);
     const ElfSection* init_array = elf->find_section(".init_array", true);

@@ -51,7 +51,11 @@ struct LoadedModule {
     size_t num_kp = 0;
     uint64_t ctors = 0;
     size_t num_ctors = 0;
+    uint64_t bug_table = 0;  // __bug_table (struct bug_entry[])
+    size_t num_bugs = 0;
+    std::vector<uint16_t> bug_flags_done;  // BUGFLAG_DONE per entry (the table may be read-only)
     ModuleState state = ModuleState::unformed;
+    std::string taints;  // module_flags_taint(): "OE" for an unsigned out-of-tree module
     bool init_freed = false;
 
     bool contains(uint64_t addr) const;

@@ -136,3 +136,26 @@ TEST(ArmKernelMode, WrongArchitectureForTheKernel) {
     EXPECT_EQ(st.err, -ENOEXEC);
     EXPECT_EQ(st.message, "Invalid architecture in ELF header: 40");
 }
+
+TEST_P(ArmFlavours, WarnGoesThroughWarnSlowpathFmt) {
+    RunOutcome out = run(GetParam(), "faulty", {"mode=6"});
+    EXPECT_EQ(out.exit_status, 0);
+    auto t = texts(out);
+    auto cut = std::find(t.begin(), t.end(), "------------[ cut here ]------------");
+    ASSERT_NE(cut, t.end());
+    EXPECT_TRUE(cut[1].starts_with("WARNING: CPU: 0 PID: "));
+    EXPECT_NE(cut[1].find("faulty.c:44 faulty_init+0x"), std::string::npos) << cut[1];
+    EXPECT_EQ(cut[2], "faulty: warned with 6");  // warn_slowpath_fmt prints it after
+    EXPECT_TRUE(has_line(out, "faulty: after warn"));
+}
+
+TEST(ArmBug, BugUndefinedInstructionOopses) {
+    // ARM mode only: the armmp headers encode BUG() as an ARM word, which is no trap in a
+    // Thumb-2 build (a real Thumb-2 kernel's headers would use the Thumb encoding).
+    RunOutcome out = run("armhf", "faulty", {"mode=7"});
+    EXPECT_EQ(out.exit_status, 139);
+    bool bug_line = false;
+    for (const auto& l : texts(out))
+        bug_line |= l.starts_with("kernel BUG at ") && l.ends_with("faulty.c:48!");
+    EXPECT_TRUE(bug_line);
+}

@@ -247,3 +247,76 @@ TEST(EndToEnd, WriteToRodataFaults) {
     RunOutcome out = run("faulty", {"mode=3"});
     EXPECT_EQ(out.exit_status, 139);
 }
+
+TEST(EndToEnd, WarnOnContinuesAfterTheTrap) {
+    RunOutcome out = run("faulty", {"mode=5"});
+    EXPECT_EQ(out.exit_status, 0);
+    auto t = texts(out);
+    auto cut = std::find(t.begin(), t.end(), "------------[ cut here ]------------");
+    ASSERT_NE(cut, t.end());
+    ASSERT_NE(cut + 1, t.end());
+    // WARNING: CPU: 0 PID: <pid> at <file>:<line> <func>+<off>/<size> [<mod>]
+    EXPECT_TRUE(cut[1].starts_with("WARNING: CPU: 0 PID: ")) << cut[1];
+    EXPECT_NE(cut[1].find("faulty.c:40 faulty_init+0x"), std::string::npos) << cut[1];
+    EXPECT_TRUE(cut[1].ends_with(" [faulty]"));
+    EXPECT_TRUE(has_line(out, "Modules linked in: faulty(OE+)"));
+    EXPECT_TRUE(has_line(out, "---[ end trace 0000000000000000 ]---"));
+    EXPECT_TRUE(has_line(out, "faulty: after warn"));
+    EXPECT_TRUE(has_line(out, "faulty: exit"));
+}
+
+TEST(EndToEnd, WarnWithMessagePrintsItBeforeTheWarningLine) {
+    RunOutcome out = run("faulty", {"mode=6"});
+    EXPECT_EQ(out.exit_status, 0);
+    auto t = texts(out);
+    auto cut = std::find(t.begin(), t.end(), "------------[ cut here ]------------");
+    ASSERT_NE(cut, t.end());
+    EXPECT_EQ(cut[1], "faulty: warned with 6");  // __warn_printk() comes before the brk
+    EXPECT_TRUE(cut[2].starts_with("WARNING: CPU: 0 PID: "));
+}
+
+TEST(EndToEnd, WarnOnceWarnsOnce) {
+    RunOutcome out = run("faulty", {"mode=8"});
+    EXPECT_EQ(out.exit_status, 0);
+    int warnings = 0;
+    for (const auto& l : texts(out)) warnings += l.starts_with("WARNING: ");
+    EXPECT_EQ(warnings, 1);
+    EXPECT_TRUE(has_line(out, "faulty: after warn once"));
+}
+
+TEST(EndToEnd, PanicOnWarn) {
+    RunOptions opts;
+    opts.params = {"mode=5"};
+    opts.panic_on_warn = true;
+    RunOutcome out = run_module(fixture("faulty"), opts);
+    EXPECT_EQ(out.exit_status, 139);
+    EXPECT_EQ(out.ending, "panic");
+    EXPECT_FALSE(has_line(out, "faulty: after warn"));
+}
+
+TEST(EndToEnd, BugOopses) {
+    RunOutcome out = run("faulty", {"mode=7"});
+    EXPECT_EQ(out.exit_status, 139);
+    bool bug_line = false;
+    for (const auto& l : texts(out))
+        bug_line |= l.starts_with("kernel BUG at ") && l.ends_with("faulty.c:48!");
+    EXPECT_TRUE(bug_line);
+    EXPECT_TRUE(has_line(out, "Internal error: Oops - BUG: 00000000f2000800 [#1] SMP"));
+    EXPECT_FALSE(has_line(out, "faulty: after bug"));
+}
+
+TEST(EndToEnd, OopsReportHasRegistersCallTraceAndCode) {
+    RunOutcome out = run("faulty", {"mode=1"});
+    auto t = texts(out);
+    EXPECT_TRUE(has_line(out, "Call trace:"));
+    bool regs = false, code = false;
+    for (const auto& l : t) {
+        regs |= l.starts_with("x29: ");
+        code |= l.starts_with("Code: ");
+    }
+    EXPECT_TRUE(regs);
+    EXPECT_TRUE(code);
+    bool disasm = false;
+    for (const auto& d : out.diagnostics) disasm |= d.starts_with("faulting instruction at ");
+    EXPECT_TRUE(disasm);
+}

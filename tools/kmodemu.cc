@@ -34,6 +34,7 @@ int run(int argc, char** argv) {
         "budget", po::value<uint64_t>()->default_value(200'000'000), "instruction budget")(
         "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
         "auto-stub", "resolve unknown kernel functions to auto-stubs that return 0 (reported)")(
+        "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
         "arm-kernel", po::value<std::string>()->default_value("thumb2"),
         "32-bit ARM: the emulated kernel is built as `thumb2` (accepts Thumb-2 relocations) or "
         "`arm` (like Debian's armmp: refuses them)");
@@ -82,6 +83,7 @@ int run(int argc, char** argv) {
         return exit_usage;
     }
     opts.thumb2_kernel = arm_kernel == "thumb2";
+    opts.panic_on_warn = vm.count("panic-on-warn") > 0;
 
     std::vector<uint8_t> bytes;
     if (FILE* f = std::fopen(path.c_str(), "rb")) {

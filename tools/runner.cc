@@ -1,5 +1,7 @@
 #include "tools/runner.h"
 
+#include "kernel_stubs/bug.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -16,45 +18,6 @@ std::string fmt_addr(Arch a, uint64_t v) {
 
 std::string where(Kernel& k, uint64_t addr) {
     return k.symbolize(addr, true).value_or(fmt_addr(k.arch(), addr));
-}
-
-// The first lines of the kernel's oops report for a guest fault (arch/arm64/mm/fault.c
-// __do_kernel_fault() / die(); arch/arm/mm/fault.c __do_kernel_fault()).
-void report_fault(Kernel& k, const RunResult& r) {
-    const Fault& f = r.fault;
-    Emulator& emu = k.emu();
-    if (k.arch() == Arch::arm64) {
-        if (f.kind == Fault::Kind::read || f.kind == Fault::Kind::write ||
-            f.kind == Fault::Kind::fetch) {
-            k.log(1, std::string(f.address < 0x1000
-                                     ? "Unable to handle kernel NULL pointer dereference"
-                                     : "Unable to handle kernel paging request") +
-                         " at virtual address " + fmt_addr(k.arch(), f.address));
-            k.log(1, "Internal error: Oops: 0000000096000005 [#1] SMP");
-        } else if (f.kind == Fault::Kind::undefined_instruction) {
-            k.log(1, "Internal error: Oops - Undefined instruction: 0000000002000000 [#1] SMP");
-        } else {
-            k.log(1, "Internal error: Oops - BRK: 00000000f2000800 [#1] SMP");
-        }
-        k.log(4, "pc : " + where(k, f.pc ? f.pc : r.pc));
-        k.log(4, "lr : " + where(k, emu.lr()));
-    } else {
-        if (f.kind == Fault::Kind::undefined_instruction) {
-            k.log(1, "Internal error: Oops - undefined instruction: 0 [#1] SMP ARM");
-        } else {
-            k.log(1, "Unable to handle kernel " +
-                         std::string(f.address < 0x1000 ? "NULL pointer dereference"
-                                                        : "paging request") +
-                         " at virtual address " + fmt_addr(k.arch(), f.address));
-            k.log(1, "Internal error: Oops: 5 [#1] SMP ARM");
-        }
-        k.log(4, "PC is at " + where(k, f.pc ? f.pc : r.pc));
-        k.log(4, "LR is at " + where(k, emu.lr()));
-    }
-    if (f.kind == Fault::Kind::read || f.kind == Fault::Kind::write)
-        k.diag(
-            "the faulting PC is the start of its basic block (Unicorn 2.0.1 does not sync the PC "
-            "within a block)");
 }
 
 void report_hang(Kernel& k, const RunResult& r) {
@@ -137,6 +100,7 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     KernelConfig cfg;
     cfg.layout = opts.layout;
     cfg.thumb2_kernel = opts.thumb2_kernel;
+    cfg.panic_on_warn = opts.panic_on_warn;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);
     kernel.on_diag = std::move(on_diag);
@@ -156,7 +120,7 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
             out.exit_status = exit_oops;
         } else if (abort->reason == RunResult::Reason::fault ||
                    abort->reason == RunResult::Reason::stopped) {
-            report_fault(kernel, *abort);
+            report_oops(kernel, *abort);
             out.ending = "oops";
             out.exit_status = exit_oops;
         } else {

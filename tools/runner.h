@@ -28,6 +28,7 @@ struct RunOptions {
     bool auto_stub = false;
     std::optional<KernelLayout> layout;
     bool thumb2_kernel = true;  // ARM: CONFIG_THUMB2_KERNEL of the emulated kernel
+    bool panic_on_warn = false;
 };
 
 struct RunOutcome {

@@ -1,0 +1,13 @@
+// Formatting guest varargs for other subsystems (WARN messages, ...).
+#pragma once
+
+#include <string>
+
+#include "kernel_stubs/kernel.h"
+
+namespace kmodemu {
+
+// vsnprintf() of the guest format at fmt_addr with the call's varargs from argument `first`.
+std::string format_guest_args(StubCall& c, uint64_t fmt_addr, unsigned first);
+
+}  // namespace kmodemu

@@ -224,8 +224,18 @@ void report_oops(Kernel& k, const RunResult& r) {
                          addr_str(k, f.address).c_str()));
             k.log(0, "Internal error: Oops: 5 [#1] SMP ARM");
         } else {
-            k.log(0, "Internal error: Oops - BUG: 0 [#1] SMP ARM");
+            uint32_t insn = 0;
+            bool bug = e.try_read(pc & ~1ull, &insn, 4) && (insn == 0xe7f001f2 || (insn & 0xffff) == 0xde02);
+            k.log(0, bug ? "Internal error: Oops - BUG: 0 [#1] SMP ARM"
+                         : "Internal error: Oops - undefined instruction: 0 [#1] SMP ARM");
         }
+    }
+    // A fault in the guard page below the THREAD_SIZE stack is a kernel stack overflow.
+    uint64_t guard = k.layout().stack - 0x1000;
+    if ((data || fetch) && f.address >= guard && f.address < k.layout().stack) {
+        k.log(0, "Kernel stack overflow");
+        k.diag("kernel stack overflow: the access hit the guard page below the " +
+               std::to_string(k.layout().stack_size / 1024) + " KiB kernel stack");
     }
     k.log(4, modules_linked_in(k));
     show_regs(k, pc);

@@ -44,6 +44,18 @@ bool has_line(const RunOutcome& out, const std::string& line) {
 
 class ArmFlavours : public ::testing::TestWithParam<const char*> {};
 
+
+// The line of fixtures/faulty/faulty.c holding `needle`: what __FILE__/__LINE__ of a WARN or BUG
+// there expand to.
+inline std::string faulty_line(const std::string& needle) {
+    std::ifstream in(std::string(KMODEMU_SOURCE_DIR) + "/fixtures/faulty/faulty.c");
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n)
+        if (line.find(needle) != std::string::npos) return "faulty.c:" + std::to_string(n);
+    ADD_FAILURE() << "no " << needle << " in faulty.c";
+    return "?";
+}
+
 }  // namespace
 
 TEST_P(ArmFlavours, SameOutputAsArm64) {
@@ -144,7 +156,7 @@ TEST_P(ArmFlavours, WarnGoesThroughWarnSlowpathFmt) {
     auto cut = std::find(t.begin(), t.end(), "------------[ cut here ]------------");
     ASSERT_NE(cut, t.end());
     EXPECT_TRUE(cut[1].starts_with("WARNING: CPU: 0 PID: "));
-    EXPECT_NE(cut[1].find("faulty.c:44 faulty_init+0x"), std::string::npos) << cut[1];
+    EXPECT_NE(cut[1].find(faulty_line("WARN(1, \"faulty: warned") + " faulty_init+0x"), std::string::npos) << cut[1];
     EXPECT_EQ(cut[2], "faulty: warned with 6");  // warn_slowpath_fmt prints it after
     EXPECT_TRUE(has_line(out, "faulty: after warn"));
 }
@@ -156,6 +168,20 @@ TEST(ArmBug, BugUndefinedInstructionOopses) {
     EXPECT_EQ(out.exit_status, 139);
     bool bug_line = false;
     for (const auto& l : texts(out))
-        bug_line |= l.starts_with("kernel BUG at ") && l.ends_with("faulty.c:48!");
+        bug_line |= l.starts_with("kernel BUG at ") && l.ends_with(faulty_line("BUG_ON(mode == 7)") + "!");
     EXPECT_TRUE(bug_line);
+}
+
+TEST(ArmFaults, EveryFaultClassOopses) {
+    for (const char* mode : {"mode=9", "mode=10", "mode=11", "mode=12", "mode=3"}) {
+        RunOutcome out = run("armhf", "faulty", {mode});
+        EXPECT_EQ(out.exit_status, 139) << mode;
+        bool pc = false;
+        for (const auto& l : texts(out)) pc |= l.starts_with("PC is at ");
+        EXPECT_TRUE(pc) << mode;
+    }
+    RunOutcome out = run("armhf", "faulty", {"mode=10"});
+    EXPECT_TRUE(has_line(out, "Internal error: Oops - undefined instruction: 0 [#1] SMP ARM"));
+    out = run("armhf", "faulty", {"mode=11"});
+    EXPECT_TRUE(has_line(out, "Kernel stack overflow"));
 }

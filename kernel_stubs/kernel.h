@@ -100,6 +100,8 @@ struct KernelConfig {
     bool thumb2_kernel = true;
     bool panic_on_warn = false;  // the panic_on_warn sysctl
     std::optional<KernelLayout> layout;  // overrides the architecture's default layout
+    // The target kernel (tools/fetch-kernel-kit kit); null: the generic profile.
+    std::shared_ptr<const struct KernelProfile> profile;
 };
 
 class Kernel {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernel_stubs/notifier.h"
+#include "kernel_stubs/profile.h"
 #include "loader/arch/aarch64.h"
 #include "loader/arch/arm.h"
 #include "loader/modinfo.h"
@@ -203,12 +204,52 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         }
     }
 
+    // __versions: struct modversion_info { unsigned long crc; char name[64 - sizeof(long)]; }
+    const KernelProfile* prof = k_.config().profile.get();
+    std::map<std::string, uint32_t> versions;
+    const ElfSection* vers_sec = elf->find_section("__versions", false);
+    if (vers_sec) {
+        auto d = elf->section_data(vers_sec->index);
+        for (size_t off = 0; off + 64 <= d.size(); off += 64) {
+            uint32_t crc;
+            std::memcpy(&crc, d.data() + off, 4);
+            const char* nm = reinterpret_cast<const char*>(d.data() + off + k_.word());
+            versions[std::string(nm, strnlen(nm, 64 - k_.word()))] = crc;
+        }
+    }
+    bool has_crcs = vers_sec != nullptr;
+    // check_version() (kernel/module/version.c): true when the symbol's CRC may be used.
+    auto check_version = [&](const std::string& sym, uint32_t crc) {
+        if (!has_crcs) return false;  // try_to_force_load() without MODULE_FORCE_LOAD
+        auto it = versions.find(sym);
+        if (it == versions.end()) {
+            k_.log(4, name + ": no symbol version for " + sym);
+            return true;
+        }
+        if (it->second == crc) return true;
+        k_.log(4, name + ": disagrees about version of symbol " + sym);
+        return false;
+    };
+    bool checks = prof && !prof->generic;
+    // check_modstruct_version()
+    if (checks && prof->modversions) {
+        auto ml = prof->exports.find("module_layout");
+        if (ml != prof->exports.end() && !check_version("module_layout", ml->second.crc))
+            return fail(-ENOEXEC);
+    }
+
     // check_modinfo(): vermagic, taints, license.
     auto vermagic = info.get("vermagic");
     if (!vermagic) {
         // try_to_force_load() without CONFIG_MODULE_FORCE_LOAD.
         return fail(-ENOEXEC);
     }
+    if (checks && !same_magic(*vermagic, prof->vermagic, has_crcs)) {
+        k_.log(3, format("%s: version magic '%s' should be '%s'", name.c_str(), vermagic->c_str(),
+                         prof->vermagic.c_str()));
+        return fail(-ENOEXEC);
+    }
+    std::vector<std::string> import_ns = info.all("import_ns");
     std::string mod_taints;
     if (!info.get("intree")) {
         k_.log(4, name + ": loading out-of-tree module taints kernel.");
@@ -372,6 +413,49 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
             case SHN_ABS:
                 break;
             case SHN_UNDEF: {
+                std::string sn(sname);
+                if (checks) {
+                    // resolve_symbol(): find_symbol() in the target kernel's exports (the _gpl
+                    // tables are skipped for a proprietary module), check_version(),
+                    // verify_namespace_is_imported().
+                    auto ps = prof->exports.find(sn);
+                    bool found = ps != prof->exports.end() && !(ps->second.gpl_only && !gplok);
+                    int err = 0;
+                    if (!found) {
+                        if (GELF_ST_BIND(sym.st_info) == STB_WEAK) break;
+                        err = -ENOENT;
+                    } else if (prof->modversions && !check_version(sn, ps->second.crc)) {
+                        err = -EINVAL;
+                    } else if (!ps->second.ns.empty() &&
+                               std::find(import_ns.begin(), import_ns.end(), ps->second.ns) ==
+                                   import_ns.end()) {
+                        k_.log(3, format("%s: module uses symbol (%s) from namespace %s, but does "
+                                         "not import it.",
+                                         name.c_str(), sn.c_str(), ps->second.ns.c_str()));
+                        err = -EINVAL;
+                    }
+                    if (err) {
+                        k_.log(4, format("%s: Unknown symbol %s (err %d)", name.c_str(),
+                                         sn.c_str(), err));
+                        sym_err = err;
+                        break;
+                    }
+                    const Export* e = k_.find_export(sn);
+                    if (!e && opts.auto_stub) {
+                        e = &k_.add_auto_stub(sn);
+                        res.auto_stubs.push_back(sn);
+                    }
+                    if (!e) {
+                        // The kernel would resolve it; kmodemu cannot run it.
+                        k_.diag(sn + " is exported by " + prof->release +
+                                " but not implemented by kmodemu (--auto-stub pretends it)");
+                        res.unimplemented.push_back(sn);
+                        sym_err = -ENOENT;
+                        break;
+                    }
+                    img.sym_value[i] = e->address;
+                    break;
+                }
                 const Export* e = k_.find_export(sname);
                 if (e && e->gpl_only && !gplok) e = nullptr;  // find_symbol() skips _gpl tables
                 if (!e && GELF_ST_BIND(sym.st_info) == STB_WEAK) break;

@@ -41,6 +41,7 @@ struct LoadResult {
     int64_t init_ret = 0;            // init's return value (int, sign-extended)
     LoadedModule* module = nullptr;  // set once the module is formed
     std::vector<std::string> auto_stubs;
+    std::vector<std::string> unimplemented;  // exported by the profile's kernel, not by kmodemu
     size_t plt_entries = 0;  // module PLT entries emitted (branches out of range)
 };
 

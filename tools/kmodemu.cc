@@ -35,6 +35,9 @@ int run(int argc, char** argv) {
         "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
         "auto-stub", "resolve unknown kernel functions to auto-stubs that return 0 (reported)")(
         "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
+        "kernel", po::value<std::string>(),
+        "load as the kernel of KIT would (a directory made by tools/fetch-kernel-kit): its "
+        "vermagic, exported symbols with CRCs, GPL-only flags, namespaces and configuration")(
         "arm-kernel", po::value<std::string>()->default_value("thumb2"),
         "32-bit ARM: the emulated kernel is built as `thumb2` (accepts Thumb-2 relocations) or "
         "`arm` (like Debian's armmp: refuses them)");
@@ -84,6 +87,14 @@ int run(int argc, char** argv) {
     }
     opts.thumb2_kernel = arm_kernel == "thumb2";
     opts.panic_on_warn = vm.count("panic-on-warn") > 0;
+    if (vm.count("kernel")) {
+        try {
+            opts.profile = KernelProfile::from_kit(vm["kernel"].as<std::string>());
+        } catch (const std::exception& e) {
+            std::cerr << "kmodemu: --kernel: " << e.what() << "\n";
+            return exit_usage;
+        }
+    }
 
     std::vector<uint8_t> bytes;
     if (FILE* f = std::fopen(path.c_str(), "rb")) {

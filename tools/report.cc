@@ -46,6 +46,8 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["log"] = log;
     r["calls"] = out.calls;
     r["auto_stubs"] = out.auto_stubs;
+    r["unimplemented"] = out.unimplemented;
+    r["kernel"] = out.kernel;
     r["diagnostics"] = out.diagnostics;
     r["instructions"] = out.instructions;
     return r;

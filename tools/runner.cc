@@ -1,6 +1,7 @@
 #include "tools/runner.h"
 
 #include "kernel_stubs/bug.h"
+#include "kernel_stubs/profile.h"
 
 #include <cerrno>
 #include <chrono>
@@ -94,12 +95,20 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
                       std::function<void(const LogLine&)> on_log,
                       std::function<void(const std::string&)> on_diag) {
     RunOutcome out;
-    Arch arch = ElfFile::sniff_arch(bytes).value_or(Arch::arm64);
+    std::shared_ptr<const KernelProfile> profile = opts.profile;
+    if (!profile && !opts.kernel_kit.empty()) profile = KernelProfile::from_kit(opts.kernel_kit);
+    // The generic profile takes the architecture from the module; a kit is one architecture.
+    Arch arch = profile ? profile->arch : ElfFile::sniff_arch(bytes).value_or(Arch::arm64);
     out.arch = arch_name(arch);
+    out.kernel = profile ? profile->name : "generic";
     Emulator emu(arch);
     KernelConfig cfg;
     cfg.layout = opts.layout;
-    cfg.thumb2_kernel = opts.thumb2_kernel;
+    cfg.thumb2_kernel = profile ? profile->thumb2_kernel : opts.thumb2_kernel;
+    if (profile) {
+        cfg.release = profile->release;
+        cfg.profile = profile;
+    }
     cfg.panic_on_warn = opts.panic_on_warn;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);
@@ -185,6 +194,7 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     out.diagnostics = kernel.diagnostics();
     out.calls = kernel.call_counts();
     out.auto_stubs = out.load.auto_stubs;
+    out.unimplemented = out.load.unimplemented;
     out.instructions = emu.instructions_executed();
     return out;
 }

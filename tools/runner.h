@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/profile.h"
 #include "loader/loader.h"
 
 namespace kmodemu {
@@ -29,6 +30,8 @@ struct RunOptions {
     std::optional<KernelLayout> layout;
     bool thumb2_kernel = true;  // ARM: CONFIG_THUMB2_KERNEL of the emulated kernel
     bool panic_on_warn = false;
+    std::string kernel_kit;  // a kit directory: load as its kernel would (empty: generic)
+    std::shared_ptr<const KernelProfile> profile;  // or the profile itself, already read
 };
 
 struct RunOutcome {
@@ -43,6 +46,8 @@ struct RunOutcome {
     std::vector<std::string> diagnostics;
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;
+    std::vector<std::string> unimplemented;
+    std::string kernel;  // the profile's name
     uint64_t instructions = 0;
 };
 

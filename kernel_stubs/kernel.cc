@@ -135,6 +135,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_misc(*this);
     if (emu.arch() == Arch::arm) register_arm(*this);
     register_bug(*this);
+    register_sort(*this);
 }
 
 namespace {

@@ -204,5 +204,6 @@ void register_module_api(Kernel& k);
 void register_misc(Kernel& k);
 void register_arm(Kernel& k);  // 32-bit ARM only
 void register_bug(Kernel& k);
+void register_sort(Kernel& k);
 
 }  // namespace kmodemu

@@ -263,6 +263,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     bool gplok = license_is_gpl_compatible(license);
     if (!gplok) {
         k_.log(4, name + ": module license '" + license + "' taints kernel.");
+        // add_taint(TAINT_PROPRIETARY_MODULE, LOCKDEP_NOW_UNRELIABLE): the first such taint.
+        if (!(k_.taints() & 1u)) k_.log(4, "Disabling lock debugging due to kernel taint");
         mod_taints.insert(0, 1, 'P');
     }
     if (k_.config().module_sig) {

@@ -174,6 +174,8 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     } else {
         out.ending = "ok";
         out.exit_status = 0;
+        kernel.flush_log();
+        out.load_log_lines = kernel.log_lines().size();
         if (opts.unload && out.load.module && out.load.module->exit) {
             try {
                 out.unload = loader.unload(*out.load.module);
@@ -191,6 +193,7 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     }
     kernel.flush_log();
     out.log = kernel.log_lines();
+    if (!out.load_log_lines) out.load_log_lines = out.log.size();
     out.diagnostics = kernel.diagnostics();
     out.calls = kernel.call_counts();
     out.auto_stubs = out.load.auto_stubs;

@@ -43,6 +43,7 @@ struct RunOutcome {
     std::optional<UnloadResult> unload;
     std::string ending;  // "ok", "errno", "oops", "panic", "hang", "internal"
     std::vector<LogLine> log;
+    size_t load_log_lines = 0;  // how many of them insmod produced (the rest: rmmod)
     std::vector<std::string> diagnostics;
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;

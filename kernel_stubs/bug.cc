@@ -217,12 +217,22 @@ void report_oops(Kernel& k, const RunResult& r) {
             k.log(0, "Internal error: Oops - BUG: 00000000f2000800 [#1] SMP");
         }
     } else {
+        // arch/arm/mm/fault.c: an address below TASK_SIZE is a user address, which the kernel's
+        // domain access control refuses ("page domain fault"); above, a paging request.
+        constexpr uint64_t task_size = 0xbf000000;
         if (data || fetch) {
-            k.log(1, fmt("8<--- cut here ---"));
-            k.log(1, fmt("Unable to handle kernel %s at virtual address %s",
-                         f.address < 0x1000 ? "NULL pointer dereference" : "paging request",
-                         addr_str(k, f.address).c_str()));
-            k.log(0, "Internal error: Oops: 5 [#1] SMP ARM");
+            k.log(1, "8<--- cut here ---");
+            if (f.address < task_size && !fetch) {
+                unsigned fsr = f.kind == Fault::Kind::write ? 0x81b : 0x01b;
+                k.log(1, fmt("Unhandled fault: page domain fault (0x%03x) at 0x%08llx", fsr,
+                             (unsigned long long)f.address));
+                k.log(0, fmt("Internal error: : %x [#1] SMP ARM", fsr));
+            } else {
+                k.log(1, fmt("Unable to handle kernel paging request at virtual address %s",
+                             addr_str(k, f.address).c_str()));
+                k.log(0, fmt("Internal error: Oops: %x [#1] SMP ARM",
+                             f.kind == Fault::Kind::write ? 0x80f : fetch ? 0x80000007 : 0x7));
+            }
         } else {
             uint32_t insn = 0;
             bool bug = e.try_read(pc & ~1ull, &insn, 4) && (insn == 0xe7f001f2 || (insn & 0xffff) == 0xde02);

@@ -16,7 +16,10 @@ std::map<std::string, std::string> read_env(const std::string& path) {
     while (std::getline(in, line)) {
         size_t eq = line.find('=');
         if (eq == std::string::npos || line.starts_with("#")) continue;
-        env[line.substr(0, eq)] = line.substr(eq + 1);
+        std::string value = line.substr(eq + 1);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);  // kit.env is also sourced by scripts
+        env[line.substr(0, eq)] = value;
     }
     return env;
 }

@@ -101,18 +101,24 @@ const ModuleSymbol* LoadedModule::symbol_at(uint64_t addr) const {
     return best;
 }
 
+// find_kallsyms_symbol() (kernel/module/kallsyms.c): the closest preceding named symbol; its
+// size runs to the next symbol, or to the end of the text of the layout the address is in.
 std::optional<std::string> LoadedModule::symbolize(uint64_t addr, bool with_offset) const {
-    if (!contains(addr)) return std::nullopt;
-    const ModuleSymbol* s = symbol_at(addr);
-    if (!s) return std::nullopt;
-    if (!with_offset) return s->name + " [" + name + "]";
-    // kallsyms sizes a symbol up to the next one; ELF sizes are what we have.
-    uint64_t size = s->size;
-    for (const ModuleSymbol& o : symbols)
-        if (o.address > s->address && (size == 0 || o.address - s->address < size) && !s->size)
-            size = o.address - s->address;
-    return format("%s+0x%llx/0x%llx [%s]", s->name.c_str(), (unsigned long long)(addr - s->address),
-                  (unsigned long long)size, name.c_str());
+    const Region* in = nullptr;
+    for (const Region& r : regions)
+        if (r.mapped && addr >= r.base && addr < r.base + r.mapped) in = &r;
+    if (!in) return std::nullopt;
+    const ModuleSymbol* best = nullptr;
+    uint64_t nextval = in->base + in->mapped;
+    for (const ModuleSymbol& s : symbols) {
+        if (s.address <= addr && (!best || s.address > best->address)) best = &s;
+        if (s.address > addr && s.address < nextval) nextval = s.address;
+    }
+    if (!best || best->address < in->base) return std::nullopt;
+    if (!with_offset) return best->name + " [" + name + "]";
+    return format("%s+0x%llx/0x%llx [%s]", best->name.c_str(),
+                  (unsigned long long)(addr - best->address),
+                  (unsigned long long)(nextval - best->address), name.c_str());
 }
 
 void LoadedModule::set_state(Emulator& emu, ModuleState s) {

@@ -131,8 +131,10 @@ int main(int argc, char** argv) {
             }
         }
         double w = median(warm);
-        std::printf("warm load+init+exit of hello in one emulated kernel: median %.3f ms "
-                    "(goal <= 1 ms); ratio to the cold run %.2fx\n", w, w / m);
+        std::printf(
+            "warm load+init+exit of hello in one emulated kernel: median %.3f ms "
+            "(goal <= 1 ms); ratio to the cold run %.2fx\n",
+            w, w / m);
     }
 
     // Whole processes: kmodemu run vs /bin/true.

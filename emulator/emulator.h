@@ -39,7 +39,7 @@ class EmulatorError : public std::runtime_error {
 
 // A read or write of guest memory by the host (a stub or the loader) hit an unmapped address.
 class GuestMemoryError : public EmulatorError {
-public:
+  public:
     GuestMemoryError(const std::string& what, uint64_t address, bool is_write)
         : EmulatorError(what), address(address), is_write(is_write) {}
     uint64_t address;

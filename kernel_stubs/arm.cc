@@ -9,7 +9,9 @@ namespace kmodemu {
 
 namespace {
 
-uint64_t pair(StubCall& c, unsigned lo) { return c.arg(lo) | (c.arg(lo + 1) << 32); }
+uint64_t pair(StubCall& c, unsigned lo) {
+    return c.arg(lo) | (c.arg(lo + 1) << 32);
+}
 
 void set_pair(StubCall& c, unsigned lo, uint64_t v) {
     c.emu.set_arg(lo, v & 0xffffffffu);
@@ -17,7 +19,9 @@ void set_pair(StubCall& c, unsigned lo, uint64_t v) {
 }
 
 // __div0(): "Division by zero in kernel." and a stack dump; the helper then returns 0.
-void div0(StubCall& c) { c.kernel.log(3, "Division by zero in kernel."); }
+void div0(StubCall& c) {
+    c.kernel.log(3, "Division by zero in kernel.");
+}
 
 uint32_t read32(StubCall& c, uint64_t addr) {
     auto b = c.read(addr, 4);
@@ -76,8 +80,10 @@ void register_arm(Kernel& k) {
         c.emu.set_arg(1, static_cast<uint32_t>(n % d));
         return static_cast<uint32_t>(n / d);
     };
-    for (const char* n : {"__aeabi_uidiv", "__aeabi_uidivmod", "__udivsi3"}) k.add_function(n, sub, uidiv);
-    for (const char* n : {"__aeabi_idiv", "__aeabi_idivmod", "__divsi3"}) k.add_function(n, sub, idiv);
+    for (const char* n : {"__aeabi_uidiv", "__aeabi_uidivmod", "__udivsi3"})
+        k.add_function(n, sub, uidiv);
+    for (const char* n : {"__aeabi_idiv", "__aeabi_idivmod", "__divsi3"})
+        k.add_function(n, sub, idiv);
     k.add_function("__umodsi3", sub, [uidiv](StubCall& c) {
         uidiv(c);
         return c.emu.arg(1);
@@ -144,19 +150,35 @@ void register_arm(Kernel& k) {
         int64_t v = static_cast<int64_t>(pair(c, 0));
         return ret64(c, static_cast<uint64_t>(s >= 64 ? (v < 0 ? -1 : 0) : v >> s));
     });
-    k.add_function("__aeabi_lmul", sub, [ret64](StubCall& c) { return ret64(c, pair(c, 0) * pair(c, 2)); });
+    k.add_function("__aeabi_lmul", sub,
+                   [ret64](StubCall& c) { return ret64(c, pair(c, 0) * pair(c, 2)); });
     k.add_function("__aeabi_ulcmp", sub, [](StubCall& c) -> uint64_t {
         uint64_t a = pair(c, 0), b = pair(c, 2);
         return a < b ? 0xffffffffu : a > b ? 1 : 0;
     });
 
     // Bitops.
-    k.add_function("_set_bit", sub, [](StubCall& c) { bitop(c, [](uint32_t w, uint32_t m) { return w | m; }); return uint64_t(0); });
-    k.add_function("_clear_bit", sub, [](StubCall& c) { bitop(c, [](uint32_t w, uint32_t m) { return w & ~m; }); return uint64_t(0); });
-    k.add_function("_change_bit", sub, [](StubCall& c) { bitop(c, [](uint32_t w, uint32_t m) { return w ^ m; }); return uint64_t(0); });
-    k.add_function("_test_and_set_bit", sub, [](StubCall& c) { return bitop(c, [](uint32_t w, uint32_t m) { return w | m; }); });
-    k.add_function("_test_and_clear_bit", sub, [](StubCall& c) { return bitop(c, [](uint32_t w, uint32_t m) { return w & ~m; }); });
-    k.add_function("_test_and_change_bit", sub, [](StubCall& c) { return bitop(c, [](uint32_t w, uint32_t m) { return w ^ m; }); });
+    k.add_function("_set_bit", sub, [](StubCall& c) {
+        bitop(c, [](uint32_t w, uint32_t m) { return w | m; });
+        return uint64_t(0);
+    });
+    k.add_function("_clear_bit", sub, [](StubCall& c) {
+        bitop(c, [](uint32_t w, uint32_t m) { return w & ~m; });
+        return uint64_t(0);
+    });
+    k.add_function("_change_bit", sub, [](StubCall& c) {
+        bitop(c, [](uint32_t w, uint32_t m) { return w ^ m; });
+        return uint64_t(0);
+    });
+    k.add_function("_test_and_set_bit", sub, [](StubCall& c) {
+        return bitop(c, [](uint32_t w, uint32_t m) { return w | m; });
+    });
+    k.add_function("_test_and_clear_bit", sub, [](StubCall& c) {
+        return bitop(c, [](uint32_t w, uint32_t m) { return w & ~m; });
+    });
+    k.add_function("_test_and_change_bit", sub, [](StubCall& c) {
+        return bitop(c, [](uint32_t w, uint32_t m) { return w ^ m; });
+    });
     k.add_function("_find_first_zero_bit_le", sub, [](StubCall& c) {
         return find_bit(c, false, static_cast<uint32_t>(c.arg(1)), 0);
     });
@@ -175,14 +197,15 @@ void register_arm(Kernel& k) {
     uint32_t delay_ops[4];
     for (int i = 0; i < 3; ++i)
         delay_ops[i] = static_cast<uint32_t>(
-            k.add_function(std::string("arm_delay_op") + char('0' + i), sub,
-                           [](StubCall&) { return uint64_t(0); })
-                .address);
+            k.add_function(std::string("arm_delay_op") + char('0' + i), sub, [](StubCall&) {
+                 return uint64_t(0);
+             }).address);
     delay_ops[3] = 1000000 / 250;  // ticks_per_jiffy
     k.add_data("arm_delay_ops", sub, sizeof delay_ops, delay_ops);
 
     // EHABI personality routines: named by .ARM.exidx relocations, never called here.
-    for (const char* n : {"__aeabi_unwind_cpp_pr0", "__aeabi_unwind_cpp_pr1", "__aeabi_unwind_cpp_pr2"})
+    for (const char* n :
+         {"__aeabi_unwind_cpp_pr0", "__aeabi_unwind_cpp_pr1", "__aeabi_unwind_cpp_pr2"})
         k.add_function(n, sub, [](StubCall&) { return uint64_t(0); });
 
     // __gnu_mcount_nc: entered with `push {lr}; bl __gnu_mcount_nc`. Like the kernel's

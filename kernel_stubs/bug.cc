@@ -105,8 +105,10 @@ void warn(Kernel& k, const std::string& file, unsigned line, uint64_t caller,
                  sym(k, caller).c_str()));
     if (message) k.printk(*message);
     k.log(4, modules_linked_in(k));
-    if (regs) show_regs(k, caller);
-    else k.log(4, cpu_line(k));
+    if (regs)
+        show_regs(k, caller);
+    else
+        k.log(4, cpu_line(k));
     k.log(4, "---[ end trace 0000000000000000 ]---");
     k.add_taint('W');
     if (k.config().panic_on_warn) {
@@ -206,8 +208,8 @@ void report_oops(Kernel& k, const RunResult& r) {
             const char* what = f.address < 0x1000 ? "NULL pointer dereference"
                                : (f.kind == Fault::Kind::write && !f.unmapped)
                                    ? "write to read-only memory"
-                                   : fetch && !f.unmapped ? "execute from non-executable memory"
-                                                          : "paging request";
+                               : fetch && !f.unmapped ? "execute from non-executable memory"
+                                                      : "paging request";
             k.log(1, fmt("Unable to handle kernel %s at virtual address %s", what,
                          addr_str(k, f.address).c_str()));
             k.log(1, "Internal error: Oops: 0000000096000005 [#1] SMP");
@@ -230,12 +232,15 @@ void report_oops(Kernel& k, const RunResult& r) {
             } else {
                 k.log(1, fmt("Unable to handle kernel paging request at virtual address %s",
                              addr_str(k, f.address).c_str()));
-                k.log(0, fmt("Internal error: Oops: %x [#1] SMP ARM",
-                             f.kind == Fault::Kind::write ? 0x80f : fetch ? 0x80000007 : 0x7));
+                k.log(0, fmt("Internal error: Oops: %x [#1] SMP ARM", f.kind == Fault::Kind::write
+                                                                          ? 0x80f
+                                                                      : fetch ? 0x80000007
+                                                                              : 0x7));
             }
         } else {
             uint32_t insn = 0;
-            bool bug = e.try_read(pc & ~1ull, &insn, 4) && (insn == 0xe7f001f2 || (insn & 0xffff) == 0xde02);
+            bool bug = e.try_read(pc & ~1ull, &insn, 4) &&
+                       (insn == 0xe7f001f2 || (insn & 0xffff) == 0xde02);
             k.log(0, bug ? "Internal error: Oops - BUG: 0 [#1] SMP ARM"
                          : "Internal error: Oops - undefined instruction: 0 [#1] SMP ARM");
         }
@@ -276,19 +281,23 @@ void report_oops(Kernel& k, const RunResult& r) {
         csh h;
         bool a64 = k.arch() == Arch::arm64;
         if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_ARM,
-                     a64 ? CS_MODE_ARM : (thumb_state(k) ? CS_MODE_THUMB : CS_MODE_ARM),
-                     &h) == CS_ERR_OK) {
+                    a64 ? CS_MODE_ARM : (thumb_state(k) ? CS_MODE_THUMB : CS_MODE_ARM),
+                    &h) == CS_ERR_OK) {
             cs_insn* insn = nullptr;
-            size_t n = cs_disasm(h, reinterpret_cast<const uint8_t*>(&code[4]), 4, pc & ~1ull, 1, &insn);
-            if (n) k.diag(fmt("faulting instruction at %s: %s %s", sym(k, pc).c_str(), insn[0].mnemonic, insn[0].op_str));
+            size_t n =
+                cs_disasm(h, reinterpret_cast<const uint8_t*>(&code[4]), 4, pc & ~1ull, 1, &insn);
+            if (n)
+                k.diag(fmt("faulting instruction at %s: %s %s", sym(k, pc).c_str(),
+                           insn[0].mnemonic, insn[0].op_str));
             if (insn) cs_free(insn, n);
             cs_close(&h);
         }
     }
     k.log(0, "---[ end trace 0000000000000000 ]---");
     if (data)
-        k.diag("the reported PC is the start of the faulting basic block (Unicorn 2.0.1 does not "
-               "sync the PC within a block)");
+        k.diag(
+            "the reported PC is the start of the faulting basic block (Unicorn 2.0.1 does not "
+            "sync the PC within a block)");
 }
 
 void register_bug(Kernel& k) {

@@ -29,7 +29,7 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
             .heap = 0xffff000010000000ull,
             .heap_size = 0x10000000,
             .stack = 0xffff800008ffc000ull,  // just below the data, a guard page below it
-            .stack_size = 0x4000,  // THREAD_SIZE: 16 KiB
+            .stack_size = 0x4000,            // THREAD_SIZE: 16 KiB
             // The upper half of MODULES_VADDR..MODULES_END: within CALL26 range of the
             // kernel text, as module_alloc() prefers (no PLTs needed).
             .modules = 0xffff800004000000ull,
@@ -151,7 +151,8 @@ void Kernel::add_taint(char flag) {
 std::string Kernel::print_tainted() const {
     if (!taints_) return "Not tainted";
     std::string s = "Tainted: ";
-    for (unsigned i = 0; taint_true[i]; ++i) s += (taints_ >> i) & 1 ? taint_true[i] : taint_false[i];
+    for (unsigned i = 0; taint_true[i]; ++i)
+        s += (taints_ >> i) & 1 ? taint_true[i] : taint_false[i];
     return s;
 }
 
@@ -162,8 +163,9 @@ void Kernel::map_layout() {
     // with the data above it (the page below the stack stays unmapped: the guard).
     bool joined = layout_.exit_page + 0x1000 == layout_.stub_text;
     if (joined) emu_.map(layout_.exit_page, layout_.stub_text_size + 0x1000, prot_rx);
-    emu_.add_trap_range(layout_.stub_text, layout_.stub_text_size,
-                        [this](uint64_t slot) { dispatch(slot); }, !joined);
+    emu_.add_trap_range(
+        layout_.stub_text, layout_.stub_text_size, [this](uint64_t slot) { dispatch(slot); },
+        !joined);
     emu_.set_exit_page(layout_.exit_page, !joined);
     if (layout_.stack + layout_.stack_size == layout_.data) {
         emu_.map(layout_.stack, layout_.stack_size + layout_.data_size, prot_rw);

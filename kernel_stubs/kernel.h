@@ -98,7 +98,7 @@ struct KernelConfig {
     // CONFIG_THUMB2_KERNEL: Thumb relocations are accepted and module PLTs are Thumb-2. The
     // generic profile behaves as a Thumb-2 kernel so that Thumb-2 modules run.
     bool thumb2_kernel = true;
-    bool panic_on_warn = false;  // the panic_on_warn sysctl
+    bool panic_on_warn = false;          // the panic_on_warn sysctl
     std::optional<KernelLayout> layout;  // overrides the architecture's default layout
     // The target kernel (tools/fetch-kernel-kit kit); null: the generic profile.
     std::shared_ptr<const struct KernelProfile> profile;

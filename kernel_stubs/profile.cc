@@ -10,7 +10,9 @@ namespace {
 
 std::map<std::string, std::string> read_env(const std::string& path) {
     std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read " + path + " (not a kit made by tools/fetch-kernel-kit?)");
+    if (!in)
+        throw std::runtime_error("cannot read " + path +
+                                 " (not a kit made by tools/fetch-kernel-kit?)");
     std::map<std::string, std::string> env;
     std::string line;
     while (std::getline(in, line)) {
@@ -48,9 +50,12 @@ std::shared_ptr<KernelProfile> KernelProfile::from_kit(const std::string& dir) {
     auto p = std::make_shared<KernelProfile>();
     p->generic = false;
     std::string arch = need(env, "KIT_ARCH", dir + "/kit.env");
-    if (arch == "arm64") p->arch = Arch::arm64;
-    else if (arch == "armhf") p->arch = Arch::arm;
-    else throw std::runtime_error("unknown KIT_ARCH " + arch);
+    if (arch == "arm64")
+        p->arch = Arch::arm64;
+    else if (arch == "armhf")
+        p->arch = Arch::arm;
+    else
+        throw std::runtime_error("unknown KIT_ARCH " + arch);
     p->release = need(env, "KIT_RELEASE", dir + "/kit.env");
     p->name = p->release;
     p->vermagic = need(env, "KIT_VERMAGIC", dir + "/kit.env (made by an older fetch-kernel-kit?)");
@@ -78,7 +83,8 @@ std::shared_ptr<KernelProfile> KernelProfile::from_kit(const std::string& dir) {
         std::vector<std::string> f;
         std::stringstream ss(line);
         std::string field;
-        while (std::getline(ss, field, '\t')) f.push_back(field);
+        while (std::getline(ss, field, '\t'))
+            f.push_back(field);
         if (f.size() < 4 || f[2] != "vmlinux") continue;
         ProfileSymbol s;
         s.crc = static_cast<uint32_t>(std::stoul(f[0], nullptr, 16));

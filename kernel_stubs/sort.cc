@@ -29,8 +29,10 @@ uint64_t do_sort(StubCall& c, uint64_t base, size_t num, size_t size, uint64_t c
     auto do_swap = [&](size_t x, size_t y) {
         if (swap) {
             // swap_func_t (a, b, int size); swap_r_func_t adds priv.
-            if (with_priv) k.call_guest(swap, {base + x, base + y, size, priv});
-            else k.call_guest(swap, {base + x, base + y, size});
+            if (with_priv)
+                k.call_guest(swap, {base + x, base + y, size, priv});
+            else
+                k.call_guest(swap, {base + x, base + y, size});
             return;
         }
         auto ex = c.read(base + x, size), ey = c.read(base + y, size);
@@ -46,9 +48,11 @@ uint64_t do_sort(StubCall& c, uint64_t base, size_t num, size_t size, uint64_t c
         } else {
             break;
         }
-        for (b = a; cc = 2 * b + size, (d = cc + size) < n;) b = do_cmp(cc, d) >= 0 ? cc : d;
+        for (b = a; cc = 2 * b + size, (d = cc + size) < n;)
+            b = do_cmp(cc, d) >= 0 ? cc : d;
         if (d == n) b = cc;
-        while (b != a && do_cmp(a, b) >= 0) b = parent(b, lsbit, size);
+        while (b != a && do_cmp(a, b) >= 0)
+            b = parent(b, lsbit, size);
         cc = b;
         while (b != a) {
             b = parent(b, lsbit, size);

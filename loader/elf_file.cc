@@ -2,8 +2,8 @@
 
 #include <elf.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace kmodemu {

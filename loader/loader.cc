@@ -279,7 +279,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                       "tainting kernel");
         mod_taints += 'E';
     }
-    for (char t : mod_taints) k_.add_taint(t);
+    for (char t : mod_taints)
+        k_.add_taint(t);
 
     // --- layout_and_allocate() ---
     res.phase = LoadResult::Phase::layout;
@@ -443,8 +444,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                         err = -EINVAL;
                     }
                     if (err) {
-                        k_.log(4, format("%s: Unknown symbol %s (err %d)", name.c_str(),
-                                         sn.c_str(), err));
+                        k_.log(4, format("%s: Unknown symbol %s (err %d)", name.c_str(), sn.c_str(),
+                                         err));
                         sym_err = err;
                         break;
                     }

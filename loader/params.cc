@@ -181,19 +181,22 @@ void destroy_module_params(Kernel& k, LoadedModule& mod) {
     if (!mod.kp || !e.is_mapped(mod.kp)) return;
     // A corrupt parameter table makes the kernel oops in destroy_params(); kmodemu reports it
     // and goes on freeing the module.
-    for (size_t i = 0; i < mod.num_kp; ++i) try {
-        uint64_t kp = mod.kp + i * L.kp_size;
-        uint64_t ops = e.read_word(kp + L.kp_ops);
-        uint64_t fr = ops ? e.read_word(ops + L.ops_free) : 0;
-        if (!fr) continue;
-        k.call_guest(fr, {e.read_word(kp + L.kp_arg)});
-    } catch (const EmulatorError&) {
-        k.diag("destroy_params: bad parameter entry " + std::to_string(i) + " in " + mod.name);
-    } catch (const GuestFault&) {
-        k.diag("destroy_params: parameter " + std::to_string(i) + "'s free() faulted in " + mod.name);
-    } catch (const KernelPanic&) {
-        k.diag("destroy_params: parameter " + std::to_string(i) + "'s free() panicked in " + mod.name);
-    }
+    for (size_t i = 0; i < mod.num_kp; ++i)
+        try {
+            uint64_t kp = mod.kp + i * L.kp_size;
+            uint64_t ops = e.read_word(kp + L.kp_ops);
+            uint64_t fr = ops ? e.read_word(ops + L.ops_free) : 0;
+            if (!fr) continue;
+            k.call_guest(fr, {e.read_word(kp + L.kp_arg)});
+        } catch (const EmulatorError&) {
+            k.diag("destroy_params: bad parameter entry " + std::to_string(i) + " in " + mod.name);
+        } catch (const GuestFault&) {
+            k.diag("destroy_params: parameter " + std::to_string(i) + "'s free() faulted in " +
+                   mod.name);
+        } catch (const KernelPanic&) {
+            k.diag("destroy_params: parameter " + std::to_string(i) + "'s free() panicked in " +
+                   mod.name);
+        }
 }
 
 }  // namespace kmodemu

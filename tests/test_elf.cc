@@ -47,7 +47,9 @@ Elf64_Ehdr get_ehdr(const Bytes& b) {
     return h;
 }
 
-void put_ehdr(Bytes& b, const Elf64_Ehdr& h) { std::memcpy(b.data(), &h, sizeof h); }
+void put_ehdr(Bytes& b, const Elf64_Ehdr& h) {
+    std::memcpy(b.data(), &h, sizeof h);
+}
 
 size_t shdr_offset(const Bytes& b, size_t i) {
     return get_ehdr(b).e_shoff + i * sizeof(Elf64_Shdr);
@@ -114,7 +116,8 @@ bool log_has(const kmodemu::RunOutcome& out, std::string_view line) {
 
 std::string log_text(const kmodemu::RunOutcome& out) {
     std::string s;
-    for (const auto& l : out.log) s += "  <" + std::to_string(l.level) + ">" + l.text + "\n";
+    for (const auto& l : out.log)
+        s += "  <" + std::to_string(l.level) + ">" + l.text + "\n";
     return s;
 }
 
@@ -164,8 +167,8 @@ std::vector<ChildRun> run_in_children(size_t count, const std::function<Bytes(si
                 std::string line;
                 try {
                     kmodemu::RunOutcome out = kmodemu::run_module(input(i), opts);
-                    line = "ok " + std::to_string(i) + " " + std::to_string(out.exit_status) +
-                           " " + std::to_string(out.log.size());
+                    line = "ok " + std::to_string(i) + " " + std::to_string(out.exit_status) + " " +
+                           std::to_string(out.log.size());
                 } catch (const std::exception& e) {
                     line = "throw " + std::to_string(i) + " " + e.what();
                 } catch (...) {
@@ -190,8 +193,8 @@ std::vector<ChildRun> run_in_children(size_t count, const std::function<Bytes(si
                 size_t i = 0;
                 int consumed = 0;
                 ChildRun r;
-                if (std::sscanf(line.c_str(), "ok %zu %d %zu", &i, &r.exit_status,
-                                &r.log_lines) == 3) {
+                if (std::sscanf(line.c_str(), "ok %zu %d %zu", &i, &r.exit_status, &r.log_lines) ==
+                    3) {
                     r.survived = true;
                 } else if (std::sscanf(line.c_str(), "throw %zu %n", &i, &consumed) == 1 &&
                            consumed > 0) {
@@ -209,7 +212,8 @@ std::vector<ChildRun> run_in_children(size_t count, const std::function<Bytes(si
         int ws = 0;
         while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
         }
-        while (next < count && done[next]) ++next;
+        while (next < count && done[next])
+            ++next;
         if (next == count) break;
         // The child ended before reporting input `next`: that input killed it.
         if (WIFSIGNALED(ws))
@@ -225,12 +229,13 @@ std::vector<ChildRun> run_in_children(size_t count, const std::function<Bytes(si
 }
 
 ChildRun run_in_child(const Bytes& b, const kmodemu::RunOptions& opts) {
-    return run_in_children(1, [&](size_t) { return b; }, opts)[0];
+    return run_in_children(
+        1, [&](size_t) { return b; }, opts)[0];
 }
 
 // Tests must never skip: a missing fixture is a failure.
 class ElfValidity : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_GT(hello_bytes().size(), sizeof(Elf64_Ehdr))
             << "fixture module missing or empty: " << hello_path;
@@ -285,7 +290,9 @@ TEST_F(ElfValidity, NotElfAtAll) {
         "header, so the magic check is the one that refuses it.\n";
     ASSERT_GT(text.size(), sizeof(Elf64_Ehdr));
     Bytes b(text.begin(), text.end());
-    const std::string msg = "Invalid ELF header magic: != \x7f" "ELF";
+    const std::string msg =
+        "Invalid ELF header magic: != \x7f"
+        "ELF";
     expect_noexec(b, msg);
     expect_run_noexec(b, msg);
 }
@@ -293,7 +300,9 @@ TEST_F(ElfValidity, NotElfAtAll) {
 TEST_F(ElfValidity, BadMagicInRealModule) {
     Bytes b = hello_bytes();
     b[3] = 'X';
-    expect_noexec(b, "Invalid ELF header magic: != \x7f" "ELF");
+    expect_noexec(b,
+                  "Invalid ELF header magic: != \x7f"
+                  "ELF");
 }
 
 TEST_F(ElfValidity, TruncatedToTenBytes) {
@@ -307,7 +316,9 @@ TEST_F(ElfValidity, TruncatedJustShortOfHeader) {
     expect_noexec(b, "Invalid ELF header len 63");
 }
 
-TEST_F(ElfValidity, EmptyFile) { expect_noexec({}, "Invalid ELF header len 0"); }
+TEST_F(ElfValidity, EmptyFile) {
+    expect_noexec({}, "Invalid ELF header len 0");
+}
 
 TEST_F(ElfValidity, TruncatedBeforeSectionHeaders) {
     // Cut in the middle of the file: e_shoff is now past the end.
@@ -403,8 +414,8 @@ TEST_F(ElfValidity, IdentBytesBeyondMagicAreIgnored) {
         SCOPED_TRACE(variants[i].what);
         const ChildRun& r = runs[i];
         if (!r.survived) {
-            ADD_FAILURE() << "run_module " << (r.death.empty() ? "threw: " + r.threw
-                                                              : "crashed: " + r.death);
+            ADD_FAILURE() << "run_module "
+                          << (r.death.empty() ? "threw: " + r.threw : "crashed: " + r.death);
             continue;
         }
         EXPECT_EQ(r.exit_status, 0);
@@ -519,18 +530,16 @@ TEST_F(ElfValidity, SectionContentsBeyondFile) {
     // Exactly to the end of the file is fine; one byte more is not.
     Bytes edge = with_shdr(".text.unlikely", [&](Elf64_Shdr& s) { s.sh_size = len - s.sh_offset; });
     EXPECT_TRUE(open_elf(edge));
-    expect_noexec(with_shdr(".text.unlikely",
-                            [&](Elf64_Shdr& s) { s.sh_size = len - s.sh_offset + 1; }),
-                  msg);
+    expect_noexec(
+        with_shdr(".text.unlikely", [&](Elf64_Shdr& s) { s.sh_size = len - s.sh_offset + 1; }),
+        msg);
     // sh_offset + sh_size wrapping around is caught too.
-    expect_noexec(with_shdr(".text.unlikely",
-                            [](Elf64_Shdr& s) { s.sh_offset = ~uint64_t(0) - 0x10; }),
-                  msg);
+    expect_noexec(
+        with_shdr(".text.unlikely", [](Elf64_Shdr& s) { s.sh_offset = ~uint64_t(0) - 0x10; }), msg);
     // The symbol table (type 2) and a RELA section (type 4).
     size_t symtab = section_index(hello_bytes(), ".symtab");
     expect_noexec(with_shdr(".symtab", [&](Elf64_Shdr& s) { s.sh_offset = len; }),
-                  "Invalid ELF section in module (section " + std::to_string(symtab) +
-                      " type 2)");
+                  "Invalid ELF section in module (section " + std::to_string(symtab) + " type 2)");
     expect_noexec(with_shdr(".rela.text.unlikely", [&](Elf64_Shdr& s) { s.sh_size = len; }),
                   "Invalid ELF section in module (section 3 type 4)");
 }
@@ -566,16 +575,16 @@ TEST_F(ElfValidity, SectionNameOutOfRange) {
     expect_run_noexec(c, msg);
     // Newer kernels check every section that is not SHT_NULL, including non-ALLOC and NOBITS.
     size_t debug = section_index(b, ".debug_info");
-    expect_noexec(with_shdr(".debug_info", [](Elf64_Shdr& s) { s.sh_name = 0xffffffff; }),
-                  "Invalid ELF section name in module (section " + std::to_string(debug) +
-                      " type 1)");
+    expect_noexec(
+        with_shdr(".debug_info", [](Elf64_Shdr& s) { s.sh_name = 0xffffffff; }),
+        "Invalid ELF section name in module (section " + std::to_string(debug) + " type 1)");
     size_t bss = section_index(b, ".bss");
-    expect_noexec(with_shdr(".bss", [&](Elf64_Shdr& s) { s.sh_name = uint32_t(strsize); }),
-                  "Invalid ELF section name in module (section " + std::to_string(bss) +
-                      " type 8)");
+    expect_noexec(
+        with_shdr(".bss", [&](Elf64_Shdr& s) { s.sh_name = uint32_t(strsize); }),
+        "Invalid ELF section name in module (section " + std::to_string(bss) + " type 8)");
     // The last in-range index (the final NUL) is a valid empty name.
-    EXPECT_TRUE(open_elf(with_shdr(".debug_info",
-                                   [&](Elf64_Shdr& s) { s.sh_name = uint32_t(strsize - 1); })));
+    EXPECT_TRUE(open_elf(
+        with_shdr(".debug_info", [&](Elf64_Shdr& s) { s.sh_name = uint32_t(strsize - 1); })));
 }
 
 // "SHT_NULL means sh_name has an undefined value": neither the ~6.1 kernel (the loop skips
@@ -702,8 +711,8 @@ TEST_F(ElfValidity, RandomHeaderMutationsNeverCrash) {
     const Bytes& orig = hello_bytes();
     const Elf64_Ehdr h = get_ehdr(orig);
     const size_t shtab = h.e_shoff, shtab_len = size_t(h.e_shnum) * sizeof(Elf64_Shdr);
-    const std::set<int> allowed = {0,      ENOENT, ENOEXEC, ENOMEM, ENODEV, EINVAL,
-                                   kmodemu::exit_hang, kmodemu::exit_oops};
+    const std::set<int> allowed = {
+        0, ENOENT, ENOEXEC, ENOMEM, ENODEV, EINVAL, kmodemu::exit_hang, kmodemu::exit_oops};
     constexpr size_t iterations = 2000;
 
     // The mutations, drawn up front: 1 to 4 byte flips each, half of them in the ELF header and
@@ -719,7 +728,8 @@ TEST_F(ElfValidity, RandomHeaderMutationsNeverCrash) {
     }
     auto mutated = [&](size_t i) {
         Bytes b = orig;
-        for (auto [off, x] : flips[i]) b[off] ^= x;
+        for (auto [off, x] : flips[i])
+            b[off] ^= x;
         return b;
     };
 
@@ -756,8 +766,8 @@ TEST_F(ElfValidity, RandomHeaderMutationsNeverCrash) {
     std::string summary;
     for (auto [status, count] : seen)
         summary += " " + std::to_string(status) + ":" + std::to_string(count);
-    summary += " (silent ENOEXEC:" + std::to_string(silent) + ") crashed:" +
-               std::to_string(crashes) + " threw:" + std::to_string(throws);
+    summary += " (silent ENOEXEC:" + std::to_string(silent) +
+               ") crashed:" + std::to_string(crashes) + " threw:" + std::to_string(throws);
     RecordProperty("exit_statuses", summary);
     EXPECT_GT(seen[ENOEXEC], 0) << summary;
     EXPECT_GT(seen[0], 0) << summary;

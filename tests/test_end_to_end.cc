@@ -50,7 +50,6 @@ std::vector<std::string> module_lines(const RunOutcome& out, const std::string& 
     return v;
 }
 
-
 // The line of fixtures/faulty/faulty.c holding `needle`: what __FILE__/__LINE__ of a WARN or BUG
 // there expand to.
 inline std::string faulty_line(const std::string& needle) {
@@ -269,7 +268,8 @@ TEST(EndToEnd, WarnOnContinuesAfterTheTrap) {
     ASSERT_NE(cut + 1, t.end());
     // WARNING: CPU: 0 PID: <pid> at <file>:<line> <func>+<off>/<size> [<mod>]
     EXPECT_TRUE(cut[1].starts_with("WARNING: CPU: 0 PID: ")) << cut[1];
-    EXPECT_NE(cut[1].find(faulty_line("WARN_ON(mode == 5)") + " faulty_init+0x"), std::string::npos) << cut[1];
+    EXPECT_NE(cut[1].find(faulty_line("WARN_ON(mode == 5)") + " faulty_init+0x"), std::string::npos)
+        << cut[1];
     EXPECT_TRUE(cut[1].ends_with(" [faulty]"));
     EXPECT_TRUE(has_line(out, "Modules linked in: faulty(OE+)"));
     EXPECT_TRUE(has_line(out, "---[ end trace 0000000000000000 ]---"));
@@ -291,7 +291,8 @@ TEST(EndToEnd, WarnOnceWarnsOnce) {
     RunOutcome out = run("faulty", {"mode=8"});
     EXPECT_EQ(out.exit_status, 0);
     int warnings = 0;
-    for (const auto& l : texts(out)) warnings += l.starts_with("WARNING: ");
+    for (const auto& l : texts(out))
+        warnings += l.starts_with("WARNING: ");
     EXPECT_EQ(warnings, 1);
     EXPECT_TRUE(has_line(out, "faulty: after warn once"));
 }
@@ -311,7 +312,8 @@ TEST(EndToEnd, BugOopses) {
     EXPECT_EQ(out.exit_status, 139);
     bool bug_line = false;
     for (const auto& l : texts(out))
-        bug_line |= l.starts_with("kernel BUG at ") && l.ends_with(faulty_line("BUG_ON(mode == 7)") + "!");
+        bug_line |=
+            l.starts_with("kernel BUG at ") && l.ends_with(faulty_line("BUG_ON(mode == 7)") + "!");
     EXPECT_TRUE(bug_line);
     EXPECT_TRUE(has_line(out, "Internal error: Oops - BUG: 00000000f2000800 [#1] SMP"));
     EXPECT_FALSE(has_line(out, "faulty: after bug"));
@@ -329,7 +331,8 @@ TEST(EndToEnd, OopsReportHasRegistersCallTraceAndCode) {
     EXPECT_TRUE(regs);
     EXPECT_TRUE(code);
     bool disasm = false;
-    for (const auto& d : out.diagnostics) disasm |= d.starts_with("faulting instruction at ");
+    for (const auto& d : out.diagnostics)
+        disasm |= d.starts_with("faulting instruction at ");
     EXPECT_TRUE(disasm);
 }
 
@@ -338,7 +341,8 @@ TEST(EndToEnd, EveryFaultClassOopses) {
         const char* mode;
         const char* line;  // a line of the report
     } cases[] = {
-        {"mode=9", "Unable to handle kernel execute from non-executable memory at virtual address "},
+        {"mode=9",
+         "Unable to handle kernel execute from non-executable memory at virtual address "},
         {"mode=10", "Internal error: Oops - Undefined instruction: 0000000002000000 [#1] SMP"},
         {"mode=11", "Kernel stack overflow"},
         {"mode=3", "Unable to handle kernel write to read-only memory at virtual address "},
@@ -347,7 +351,8 @@ TEST(EndToEnd, EveryFaultClassOopses) {
         RunOutcome out = run("faulty", {c.mode});
         EXPECT_EQ(out.exit_status, 139) << c.mode;
         bool found = false;
-        for (const auto& l : texts(out)) found |= l.starts_with(c.line);
+        for (const auto& l : texts(out))
+            found |= l.starts_with(c.line);
         EXPECT_TRUE(found) << c.mode << ": no line starting with " << c.line;
     }
 }
@@ -360,6 +365,7 @@ TEST(EndToEnd, InitMemoryIsGoneAfterInit) {
     ASSERT_TRUE(out.unload.has_value());
     EXPECT_TRUE(out.unload->exit_ran);
     bool pc = false;
-    for (const auto& l : texts(out)) pc |= l.starts_with("pc : faulty_exit+");
+    for (const auto& l : texts(out))
+        pc |= l.starts_with("pc : faulty_exit+");
     EXPECT_TRUE(pc);
 }

@@ -31,9 +31,11 @@ int main(int argc, char** argv) {
                "both kernels refuse a file that is not ELF with the same message.\n";
         return out ? 0 : fail("cannot write the output");
     }
-    if (argc < 5) return fail("usage: IN OUT --replace FROM TO | IN OUT --bad-crc SYMBOL | OUT --text");
+    if (argc < 5)
+        return fail("usage: IN OUT --replace FROM TO | IN OUT --bad-crc SYMBOL | OUT --text");
     std::ifstream in(argv[1], std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
     if (bytes.empty()) return fail(std::string("cannot read ") + argv[1]);
     std::string mode = argv[3];
     if (mode == "--replace" && argc == 6) {
@@ -51,8 +53,10 @@ int main(int argc, char** argv) {
         if (!v) return fail("no __versions");
         size_t word = *arch == Arch::arm64 ? 8 : 4;
         bool done = false;
-        for (uint64_t off = v->hdr.sh_offset; off + 64 <= v->hdr.sh_offset + v->hdr.sh_size; off += 64) {
-            if (std::strncmp(reinterpret_cast<const char*>(&bytes[off + word]), argv[4], 64 - word) == 0) {
+        for (uint64_t off = v->hdr.sh_offset; off + 64 <= v->hdr.sh_offset + v->hdr.sh_size;
+             off += 64) {
+            if (std::strncmp(reinterpret_cast<const char*>(&bytes[off + word]), argv[4],
+                             64 - word) == 0) {
                 bytes[off] ^= 0x5a;
                 done = true;
             }
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
         return fail("unknown mode " + mode);
     }
     std::ofstream out(argv[2], std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     return out ? 0 : fail("cannot write the output");
 }

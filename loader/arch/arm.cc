@@ -14,7 +14,7 @@ namespace {
 
 constexpr uint32_t plt_ent_count = arm::plt_ent_stride / 4;  // PLT_ENT_COUNT
 constexpr uint32_t plt_ent_size = 8;                         // PLT_ENT_SIZE
-constexpr uint32_t plt_block = 2 * arm::plt_ent_stride;       // sizeof(struct plt_entries)
+constexpr uint32_t plt_block = 2 * arm::plt_ent_stride;      // sizeof(struct plt_entries)
 constexpr uint64_t l1_cache_bytes = 64;
 
 std::string format(const char* fmt, auto... args) {
@@ -28,7 +28,9 @@ uint32_t get_u32(const uint8_t* p) {
     std::memcpy(&v, p, 4);
     return v;
 }
-void put_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+void put_u32(uint8_t* p, uint32_t v) {
+    std::memcpy(p, &v, 4);
+}
 
 int cmp_rel(const ElfReloc& a, const ElfReloc& b) {  // cmp_rel() in module-plts.c
     if (a.type != b.type) return a.type < b.type ? -1 : 1;
@@ -52,7 +54,9 @@ bool is_zero_addend(const ElfFile& elf, size_t dst, const ElfReloc& r) {
 
 }  // namespace
 
-uint32_t ArmLoader::abs_word_reloc() const { return R_ARM_ABS32; }
+uint32_t ArmLoader::abs_word_reloc() const {
+    return R_ARM_ABS32;
+}
 
 bool ArmLoader::is_init_section(const std::string& name) const {
     return name.starts_with(".init") || name.starts_with(".ARM.extab.init") ||
@@ -64,8 +68,10 @@ Status ArmLoader::frob_sections(ElfFile& elf, const std::string& modname) {
     auto& secs = elf.sections();
     size_t plt = 0, init_plt = 0;
     for (auto& s : secs) {
-        if (s.name == ".plt") plt = s.index;
-        else if (s.name == ".init.plt") init_plt = s.index;
+        if (s.name == ".plt")
+            plt = s.index;
+        else if (s.name == ".init.plt")
+            init_plt = s.index;
     }
     if (!plt || !init_plt) return {-ENOEXEC, modname + ": module PLT section(s) missing"};
     if (!elf.symtab_index()) return {-ENOEXEC, modname + ": module symtab section missing"};
@@ -84,8 +90,10 @@ Status ArmLoader::frob_sections(ElfFile& elf, const std::string& modname) {
             bool dup = i > 0 && cmp_rel(rels[i], rels[i - 1]) == 0;
             if (!is_zero_addend(elf, dst.index, rels[i]) || !dup) ++n;
         }
-        if (is_init_section(dst.name)) init_plts += n;
-        else core_plts += n;
+        if (is_init_section(dst.name))
+            init_plts += n;
+        else
+            core_plts += n;
         sorted_[s.index] = std::move(rels);
     }
     auto resize = [](ElfSection& s, size_t entries) {
@@ -110,14 +118,18 @@ uint32_t ArmLoader::get_module_plt(ModuleImage& img, uint32_t loc, uint32_t val)
     uint32_t base_addr = static_cast<uint32_t>(img.addr[shndx]);
     uint32_t ldr = arm::plt_ldr_insn(thumb2_kernel_);
     auto ldr_at = [&](size_t block, size_t idx) { return base + block * plt_block + idx * 4; };
-    auto lit_at = [&](size_t block, size_t idx) { return ldr_at(block, idx) + arm::plt_ent_stride; };
+    auto lit_at = [&](size_t block, size_t idx) {
+        return ldr_at(block, idx) + arm::plt_ent_stride;
+    };
     auto addr_of = [&](size_t block, size_t idx) {
         return base_addr + static_cast<uint32_t>(block * plt_block + idx * 4);
     };
     if (count == 0) {  // prealloc_fixed()
         if (size < plt_block) return 0;
-        for (uint32_t i = 0; i < plt_ent_count; ++i) put_u32(ldr_at(0, i), ldr);
-        for (uint32_t i = 0; i < 2; ++i) put_u32(lit_at(0, i), fixed_plts[i]);
+        for (uint32_t i = 0; i < plt_ent_count; ++i)
+            put_u32(ldr_at(0, i), ldr);
+        for (uint32_t i = 0; i < 2; ++i)
+            put_u32(lit_at(0, i), fixed_plts[i]);
         count = 2;
     }
     for (size_t i = 0; i < 2; ++i)
@@ -129,7 +141,8 @@ uint32_t ArmLoader::get_module_plt(ModuleImage& img, uint32_t loc, uint32_t val)
     if ((count + 1) * plt_ent_size > size) return 0;  // BUG_ON() in the kernel
     ++count;
     if (!idx) {
-        for (uint32_t i = 0; i < plt_ent_count; ++i) put_u32(ldr_at(block, i), ldr);
+        for (uint32_t i = 0; i < plt_ent_count; ++i)
+            put_u32(ldr_at(block, i), ldr);
         std::memset(lit_at(block, 0), 0, arm::plt_ent_stride);
     }
     put_u32(lit_at(block, idx), val);
@@ -175,12 +188,13 @@ Status ArmLoader::apply_relocations(ModuleImage& img, size_t relsec) {
             st = arm::encode_branch(r.type, host, loc, plt);
         }
         switch (st) {
-            case arm::RelocStatus::ok: break;
+            case arm::RelocStatus::ok:
+                break;
             case arm::RelocStatus::out_of_range:
-                return {-ENOEXEC, format("%s: section %zu reloc %zu sym '%s': relocation %u out "
-                                         "of range (%#x -> %#x)",
-                                         img.name.c_str(), relsec, i, symname.c_str(), r.type, loc,
-                                         sym)};
+                return {-ENOEXEC,
+                        format("%s: section %zu reloc %zu sym '%s': relocation %u out "
+                               "of range (%#x -> %#x)",
+                               img.name.c_str(), relsec, i, symname.c_str(), r.type, loc, sym)};
             case arm::RelocStatus::interworking_arm:
                 return {-ENOEXEC, format("%s: section %zu reloc %zu sym '%s': unsupported "
                                          "interworking call (ARM -> Thumb)",
@@ -190,8 +204,7 @@ Status ArmLoader::apply_relocations(ModuleImage& img, size_t relsec) {
                                          "interworking call (Thumb -> ARM)",
                                          img.name.c_str(), relsec, i, symname.c_str())};
             case arm::RelocStatus::unknown:
-                return {-ENOEXEC,
-                        format("%s: unknown relocation: %u", img.name.c_str(), r.type)};
+                return {-ENOEXEC, format("%s: unknown relocation: %u", img.name.c_str(), r.type)};
         }
     }
     return Status::ok();
@@ -199,6 +212,8 @@ Status ArmLoader::apply_relocations(ModuleImage& img, size_t relsec) {
 
 // module_finalize(): the unwind tables are registered by the kernel for its stack traces; the
 // emulated CPU is SMP, so .alt.smp.init needs no fixup. TODO: .pv_table (ARM_PATCH_PHYS_VIRT).
-Status ArmLoader::finalize(ModuleImage&) { return Status::ok(); }
+Status ArmLoader::finalize(ModuleImage&) {
+    return Status::ok();
+}
 
 }  // namespace kmodemu

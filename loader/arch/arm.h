@@ -9,7 +9,7 @@
 namespace kmodemu {
 
 class ArmLoader : public ArchLoader {
-public:
+  public:
     explicit ArmLoader(bool thumb2_kernel) : thumb2_kernel_(thumb2_kernel) {}
     Arch arch() const override { return Arch::arm; }
     Status frob_sections(ElfFile& elf, const std::string& modname) override;
@@ -23,7 +23,7 @@ public:
     // fixed_plts[] (DYNAMIC_FTRACE): FTRACE_ADDR and MCOUNT_ADDR, preallocated in every PLT.
     uint32_t fixed_plts[2] = {0, 0};
 
-private:
+  private:
     uint32_t get_module_plt(ModuleImage& img, uint32_t loc, uint32_t val);
 
     bool thumb2_kernel_;

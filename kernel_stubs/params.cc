@@ -254,7 +254,9 @@ void register_params(Kernel& k) {
              if (!tmp) return static_cast<uint64_t>(int64_t(-ENOMEM));
              std::vector<uint8_t> kpbytes = c.read(kp, L.kp_size);
              c.write(tmp, kpbytes.data(), kpbytes.size());
-             uint64_t str = tmp + L.kp_size;
+             // param_array(): each element is cut out of the value in place (a NUL over its comma,
+             // never put back), so a later error message shows only the first elements.
+             uint64_t val_addr = c.arg(0);
              int num = 0;
              int ret = 0;
              size_t pos = 0;
@@ -266,11 +268,9 @@ void register_params(Kernel& k) {
                      break;
                  }
                  size_t comma = val.find(',', pos);
-                 std::string piece =
-                     val.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-                 c.write(str, piece.c_str(), piece.size() + 1);
+                 if (comma != std::string::npos) c.write(val_addr + comma, "", 1);
                  e.write_word(tmp + L.kp_arg, elem + uint64_t(elemsize) * num);
-                 ret = static_cast<int32_t>(c.kernel.call_guest(set, {str, tmp}));
+                 ret = static_cast<int32_t>(c.kernel.call_guest(set, {val_addr + pos, tmp}));
                  if (ret) break;
                  ++num;
                  if (comma == std::string::npos) break;

@@ -158,6 +158,11 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
             continue;
         }
         if (ret == 0) continue;
+        // The messages show the value as the set() function left it (param_array() cuts it).
+        if (a.val) {
+            std::string now;
+            if (e.read_cstring(gbuf + *a.val, buf.size(), now)) val = now;
+        }
         if (ret == -ENOENT)
             k.log(3, mod.name + ": Unknown parameter `" + param + "'");
         else if (ret == -ENOSPC)

@@ -8,19 +8,18 @@
 
 #include "kernel_stubs/kernel.h"
 #include "loader/elf_file.h"
+#include "tests/fixture_util.h"
 #include "tools/runner.h"
 
 using namespace kmodemu;
+using fx::faulty_line;
+using fx::has_line;
+using fx::texts;
 
 namespace {
 
 std::vector<uint8_t> fixture(const std::string& flavour, const std::string& name) {
-    std::string path =
-        std::string(KMODEMU_FIXTURES) + "/" + flavour + "/" + name + "/" + name + ".ko";
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in.good()) << "missing fixture " << path;
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
+    return fx::module(flavour, name);
 }
 
 RunOutcome run(const std::string& flavour, const std::string& name,
@@ -32,30 +31,7 @@ RunOutcome run(const std::string& flavour, const std::string& name,
     return run_module(fixture(flavour, name), opts);
 }
 
-std::vector<std::string> texts(const RunOutcome& out) {
-    std::vector<std::string> v;
-    for (const LogLine& l : out.log)
-        v.push_back(l.text);
-    return v;
-}
-
-bool has_line(const RunOutcome& out, const std::string& line) {
-    auto t = texts(out);
-    return std::find(t.begin(), t.end(), line) != t.end();
-}
-
 class ArmFlavours : public ::testing::TestWithParam<const char*> {};
-
-// The line of fixtures/faulty/faulty.c holding `needle`: what __FILE__/__LINE__ of a WARN or BUG
-// there expand to.
-inline std::string faulty_line(const std::string& needle) {
-    std::ifstream in(std::string(KMODEMU_SOURCE_DIR) + "/fixtures/faulty/faulty.c");
-    std::string line;
-    for (int n = 1; std::getline(in, line); ++n)
-        if (line.find(needle) != std::string::npos) return "faulty.c:" + std::to_string(n);
-    ADD_FAILURE() << "no " << needle << " in faulty.c";
-    return "?";
-}
 
 }  // namespace
 

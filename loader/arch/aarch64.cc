@@ -13,7 +13,6 @@ namespace kmodemu {
 namespace {
 
 constexpr size_t plt_entry_size = 12;  // struct plt_entry { adrp, add, br }
-constexpr uint64_t l1_cache_bytes = 64;
 constexpr uint32_t a64_nop = 0xd503201f;
 
 std::string format(const char* fmt, auto... args) {
@@ -54,18 +53,11 @@ uint32_t Aarch64Loader::abs_word_reloc() const {
 // module_frob_arch_sections() (arch/arm64/kernel/module-plts.c)
 Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
     auto& secs = elf.sections();
-    size_t plt = 0, init_plt = 0;
+    size_t plt, init_plt;
+    if (Status st = find_plt_sections(elf, modname, plt, init_plt); !st) return st;
     ElfSection* tramp = nullptr;
-    for (auto& s : secs) {
-        if (s.name == ".plt")
-            plt = s.index;
-        else if (s.name == ".init.plt")
-            init_plt = s.index;
-        else if (s.name == ".text.ftrace_trampoline")
-            tramp = &s;
-    }
-    if (!plt || !init_plt) return {-ENOEXEC, modname + ": module PLT section(s) missing"};
-    if (!elf.symtab_index()) return {-ENOEXEC, modname + ": module symtab section missing"};
+    for (auto& s : secs)
+        if (s.name == ".text.ftrace_trampoline") tramp = &s;
 
     size_t core_plts = 0, init_plts = 0;
     for (const auto& s : secs) {
@@ -93,10 +85,7 @@ Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
         sorted_[s.index] = std::move(rels);
     }
     auto resize = [](ElfSection& s, size_t entries) {
-        s.hdr.sh_type = SHT_NOBITS;
-        s.hdr.sh_flags = SHF_EXECINSTR | SHF_ALLOC;
-        s.hdr.sh_addralign = l1_cache_bytes;
-        s.hdr.sh_size = (entries + 1) * plt_entry_size;
+        make_plt_section(s, (entries + 1) * plt_entry_size);
     };
     resize(secs[plt], core_plts);
     resize(secs[init_plt], init_plts);

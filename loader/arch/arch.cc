@@ -1,5 +1,9 @@
 #include "loader/arch/arch.h"
 
+#include <elf.h>
+
+#include <cerrno>
+
 #include "loader/arch/aarch64.h"
 #include "loader/arch/arm.h"
 
@@ -16,6 +20,27 @@ bool ModuleImage::within_init(uint64_t place) const {
 
 bool ArchLoader::is_init_section(const std::string& name) const {
     return name.starts_with(".init");
+}
+
+Status ArchLoader::find_plt_sections(const ElfFile& elf, const std::string& modname, size_t& plt,
+                                     size_t& init_plt) {
+    plt = init_plt = 0;
+    for (const auto& s : elf.sections()) {
+        if (s.name == ".plt")
+            plt = s.index;
+        else if (s.name == ".init.plt")
+            init_plt = s.index;
+    }
+    if (!plt || !init_plt) return {-ENOEXEC, modname + ": module PLT section(s) missing"};
+    if (!elf.symtab_index()) return {-ENOEXEC, modname + ": module symtab section missing"};
+    return Status::ok();
+}
+
+void ArchLoader::make_plt_section(ElfSection& s, uint64_t size) {
+    s.hdr.sh_type = SHT_NOBITS;
+    s.hdr.sh_flags = SHF_EXECINSTR | SHF_ALLOC;
+    s.hdr.sh_addralign = 64;  // L1_CACHE_BYTES
+    s.hdr.sh_size = size;
 }
 
 std::unique_ptr<ArchLoader> ArchLoader::create(Arch arch, bool thumb2_kernel) {

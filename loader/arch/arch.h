@@ -51,6 +51,14 @@ class ArchLoader {
     virtual bool is_init_section(const std::string& name) const;
 
     static std::unique_ptr<ArchLoader> create(Arch arch, bool thumb2_kernel);
+
+  protected:
+    // The start of both module_frob_arch_sections(): the .plt and .init.plt sections and the
+    // symbol table must be there (module.lds puts the PLT sections in every module).
+    static Status find_plt_sections(const ElfFile& elf, const std::string& modname, size_t& plt,
+                                    size_t& init_plt);
+    // Rewrites a PLT section header as the kernel does: NOBITS, AX, cache-line aligned.
+    static void make_plt_section(ElfSection& s, uint64_t size);
 };
 
 }  // namespace kmodemu

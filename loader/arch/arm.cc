@@ -15,7 +15,6 @@ namespace {
 constexpr uint32_t plt_ent_count = arm::plt_ent_stride / 4;  // PLT_ENT_COUNT
 constexpr uint32_t plt_ent_size = 8;                         // PLT_ENT_SIZE
 constexpr uint32_t plt_block = 2 * arm::plt_ent_stride;      // sizeof(struct plt_entries)
-constexpr uint64_t l1_cache_bytes = 64;
 
 std::string format(const char* fmt, auto... args) {
     char buf[512];
@@ -66,15 +65,8 @@ bool ArmLoader::is_init_section(const std::string& name) const {
 // module_frob_arch_sections() (arch/arm/kernel/module-plts.c)
 Status ArmLoader::frob_sections(ElfFile& elf, const std::string& modname) {
     auto& secs = elf.sections();
-    size_t plt = 0, init_plt = 0;
-    for (auto& s : secs) {
-        if (s.name == ".plt")
-            plt = s.index;
-        else if (s.name == ".init.plt")
-            init_plt = s.index;
-    }
-    if (!plt || !init_plt) return {-ENOEXEC, modname + ": module PLT section(s) missing"};
-    if (!elf.symtab_index()) return {-ENOEXEC, modname + ": module symtab section missing"};
+    size_t plt, init_plt;
+    if (Status st = find_plt_sections(elf, modname, plt, init_plt); !st) return st;
     size_t core_plts = 2, init_plts = 2;  // ARRAY_SIZE(fixed_plts)
     for (const auto& s : secs) {
         if (!s.index || s.hdr.sh_type != SHT_REL || s.hdr.sh_info >= secs.size()) continue;
@@ -97,10 +89,7 @@ Status ArmLoader::frob_sections(ElfFile& elf, const std::string& modname) {
         sorted_[s.index] = std::move(rels);
     }
     auto resize = [](ElfSection& s, size_t entries) {
-        s.hdr.sh_type = SHT_NOBITS;
-        s.hdr.sh_flags = SHF_EXECINSTR | SHF_ALLOC;
-        s.hdr.sh_addralign = l1_cache_bytes;
-        s.hdr.sh_size = (entries * plt_ent_size + plt_block - 1) / plt_block * plt_block;
+        make_plt_section(s, (entries * plt_ent_size + plt_block - 1) / plt_block * plt_block);
     };
     resize(secs[plt], core_plts);
     resize(secs[init_plt], init_plts);

@@ -1,0 +1,49 @@
+// Helpers shared by the end-to-end suites: fixture modules, log lines, fixture source lines.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "tools/runner.h"
+
+namespace fx {
+
+// The bytes of build/fixtures/FLAVOUR/NAME/NAME.ko (a missing fixture fails the test).
+inline std::vector<uint8_t> module(const std::string& flavour, const std::string& name) {
+    std::string path =
+        std::string(KMODEMU_FIXTURES) + "/" + flavour + "/" + name + "/" + name + ".ko";
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in.good()) << "missing fixture " << path;
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+}
+
+inline std::vector<std::string> texts(const kmodemu::RunOutcome& out) {
+    std::vector<std::string> v;
+    for (const kmodemu::LogLine& l : out.log)
+        v.push_back(l.text);
+    return v;
+}
+
+inline bool has_line(const kmodemu::RunOutcome& out, const std::string& line) {
+    auto t = texts(out);
+    return std::find(t.begin(), t.end(), line) != t.end();
+}
+
+// The line of fixtures/faulty/faulty.c holding `needle`: what __FILE__/__LINE__ of a WARN or BUG
+// there expand to.
+inline std::string faulty_line(const std::string& needle) {
+    std::ifstream in(std::string(KMODEMU_SOURCE_DIR) + "/fixtures/faulty/faulty.c");
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n)
+        if (line.find(needle) != std::string::npos) return "faulty.c:" + std::to_string(n);
+    ADD_FAILURE() << "no " << needle << " in faulty.c";
+    return "?";
+}
+
+}  // namespace fx

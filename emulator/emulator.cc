@@ -40,6 +40,11 @@ Emulator::Emulator(Arch arch) : arch_(arch) {
     uc_err err = arch == Arch::arm64 ? uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc_)
                                      : uc_open(UC_ARCH_ARM, UC_MODE_ARM, &uc_);
     check(err, "uc_open");
+    if (arch == Arch::arm64) {
+        // QEMU's "max" core: ARMv8.x with the LSE atomics and the other extensions a kernel's
+        // alternatives may switch to when the modelled CPU has them.
+        check(uc_ctl_set_cpu_model(uc_, UC_CPU_ARM64_MAX), "uc_ctl_set_cpu_model");
+    }
     if (arch == Arch::arm) {
         // A Cortex-A15 class core: ARMv7-A with the division instructions and Thumb-2, as
         // Debian's armmp kernels target.

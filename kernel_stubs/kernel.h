@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -98,7 +99,10 @@ struct KernelConfig {
     // CONFIG_THUMB2_KERNEL: Thumb relocations are accepted and module PLTs are Thumb-2. The
     // generic profile behaves as a Thumb-2 kernel so that Thumb-2 modules run.
     bool thumb2_kernel = true;
-    bool panic_on_warn = false;          // the panic_on_warn sysctl
+    bool panic_on_warn = false;  // the panic_on_warn sysctl
+    // arm64: the modelled CPU's capabilities (cpucap numbers of the target kernel); alternatives
+    // for them are applied. Unset: ARM64_ALWAYS_BOOT and ARM64_ALWAYS_SYSTEM only.
+    std::optional<std::set<unsigned>> cpucaps;
     std::optional<KernelLayout> layout;  // overrides the architecture's default layout
     // The target kernel (tools/fetch-kernel-kit kit); null: the generic profile.
     std::shared_ptr<const struct KernelProfile> profile;

@@ -135,6 +135,7 @@ Loader::Loader(Kernel& kernel)
             a64->alt_cb_patch_nops = cb->address;
         a64->kernel_text_start = k_.layout().stub_text;
         a64->kernel_text_end = k_.layout().stub_text + k_.layout().stub_text_size;
+        if (k_.config().cpucaps) a64->cpucaps = *k_.config().cpucaps;
     }
     if (auto* arm = dynamic_cast<ArmLoader*>(arch_.get())) {
         // fixed_plts[]: FTRACE_ADDR, MCOUNT_ADDR
@@ -514,6 +515,9 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
 
     res.plt_entries = img.plt_used + img.init_plt_used;
+    size_t alternatives_before = 0;
+    if (auto* a64 = dynamic_cast<Aarch64Loader*>(arch_.get()))
+        alternatives_before = a64->alternatives_applied;
 
     // --- post_relocation(): module_finalize() ---
     res.phase = LoadResult::Phase::finalize;
@@ -521,6 +525,9 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         log_err(st.message);
         return fail(st.err);
     }
+
+    if (auto* a64 = dynamic_cast<Aarch64Loader*>(arch_.get()))
+        res.alternatives_applied = a64->alternatives_applied - alternatives_before;
 
     // --- the formed module ---
     auto mod = std::make_unique<LoadedModule>();

@@ -42,7 +42,8 @@ struct LoadResult {
     LoadedModule* module = nullptr;  // set once the module is formed
     std::vector<std::string> auto_stubs;
     std::vector<std::string> unimplemented;  // exported by the profile's kernel, not by kmodemu
-    size_t plt_entries = 0;                  // module PLT entries emitted (branches out of range)
+    size_t plt_entries = 0;
+    size_t alternatives_applied = 0;  // arm64 .altinstructions entries patched                  // module PLT entries emitted (branches out of range)
 };
 
 const char* phase_name(LoadResult::Phase p);

@@ -348,3 +348,21 @@ TEST(EndToEnd, InitMemoryIsGoneAfterInit) {
         pc |= l.starts_with("pc : faulty_exit+");
     EXPECT_TRUE(pc);
 }
+
+TEST(EndToEnd, AlternativesFollowTheModelledCpu) {
+    // The atomics of arith carry .altinstructions entries whose callback is alt_cb_patch_nops:
+    // without the capability the branch to the LL/SC code stays; with it the kernel NOPs the
+    // branch and the LSE instructions run.
+    RunOutcome base = run("arith");
+    EXPECT_EQ(base.exit_status, 0);
+    EXPECT_EQ(base.load.alternatives_applied, 0u);
+    RunOptions opts;
+    std::set<unsigned> caps{0, 1};
+    for (unsigned c = 2; c < 64; ++c)
+        caps.insert(c);  // every capability present
+    opts.cpucaps = caps;
+    RunOutcome lse = run_module(fixture("arith"), opts);
+    EXPECT_GT(lse.load.alternatives_applied, 0u);
+    EXPECT_EQ(lse.exit_status, 0);
+    EXPECT_EQ(texts(lse), texts(base));
+}

@@ -110,6 +110,7 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
         cfg.profile = profile;
     }
     cfg.panic_on_warn = opts.panic_on_warn;
+    cfg.cpucaps = opts.cpucaps;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);
     kernel.on_diag = std::move(on_diag);

@@ -32,6 +32,7 @@ struct RunOptions {
     bool panic_on_warn = false;
     std::string kernel_kit;  // a kit directory: load as its kernel would (empty: generic)
     std::shared_ptr<const KernelProfile> profile;  // or the profile itself, already read
+    std::optional<std::set<unsigned>> cpucaps;     // arm64 CPU capabilities modelled
 };
 
 struct RunOutcome {

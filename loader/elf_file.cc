@@ -1,4 +1,5 @@
 #include "loader/elf_file.h"
+#include "loader/util.h"
 
 #include <elf.h>
 
@@ -9,12 +10,6 @@
 namespace kmodemu {
 
 namespace {
-
-std::string format(const char* fmt, auto... args) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    return buf;
-}
 
 Status no_exec(std::string msg) {
     return Status{-ENOEXEC, std::move(msg)};

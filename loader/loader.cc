@@ -1,4 +1,5 @@
 #include "loader/loader.h"
+#include "loader/util.h"
 
 #include <elf.h>
 
@@ -22,12 +23,6 @@ constexpr uint64_t shf_ro_after_init = 0x00200000;  // kernel-internal SHF_RO_AF
 
 uint64_t align_up(uint64_t v, uint64_t a) {
     return a > 1 ? (v + a - 1) / a * a : v;
-}
-
-std::string format(const char* fmt, auto... args) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    return buf;
 }
 
 }  // namespace

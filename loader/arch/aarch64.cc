@@ -1,4 +1,5 @@
 #include "loader/arch/aarch64.h"
+#include "loader/util.h"
 
 #include <elf.h>
 
@@ -15,12 +16,6 @@ namespace {
 constexpr size_t plt_entry_size = 12;  // struct plt_entry { adrp, add, br }
 constexpr uint32_t a64_nop = 0xd503201f;
 
-std::string format(const char* fmt, auto... args) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    return buf;
-}
-
 bool is_branch_plt_candidate(const ElfFile& elf, const ElfReloc& r, size_t dstidx) {
     // branch_rela_needs_plt(): branches to symbols defined in the same section never need one.
     if (!aarch64::is_branch26(r.type)) return false;
@@ -33,15 +28,6 @@ int cmp_rela(const ElfReloc& a, const ElfReloc& b) {  // cmp_rela() in module-pl
     if (a.sym != b.sym) return a.sym < b.sym ? -1 : 1;
     if (a.addend != b.addend) return a.addend < b.addend ? -1 : 1;
     return 0;
-}
-
-uint32_t get_u32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-void put_u32(uint8_t* p, uint32_t v) {
-    std::memcpy(p, &v, 4);
 }
 
 }  // namespace

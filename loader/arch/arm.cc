@@ -1,4 +1,5 @@
 #include "loader/arch/arm.h"
+#include "loader/util.h"
 
 #include <elf.h>
 
@@ -15,21 +16,6 @@ namespace {
 constexpr uint32_t plt_ent_count = arm::plt_ent_stride / 4;  // PLT_ENT_COUNT
 constexpr uint32_t plt_ent_size = 8;                         // PLT_ENT_SIZE
 constexpr uint32_t plt_block = 2 * arm::plt_ent_stride;      // sizeof(struct plt_entries)
-
-std::string format(const char* fmt, auto... args) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    return buf;
-}
-
-uint32_t get_u32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-void put_u32(uint8_t* p, uint32_t v) {
-    std::memcpy(p, &v, 4);
-}
 
 int cmp_rel(const ElfReloc& a, const ElfReloc& b) {  // cmp_rel() in module-plts.c
     if (a.type != b.type) return a.type < b.type ? -1 : 1;

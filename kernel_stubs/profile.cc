@@ -1,12 +1,35 @@
 #include "kernel_stubs/profile.h"
 
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 namespace kmodemu {
 
 namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::string text(static_cast<size_t>(in.tellg()), '\0');
+    in.seekg(0);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    return text;
+}
+
+// Calls f(line) for each line of text (no allocation per line).
+template <class F>
+void for_each_line(std::string_view text, F f) {
+    while (!text.empty()) {
+        size_t nl = text.find('\n');
+        f(text.substr(0, nl));
+        if (nl == std::string_view::npos) break;
+        text.remove_prefix(nl + 1);
+    }
+}
 
 std::map<std::string, std::string> read_env(const std::string& path) {
     std::ifstream in(path);
@@ -61,38 +84,42 @@ std::shared_ptr<KernelProfile> KernelProfile::from_kit(const std::string& dir) {
     p->vermagic = need(env, "KIT_VERMAGIC", dir + "/kit.env (made by an older fetch-kernel-kit?)");
 
     // The kernel's configuration.
-    std::string cfg_path = need(env, "KIT_BOOT", dir + "/kit.env") + "/config-" + p->release;
-    std::ifstream cfg(cfg_path);
-    if (!cfg) throw std::runtime_error("cannot read " + cfg_path);
-    std::string line;
-    while (std::getline(cfg, line)) {
-        if (!line.starts_with("CONFIG_")) continue;
+    std::string cfg = slurp(need(env, "KIT_BOOT", dir + "/kit.env") + "/config-" + p->release);
+    for_each_line(cfg, [&](std::string_view line) {
+        if (!line.starts_with("CONFIG_")) return;
         size_t eq = line.find('=');
-        if (eq != std::string::npos) p->config[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    auto has = [&](const char* k) { return p->config.count(k) && p->config[k] == "y"; };
+        if (eq != std::string_view::npos)
+            p->config.emplace(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
+    });
+    auto has = [&](const char* k) {
+        auto it = p->config.find(k);
+        return it != p->config.end() && it->second == "y";
+    };
     p->modversions = has("CONFIG_MODVERSIONS");
     p->thumb2_kernel = has("CONFIG_THUMB2_KERNEL");
-    if (p->config.count("CONFIG_HZ")) p->hz = std::stoi(p->config["CONFIG_HZ"]);
+    if (auto it = p->config.find("CONFIG_HZ"); it != p->config.end()) p->hz = std::stoi(it->second);
 
     // Module.symvers: crc <TAB> symbol <TAB> module <TAB> export type <TAB> namespace.
-    std::string symvers = need(env, "KIT_HEADERS", dir + "/kit.env") + "/Module.symvers";
-    std::ifstream sv(symvers);
-    if (!sv) throw std::runtime_error("cannot read " + symvers);
-    while (std::getline(sv, line)) {
-        std::vector<std::string> f;
-        std::stringstream ss(line);
-        std::string field;
-        while (std::getline(ss, field, '\t'))
-            f.push_back(field);
-        if (f.size() < 4 || f[2] != "vmlinux") continue;
-        ProfileSymbol s;
-        s.crc = static_cast<uint32_t>(std::stoul(f[0], nullptr, 16));
-        s.gpl_only = f[3] == "EXPORT_SYMBOL_GPL";
-        if (f.size() > 4) s.ns = f[4];
-        p->exports[f[1]] = s;
-    }
-    if (p->exports.empty()) throw std::runtime_error(symvers + " lists no vmlinux exports");
+    std::string symvers_path = need(env, "KIT_HEADERS", dir + "/kit.env") + "/Module.symvers";
+    std::string symvers = slurp(symvers_path);
+    p->exports.reserve(16384);
+    for_each_line(symvers, [&](std::string_view line) {
+        std::string_view f[5];
+        size_t n = 0;
+        while (n < 5) {
+            size_t tab = line.find('\t');
+            f[n++] = line.substr(0, tab);
+            if (tab == std::string_view::npos) break;
+            line.remove_prefix(tab + 1);
+        }
+        if (n < 4 || f[2] != "vmlinux") return;
+        ProfileSymbol sym;
+        sym.crc = static_cast<uint32_t>(std::strtoul(std::string(f[0]).c_str(), nullptr, 16));
+        sym.gpl_only = f[3] == "EXPORT_SYMBOL_GPL";
+        if (n > 4) sym.ns = std::string(f[4]);
+        p->exports.emplace(std::string(f[1]), std::move(sym));
+    });
+    if (p->exports.empty()) throw std::runtime_error(symvers_path + " lists no vmlinux exports");
     return p;
 }
 

@@ -2,7 +2,9 @@
 
 #include <capstone/capstone.h>
 
+#include <cctype>
 #include <cstring>
+#include <map>
 
 #include "kernel_stubs/printk.h"
 #include "loader/module.h"
@@ -153,6 +155,91 @@ std::optional<uint64_t> on_exception(Kernel& k, const Fault& f) {
     return std::nullopt;  // die(): the oops report follows
 }
 
+// The value of a register Capstone names, from the CPU state at the fault (QEMU writes the
+// registers back before a memory access can fault, so they hold the state just before the
+// faulting instruction; only the PC is left at the start of its block).
+std::optional<uint64_t> reg_by_name(Kernel& k, const std::string& n, uint64_t insn_addr) {
+    Emulator& e = k.emu();
+    if (k.arch() == Arch::arm64) {
+        if (n == "sp" || n == "wsp") return e.sp();
+        if (n == "xzr" || n == "wzr") return 0;
+        if (n.size() >= 2 && (n[0] == 'x' || n[0] == 'w') &&
+            std::isdigit(static_cast<unsigned char>(n[1]))) {
+            int i = std::stoi(n.substr(1));
+            int r = i == 29 ? UC_ARM64_REG_X29 : i == 30 ? UC_ARM64_REG_X30 : UC_ARM64_REG_X0 + i;
+            uint64_t v = e.reg(r);
+            return n[0] == 'w' ? (v & 0xffffffffu) : v;
+        }
+        return std::nullopt;
+    }
+    static const std::map<std::string, int> alias = {{"sb", 9}, {"sl", 10}, {"fp", 11}, {"ip", 12}};
+    if (n == "sp") return e.sp();
+    if (n == "lr") return e.lr();
+    if (n == "pc") return thumb_state(k) ? ((insn_addr + 4) & ~3ull) : insn_addr + 8;
+    if (auto it = alias.find(n); it != alias.end()) return e.reg(UC_ARM_REG_R0 + it->second);
+    if (n.size() >= 2 && n[0] == 'r' && std::isdigit(static_cast<unsigned char>(n[1])))
+        return e.reg(UC_ARM_REG_R0 + std::stoi(n.substr(1)));
+    return std::nullopt;
+}
+
+// The faulting instruction of a data abort: the first load or store of the block whose
+// effective address reaches the fault address. Falls back to the block start.
+uint64_t refine_fault_pc(Kernel& k, const Fault& f) {
+    bool a64 = k.arch() == Arch::arm64;
+    bool thumb = thumb_state(k);
+    uint64_t start = f.pc & ~1ull;
+    std::vector<uint8_t> code(256);
+    size_t have = 0;
+    while (have < code.size() && k.emu().try_read(start + have, code.data() + have, 4))
+        have += 4;
+    if (!have) return f.pc;
+    csh h;
+    if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_ARM,
+                a64 ? CS_MODE_ARM : (thumb ? CS_MODE_THUMB : CS_MODE_ARM), &h) != CS_ERR_OK)
+        return f.pc;
+    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_insn* insn = nullptr;
+    size_t n = cs_disasm(h, code.data(), have, start, 0, &insn);
+    uint64_t found = f.pc;
+    for (size_t i = 0; i < n && found == f.pc; ++i) {
+        const cs_detail* d = insn[i].detail;
+        auto name = [&](unsigned r) { return std::string(r ? cs_reg_name(h, r) : ""); };
+        if (a64) {
+            for (uint8_t o = 0; o < d->arm64.op_count; ++o) {
+                const cs_arm64_op& op = d->arm64.operands[o];
+                if (op.type != ARM64_OP_MEM) continue;
+                auto base = reg_by_name(k, name(op.mem.base), insn[i].address);
+                if (!base) continue;
+                uint64_t ea = *base + static_cast<int64_t>(op.mem.disp);
+                if (op.mem.index) {
+                    auto idx = reg_by_name(k, name(op.mem.index), insn[i].address);
+                    if (!idx) continue;
+                    ea += *idx << (op.shift.type == ARM64_SFT_LSL ? op.shift.value : 0);
+                }
+                if (f.address >= ea && f.address < ea + 64) found = insn[i].address;
+            }
+        } else {
+            for (uint8_t o = 0; o < d->arm.op_count; ++o) {
+                const cs_arm_op& op = d->arm.operands[o];
+                if (op.type != ARM_OP_MEM) continue;
+                auto base = reg_by_name(k, name(op.mem.base), insn[i].address);
+                if (!base) continue;
+                uint64_t ea = (*base + static_cast<int64_t>(op.mem.disp)) & 0xffffffffu;
+                if (op.mem.index) {
+                    auto idx = reg_by_name(k, name(op.mem.index), insn[i].address);
+                    if (!idx) continue;
+                    uint64_t off = (*idx << op.mem.lshift) & 0xffffffffu;
+                    ea = (op.mem.scale < 0 ? ea - off : ea + off) & 0xffffffffu;
+                }
+                if (f.address >= ea && f.address < ea + 64) found = insn[i].address;
+            }
+        }
+    }
+    if (insn) cs_free(insn, n);
+    cs_close(&h);
+    return found;
+}
+
 }  // namespace
 
 void show_regs(Kernel& k, uint64_t pc) {
@@ -199,8 +286,14 @@ void show_regs(Kernel& k, uint64_t pc) {
 void report_oops(Kernel& k, const RunResult& r) {
     const Fault& f = r.fault;
     Emulator& e = k.emu();
-    uint64_t pc = f.pc ? f.pc : r.pc;
     bool data = f.kind == Fault::Kind::read || f.kind == Fault::Kind::write;
+    uint64_t pc = f.pc ? f.pc : r.pc;
+    bool refined = false;
+    if (data && f.pc && f.pc != k.layout().exit_page) {
+        uint64_t exact = refine_fault_pc(k, f);
+        refined = exact != f.pc || f.pc == pc;
+        pc = exact;
+    }
     bool fetch = f.kind == Fault::Kind::fetch;
     if (k.arch() == Arch::arm64) {
         // __do_kernel_fault() / die() (arch/arm64/mm/fault.c, arch/arm64/kernel/traps.c)
@@ -294,7 +387,7 @@ void report_oops(Kernel& k, const RunResult& r) {
         }
     }
     k.log(0, "---[ end trace 0000000000000000 ]---");
-    if (data)
+    if (data && !refined)
         k.diag(
             "the reported PC is the start of the faulting basic block (Unicorn 2.0.1 does not "
             "sync the PC within a block)");

@@ -2,7 +2,7 @@
 // kernel in QEMU by tools/qemu-oracle (recorded in tests/oracle/ARCH.expected) and here under
 // kmodemu with the same kernel's profile, must end with the same exit status and print the same
 // lines in the same order: the module's own lines and the kernel's lines about it exactly; for
-// oopses and WARNs the first line, the file:line and the function of the pc / "PC is at" line.
+// oopses and WARNs the first line, the file:line and the pc / "PC is at" line.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -100,7 +100,7 @@ std::optional<std::string> comparable(const std::string& l) {
     if (std::regex_match(l, m, warning)) return "WARNING at " + m[1].str() + " " + m[2].str();
     if (std::regex_match(l, m, bug)) return "kernel BUG at " + m[1].str();
     if (std::regex_match(l, m, pc64) || std::regex_match(l, m, pc32))
-        return "pc in " + m[1].str() + m[2].str();
+        return "pc in " + l.substr(l.find(l[0] == 'p' ? ": " : "at ") + 2);
     for (const auto& p : module_prefixes)
         if (l.starts_with(p)) return l;
     for (const auto& p : kernel_prefixes)

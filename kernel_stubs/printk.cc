@@ -106,10 +106,6 @@ VsprintfConfig config_for(const Kernel& k) {
     return cfg;
 }
 
-uint64_t ret_int(int64_t v) {
-    return static_cast<uint64_t>(v);
-}
-
 // vsnprintf(buf, size, ...) into guest memory; returns the full length (or the stored length
 // for the scnprintf variants).
 uint64_t format_into(StubCall& c, uint64_t buf, uint64_t size, uint64_t fmt_addr, VaSource& va,
@@ -194,7 +190,6 @@ void register_printk(Kernel& k) {
         GuestVa va = GuestVa::from_va_list(c, c.arg(2));
         return kasprintf(c, va, c.arg(0), c.arg(1));
     });
-    (void)ret_int;
 }
 
 }  // namespace kmodemu

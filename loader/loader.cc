@@ -85,17 +85,6 @@ bool LoadedModule::within_init(uint64_t addr) const {
     return false;
 }
 
-const ModuleSymbol* LoadedModule::symbol_at(uint64_t addr) const {
-    const ModuleSymbol* best = nullptr;
-    for (const ModuleSymbol& s : symbols) {
-        if (s.address <= addr && (!best || s.address > best->address)) best = &s;
-    }
-    if (best && best->size && addr >= best->address + best->size) {
-        // Past the end of the nearest symbol: kallsyms still names it (size to the next one).
-    }
-    return best;
-}
-
 // find_kallsyms_symbol() (kernel/module/kallsyms.c): the closest preceding named symbol; its
 // size runs to the next symbol, or to the end of the text of the layout the address is in.
 std::optional<std::string> LoadedModule::symbolize(uint64_t addr, bool with_offset) const {
@@ -698,9 +687,6 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
         return -EFAULT;
     }
     // Free init memory: later accesses fault like a use of freed init memory.
-    for (Region& r : m.regions) {
-        if (!r.is_init() || !r.mapped) continue;
-    }
     uint64_t lo = ~0ull, hi = 0;
     for (const Region& r : m.regions)
         if (r.is_init() && r.mapped)

@@ -60,7 +60,6 @@ struct LoadedModule {
 
     bool contains(uint64_t addr) const;
     bool within_init(uint64_t addr) const;
-    const ModuleSymbol* symbol_at(uint64_t addr) const;
     // "func+0x1c/0x40 [mod]" (with_offset) or "func [mod]"
     std::optional<std::string> symbolize(uint64_t addr, bool with_offset) const;
     void set_state(Emulator& emu, ModuleState s);

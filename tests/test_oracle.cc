@@ -1,17 +1,18 @@
 // The differential suite: every case of tests/oracle/cases-ARCH.txt, run under Debian's real
-// kernel in QEMU by tools/qemu-oracle (recorded in tests/oracle/ARCH.expected) and here under
-// kmodemu with the same kernel's profile, must end with the same exit status and print the same
-// lines in the same order: the module's own lines and the kernel's lines about it exactly; for
-// oopses and WARNs the first line, the file:line and the pc / "PC is at" line.
+// kernel in QEMU by tools/qemu-oracle (recorded in tests/oracle/<release>.expected, one file per
+// kernel build) and here under kmodemu with the same kernel's profile, must end with the same
+// exit status and print the same lines in the same order: every line the real kernel printed,
+// after the normalisation rules of tools/oracle.cc and nothing else.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <regex>
+#include <set>
 #include <sstream>
 
 #include "kernel_stubs/profile.h"
+#include "tools/oracle.h"
 #include "tools/runner.h"
 
 using namespace kmodemu;
@@ -26,13 +27,6 @@ struct Case {
 void PrintTo(const Case& c, std::ostream* os) {
     *os << c.arch << "/" << c.name;
 }
-
-struct Expected {
-    int rc = -1;
-    std::vector<std::string> log;
-    std::optional<int> unload_rc;
-    std::vector<std::string> unload_log;
-};
 
 std::vector<Case> read_cases(const std::string& arch) {
     std::vector<Case> out;
@@ -52,84 +46,18 @@ std::vector<Case> read_cases(const std::string& arch) {
     return out;
 }
 
-std::map<std::string, Expected> read_expected(const std::string& arch) {
-    std::map<std::string, Expected> out;
-    std::ifstream in(std::string(KMODEMU_SOURCE_DIR) + "/tests/oracle/" + arch + ".expected");
-    std::string line, current;
-    while (std::getline(in, line)) {
-        if (line.starts_with("case ")) {
-            current = line.substr(5);
-            out[current] = Expected{};
-        } else if (current.empty()) {
-            continue;
-        } else if (line.starts_with("rc ")) {
-            out[current].rc = std::atoi(line.c_str() + 3);
-        } else if (line.starts_with("log ")) {
-            out[current].log.push_back(line.substr(4));
-        } else if (line == "log") {
-            out[current].log.push_back("");
-        } else if (line.starts_with("unload-rc ")) {
-            out[current].unload_rc = std::atoi(line.c_str() + 10);
-        } else if (line.starts_with("unload-log ")) {
-            out[current].unload_log.push_back(line.substr(11));
-        } else if (line == "end") {
-            current.clear();
-        }
+// Both logs side by side from the first difference, for the failure message.
+std::string diff(const std::vector<std::string>& real, const std::vector<std::string>& ours) {
+    size_t i = 0;
+    while (i < real.size() && i < ours.size() && real[i] == ours[i])
+        ++i;
+    std::ostringstream o;
+    o << "first difference at line " << i + 1 << " (after normalisation)\n";
+    for (size_t k = i; k < std::max(real.size(), ours.size()) && k < i + 12; ++k) {
+        o << "  real kernel: " << (k < real.size() ? real[k] : "<none>") << "\n";
+        o << "  kmodemu:     " << (k < ours.size() ? ours[k] : "<none>") << "\n";
     }
-    return out;
-}
-
-const std::vector<std::string> module_prefixes = {
-    "hello: ",      "faulty: ", "arith: ", "sorter: ", "unknown_sym: ",
-    "ns_missing: ", "arr: ",    "label: ", "keys: "};
-const std::vector<std::string> kernel_prefixes = {"Invalid ELF",
-                                                  "Invalid architecture",
-                                                  "do_init_module: ",
-                                                  "Disabling lock debugging",
-                                                  "------------[ cut here ]------------",
-                                                  "Unable to handle kernel",
-                                                  "Division by zero"};
-
-// The comparable form of a log line, or nullopt when the suite does not compare it.
-std::optional<std::string> comparable(const std::string& l) {
-    static const std::regex warning(R"(^WARNING: CPU: \d+ PID: \d+ at (?:.*/)?([^/]+:\d+) (.*)$)");
-    static const std::regex bug(R"(^kernel BUG at (?:.*/)?([^/]+:\d+)!$)");
-    static const std::regex pc64(R"(^pc : ([^+ ]+)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?( \[\w+\])?$)");
-    static const std::regex pc32(R"(^PC is at ([^+ ]+)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?( \[\w+\])?$)");
-    std::smatch m;
-    if (std::regex_match(l, m, warning)) return "WARNING at " + m[1].str() + " " + m[2].str();
-    if (std::regex_match(l, m, bug)) return "kernel BUG at " + m[1].str();
-    if (std::regex_match(l, m, pc64) || std::regex_match(l, m, pc32))
-        return "pc in " + l.substr(l.find(l[0] == 'p' ? ": " : "at ") + 2);
-    for (const auto& p : module_prefixes)
-        if (l.starts_with(p)) return l;
-    for (const auto& p : kernel_prefixes)
-        if (l.starts_with(p)) return l;
-    return std::nullopt;
-}
-
-// The comparable lines, in order. After an oops only its own report counts: the dying insmod
-// makes the real kernel print more (e.g. a context-tracking WARNING on arm64) that is no part of
-// the module's behaviour.
-std::vector<std::string> filter(const std::vector<std::string>& lines) {
-    static const std::regex addr(R"((virtual address |at 0x)([0-9a-f]{8,16}))");
-    std::vector<std::string> out;
-    bool in_oops = false;
-    for (const auto& l : lines) {
-        auto c = comparable(l);
-        if (!c) continue;
-        if (c->starts_with("Unable to handle kernel") || c->starts_with("kernel BUG at") ||
-            c->starts_with("Unhandled fault:")) {
-            in_oops = true;
-            // Module addresses differ between kernels (KASLR); NULL-page ones do not.
-            std::smatch m;
-            if (std::regex_search(*c, m, addr) && std::stoull(m[2].str(), nullptr, 16) > 0xffff)
-                *c = std::regex_replace(*c, addr, "$1<address>");
-        }
-        out.push_back(*c);
-        if (in_oops && c->starts_with("pc in ")) break;
-    }
-    return out;
+    return o.str();
 }
 
 std::string kit_for(const std::string& arch) {
@@ -143,6 +71,15 @@ std::shared_ptr<const KernelProfile> profile_for(const std::string& arch) {
     return p;
 }
 
+// The recording of the kit's own kernel build.
+const oracle::ResultFile* results_for(const std::string& arch) {
+    static std::map<std::string, std::optional<oracle::ResultFile>> cache;
+    if (!cache.count(arch))
+        cache[arch] = oracle::read_results(oracle::results_path(
+            std::string(KMODEMU_SOURCE_DIR) + "/tests/oracle", profile_for(arch)->release));
+    return cache[arch] ? &*cache[arch] : nullptr;
+}
+
 class Oracle : public ::testing::TestWithParam<Case> {};
 
 std::vector<Case> all_cases() {
@@ -154,21 +91,80 @@ std::vector<Case> all_cases() {
 
 }  // namespace
 
-TEST(OracleFiles, EachArchitectureHasAtLeast25CasesAllRecorded) {
+TEST(OracleFiles, EachArchitectureHasAtLeast25CasesAllRecordedForTheKitsKernel) {
     for (const char* arch : {"arm64", "armhf"}) {
         auto cases = read_cases(arch);
-        auto expected = read_expected(arch);
         EXPECT_GE(cases.size(), 25u) << arch;
+        const oracle::ResultFile* r = results_for(arch);
+        ASSERT_TRUE(r) << "no recording of the real kernel " << profile_for(arch)->release
+                       << ": tools/qemu-oracle " << arch << " makes it";
+        EXPECT_EQ(r->release, profile_for(arch)->release);
         for (const Case& c : cases)
-            EXPECT_TRUE(expected.count(c.name)) << arch << " " << c.name;
+            EXPECT_TRUE(r->cases.count(c.name)) << arch << " " << c.name;
     }
+}
+
+TEST(OracleRules, EachRuleIsNamedAndGivesItsReason) {
+    std::set<std::string> names;
+    for (const oracle::Rule& r : oracle::rules()) {
+        EXPECT_TRUE(names.insert(r.name).second) << r.name;
+        EXPECT_GT(std::string(r.reason).size(), 40u) << r.name;
+    }
+    EXPECT_GE(names.size(), 10u);
+}
+
+TEST(OracleRules, NormaliseWhatDiffersBetweenBootsAndNothingElse) {
+    oracle::Context c{true, "6.1.0-57-arm64", "6.1.192-3"};
+    auto n = [&](std::string l) { return oracle::normalise({l}, c).at(0); };
+    // Two boots of the same kernel.
+    EXPECT_EQ(n("CPU: 0 PID: 87 Comm: insmod Tainted: G           OE      6.1.0-57-arm64 #1  "
+                "Debian 6.1.192-3"),
+              n("CPU: 1 PID: 88 Comm: insmod Tainted: G           OE      6.1.0-57-arm64 #1  "
+                "Debian 6.1.192-3"));
+    EXPECT_EQ(n("list_del corruption, ffff8000086eb7c0->next is LIST_POISON1 (dead000000000100)"),
+              n("list_del corruption, ffff800008777770->next is LIST_POISON1 (dead000000000100)"));
+    EXPECT_EQ(n("WARNING: CPU: 0 PID: 87 at /a/b/faulty.c:63 faulty_init+0x3f0/0x1000 [faulty]"),
+              n("WARNING: CPU: 0 PID: 9 at /c/faulty.c:63 faulty_init+0x3f0/0x1000 [faulty]"));
+    // What a module decides is compared.
+    EXPECT_NE(n("hello: val=7"), n("hello: val=8"));
+    EXPECT_NE(n("list_del corruption, ffff8000086eb7c0->next is LIST_POISON1 (dead000000000100)"),
+              n("list_del corruption, ffff8000086eb7c0->next is LIST_POISON2 (dead000000000122)"));
+    EXPECT_NE(n("Unable to handle kernel NULL pointer dereference at virtual address "
+                "0000000000000004"),
+              n("Unable to handle kernel NULL pointer dereference at virtual address "
+                "0000000000000008"));
+    EXPECT_NE(n("Internal error: Oops: 0000000096000006 [#1] SMP"),
+              n("Internal error: Oops: 0000000096000005 [#1] SMP"));
+    EXPECT_NE(n("WARNING: CPU: 0 PID: 87 at /a/faulty.c:63 faulty_init+0x3f0/0x1000 [faulty]"),
+              n("WARNING: CPU: 0 PID: 87 at /a/faulty.c:64 faulty_init+0x3f0/0x1000 [faulty]"));
+    EXPECT_NE(n("pc : poke.constprop.0+0x14/0xf14 [faulty]"),
+              n("pc : poke.constprop.0+0x18/0xf14 [faulty]"));
+    EXPECT_NE(n("pstate: 80000005 (Nzcv daif -PAN -UAO -TCO -DIT -SSBS BTYPE=--)"),
+              n("pstate: 60000005 (nZCv daif -PAN -UAO -TCO -DIT -SSBS BTYPE=--)"));
+    // The faulting instruction is compared; a relocated branch before it is not.
+    EXPECT_EQ(n("Code: 94000000 d2800000 (b9400400) "), n("Code: 97ffe1c5 d2800000 (b9400400) "));
+    EXPECT_NE(n("Code: 94000000 d2800000 (b9400400) "), n("Code: 94000000 d2800000 (b9400404) "));
+}
+
+TEST(OracleRules, AfterAnOopsEndsNothingIsCompared) {
+    oracle::Context c{true, "r", "v"};
+    std::vector<std::string> log = {"Internal error: Oops: 0000000096000006 [#1] SMP",
+                                    "---[ end trace 0000000000000000 ]---",
+                                    "note: insmod[88] exited with irqs disabled"};
+    EXPECT_EQ(oracle::normalise(log, c).size(), 2u);
+    // A WARN's end of trace is no oops: what follows still counts.
+    std::vector<std::string> warn = {"WARNING: CPU: 0 PID: 1 at f.c:1 f+0x0/0x4 [m]",
+                                     "---[ end trace 0000000000000000 ]---", "m: after warn"};
+    EXPECT_EQ(oracle::normalise(warn, c).size(), 3u);
 }
 
 TEST_P(Oracle, SameAsTheRealKernel) {
     const Case& c = GetParam();
-    auto expected = read_expected(c.arch);
-    ASSERT_TRUE(expected.count(c.name)) << "no recorded result: run tools/qemu-oracle " << c.arch;
-    const Expected& e = expected.at(c.name);
+    const oracle::ResultFile* r = results_for(c.arch);
+    ASSERT_TRUE(r) << "no recording of the real kernel " << profile_for(c.arch)->release
+                   << ": tools/qemu-oracle " << c.arch << " makes it";
+    ASSERT_TRUE(r->cases.count(c.name)) << "no recorded result: run tools/qemu-oracle " << c.arch;
+    const oracle::Expected& e = r->cases.at(c.name);
 
     std::string path = std::string(KMODEMU_FIXTURES) + "/" + c.module;
     std::ifstream in(path, std::ios::binary);
@@ -181,15 +177,21 @@ TEST_P(Oracle, SameAsTheRealKernel) {
     opts.budget = 20'000'000;
     RunOutcome out = run_module(bytes, opts);
 
-    EXPECT_EQ(out.exit_status, e.rc) << "insmod exit status";
+    EXPECT_EQ(std::to_string(out.exit_status), e.rc) << "insmod exit status";
     std::vector<std::string> load_lines, unload_lines;
     for (size_t i = 0; i < out.log.size(); ++i)
         (i < out.load_log_lines ? load_lines : unload_lines).push_back(out.log[i].text);
-    EXPECT_EQ(filter(load_lines), filter(e.log)) << "insmod's kernel log";
+    oracle::Context ctx{r->arm64, r->release, r->version};
+    auto real = oracle::normalise(e.log, ctx), ours = oracle::normalise(load_lines, ctx);
+    EXPECT_TRUE(real == ours) << "insmod's kernel log: " << diff(real, ours);
     if (e.unload_rc) {
         ASSERT_TRUE(out.unload.has_value()) << "the real rmmod ran";
-        EXPECT_EQ(out.unload->err, -*e.unload_rc);
-        EXPECT_EQ(filter(unload_lines), filter(e.unload_log)) << "rmmod's kernel log";
+        EXPECT_EQ(std::to_string(-out.unload->err), *e.unload_rc);
+        auto ureal = oracle::normalise(e.unload_log, ctx);
+        auto uours = oracle::normalise(unload_lines, ctx);
+        EXPECT_TRUE(ureal == uours) << "rmmod's kernel log: " << diff(ureal, uours);
+    } else {
+        EXPECT_FALSE(out.unload.has_value()) << "the real rmmod did not run";
     }
 }
 

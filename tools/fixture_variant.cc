@@ -3,6 +3,7 @@
 //
 //   fixture_variant IN OUT --replace FROM TO   replace the first FROM (same length as TO)
 //   fixture_variant IN OUT --bad-crc SYMBOL    flip the CRC of SYMBOL in __versions
+//   fixture_variant IN OUT --wx SECTION        make an executable SECTION writable too
 //   fixture_variant OUT --text                 write a file that is not ELF
 #include <cstdio>
 #include <cstring>
@@ -62,6 +63,20 @@ int main(int argc, char** argv) {
             }
         }
         if (!done) return fail(std::string("no version for ") + argv[4]);
+    } else if (mode == "--wx") {
+        auto arch = ElfFile::sniff_arch(bytes);
+        if (!arch) return fail("not an ARM or AArch64 ELF file");
+        ElfFile elf;
+        if (Status st = elf.open(bytes, *arch); !st) return fail(st.message);
+        const ElfSection* s = elf.find_section(argv[4], true);
+        if (!s) return fail(std::string("no section ") + argv[4]);
+        // sh_flags: the third field of a section header (ELF32: 4-byte words; ELF64: 8 bytes).
+        bool is64 = *arch == Arch::arm64;
+        uint64_t shoff = is64 ? *reinterpret_cast<const uint64_t*>(&bytes[0x28])
+                              : *reinterpret_cast<const uint32_t*>(&bytes[0x20]);
+        size_t shentsize = is64 ? 64 : 40;
+        uint8_t& flags = bytes[shoff + s->index * shentsize + 8];
+        flags |= 0x1;  // SHF_WRITE (SHF_EXECINSTR, 0x4, is already set)
     } else {
         return fail("unknown mode " + mode);
     }

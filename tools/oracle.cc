@@ -1,0 +1,299 @@
+#include "tools/oracle.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <regex>
+
+namespace kmodemu::oracle {
+
+namespace {
+
+using Lines = std::vector<std::string>;
+using Apply = std::function<void(Lines&, const Context&)>;
+
+struct RuleDef {
+    Rule rule;
+    Apply apply;
+};
+
+// Replaces every match of re in every line by what f makes of the match.
+void each_match(Lines& lines, const std::regex& re,
+                const std::function<std::string(const std::smatch&)>& f) {
+    for (std::string& l : lines) {
+        std::string out;
+        auto begin = l.cbegin();
+        std::smatch m;
+        bool any = false;
+        while (std::regex_search(begin, l.cend(), m, re)) {
+            any = true;
+            out.append(begin, m[0].first);
+            out += f(m);
+            begin = m[0].second;
+            if (m[0].length() == 0) {
+                if (begin == l.cend()) break;
+                out += *begin++;
+            }
+        }
+        if (any) {
+            out.append(begin, l.cend());
+            l = std::move(out);
+        }
+    }
+}
+
+void replace_all(Lines& lines, const std::regex& re, const std::string& with) {
+    for (std::string& l : lines)
+        l = std::regex_replace(l, re, with);
+}
+
+bool is_hex(const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
+// A kernel virtual address, as the architecture prints one: arm64's are 16 hex digits in the
+// upper half (0xffff...), 32-bit ARM's 8 hex digits from the module area (0xbf000000) up.
+bool kernel_address(const std::string& word, bool arm64) {
+    if (!is_hex(word)) return false;
+    if (arm64) return word.size() == 16 && (word.starts_with("ffff") || word.starts_with("FFFF"));
+    return word.size() == 8 && std::strtoul(word.c_str(), nullptr, 16) >= 0xbf000000ul;
+}
+
+bool starts_call_trace_frame(const std::string& l) {
+    return l.starts_with(" ") && l.size() > 1 && l[1] != ' ';
+}
+
+const std::vector<RuleDef>& defs() {
+    static const std::vector<RuleDef> d = {
+        {{"after-oops", RuleKind::boot,
+          "after an oops's `---[ end trace` line, what the dying insmod makes the kernel print "
+          "varies between boots (`note: insmod[N] exited with irqs disabled`, a "
+          "context-tracking WARNING from the idle task on arm64)"},
+         [](Lines& l, const Context&) {
+             for (size_t i = 0; i < l.size(); ++i) {
+                 if (!l[i].starts_with("Internal error:")) continue;
+                 for (size_t j = i + 1; j < l.size(); ++j)
+                     if (l[j].starts_with("---[ end trace")) {
+                         l.resize(j + 1);
+                         return;
+                     }
+                 return;
+             }
+         }},
+        {{"release", RuleKind::boot,
+          "the kernel's release and Debian's package version name the build, not a behaviour: "
+          "the same module's lines under another build of the same kernel differ only there"},
+         [](Lines& lines, const Context& c) {
+             for (std::string& l : lines) {
+                 for (const std::string* s : {&c.release, &c.version}) {
+                     if (s->empty()) continue;
+                     const char* with = s == &c.release ? "<release>" : "<version>";
+                     for (size_t p = l.find(*s); p != std::string::npos;
+                          p = l.find(*s, p + std::strlen(with)))
+                         l.replace(p, s->size(), with);
+                 }
+             }
+         }},
+        {{"pid", RuleKind::boot,
+          "process IDs depend on what ran before insmod during the boot"},
+         [](Lines& l, const Context&) {
+             static const std::regex pid(R"(\b(PID|pid): \d+)"), task(R"(\b(insmod|rmmod)\[\d+\])");
+             replace_all(l, pid, "$1: N");
+             replace_all(l, task, "$1[N]");
+         }},
+        {{"cpu", RuleKind::boot,
+          "the CPU a report comes from is the scheduler's choice (the oracle pins insmod to "
+          "CPU 0; reports of the idle task come from any CPU)"},
+         [](Lines& l, const Context&) {
+             static const std::regex cpu(R"(\bCPU: \d+)");
+             replace_all(l, cpu, "CPU: N");
+         }},
+        {{"source-dir", RuleKind::boot,
+          "a fixture's build directory is compiled into its __bug_table and differs between "
+          "checkouts; the file name and line stay"},
+         [](Lines& l, const Context&) {
+             static const std::regex dir(R"(( at |kernel BUG at )/(?:[^ /]*/)*)");
+             replace_all(l, dir, "$1");
+         }},
+        {{"page-tables", RuleKind::boot,
+          "the physical addresses of insmod's page tables (`pgdp=`, `pgd=`, ..., ARM's `Table:`) "
+          "depend on the boot's allocations"},
+         [](Lines& l, const Context&) {
+             static const std::regex entry(R"(\b(pgdp|pgd|p4d|pud|pmd|pte|\*pgd|\*pte|\*ppte)=([0-9a-f]{8,16})\b)");
+             static const std::regex table(R"(\bTable: [0-9a-f]{8}\b)");
+             each_match(l, entry, [](const std::smatch& m) {
+                 std::string v = m[2].str();
+                 bool zero = v.find_first_not_of('0') == std::string::npos;
+                 return m[1].str() + "=" + (zero ? v : "<phys>");
+             });
+             replace_all(l, table, "Table: <phys>");
+         }},
+        {{"register-values", RuleKind::known,
+          "register dumps are compared by register, not value: values that are addresses differ "
+          "between boots, and the registers the module's code did not set hold the real "
+          "kernel's scratch values from its insmod path (load_module, printk), which kmodemu "
+          "does not run"},
+         [](Lines& l, const Context&) {
+             static const std::regex reg64(R"(^x\d+ *: )"), reg32(R"(^(r\d+|sp) *: )");
+             static const std::regex value(R"(\b((?!psr)[a-z]\w* *: )(\[<)?[0-9a-f]{8,16}\b)");
+             for (std::string& line : l) {
+                 if (!std::regex_search(line, reg64) && !std::regex_search(line, reg32) &&
+                     !line.starts_with("sp : ") && !line.starts_with("pc : [<"))
+                     continue;
+                 line = std::regex_replace(line, value, "$1$2<value>");
+             }
+         }},
+        {{"kernel-addresses", RuleKind::boot,
+          "kernel virtual addresses (KASLR on arm64; where modules, heap objects and stacks "
+          "land) differ between boots; addresses in the NULL page and other small values stay"},
+         [](Lines& l, const Context& c) {
+             static const std::regex word(R"(\b(0x)?([0-9a-fA-F]{8,16})\b)");
+             each_match(l, word, [&](const std::smatch& m) {
+                 return kernel_address(m[2].str(), c.arm64) ? m[1].str() + "<kaddr>" : m[0].str();
+             });
+         }},
+        {{"hashed-pointers", RuleKind::boot,
+          "`%p` prints pointers hashed with a key chosen at boot"},
+         [](Lines& l, const Context&) {
+             static const std::regex limit(R"(stack limit = 0x[0-9a-f]+)");
+             replace_all(l, limit, "stack limit = <hashed>");
+         }},
+        {{"code-pc-relative", RuleKind::boot,
+          "in a `Code:` line, the words that encode PC-relative branches (B/BL) or ADRP hold "
+          "displacements that depend on where the module and the kernel were placed"},
+         [](Lines& l, const Context& c) {
+             static const std::regex word(R"(([ (])([0-9a-f]{8})\b)");
+             for (std::string& line : l) {
+                 if (!line.starts_with("Code: ")) continue;
+                 Lines one{line};
+                 each_match(one, word, [&](const std::smatch& m) {
+                     auto w = static_cast<uint32_t>(std::strtoul(m[2].str().c_str(), nullptr, 16));
+                     bool pcrel = c.arm64 ? ((w & 0x7c000000u) == 0x14000000u ||
+                                             (w & 0x9f000000u) == 0x90000000u)
+                                          : ((w & 0x0e000000u) == 0x0a000000u &&
+                                             (w >> 28) != 0xfu);
+                     return m[1].str() + (pcrel ? "<pc-relative>" : m[2].str());
+                 });
+                 line = one[0];
+             }
+         }},
+        {{"arm-psr-ge", RuleKind::boot,
+          "the GE flags (bits 19:16) of ARM's psr hold insmod's user-space state at the system "
+          "call"},
+         [](Lines& l, const Context& c) {
+             if (c.arm64) return;
+             static const std::regex psr(R"(psr: ([0-9a-f]{3})[0-9a-f]([0-9a-f]{4})\b)");
+             replace_all(l, psr, "psr: $1x$2");
+         }},
+        {{"stack-dump", RuleKind::known,
+          "ARM's dump of the kernel stack (and of the exception stack of the system call) holds "
+          "the real kernel's frames of its insmod path and boot-dependent addresses; kmodemu's "
+          "stack holds neither"},
+         [](Lines& l, const Context&) {
+             static const std::regex dump(R"(^[0-9a-f]{4}:( ( {8}|[0-9a-f]{8}))+$)");
+             std::erase_if(l, [](const std::string& s) { return std::regex_match(s, dump); });
+         }},
+        {{"kernel-call-path", RuleKind::known,
+          "below the module's frames a call trace shows the real kernel's own insmod path "
+          "(do_one_initcall, do_init_module, load_module, the finit_module system call and its "
+          "entry, ARM's `Exception stack`); kmodemu calls init from no system call, so those "
+          "frames are not compared"},
+         [](Lines& l, const Context&) {
+             static const std::regex entry(R"(^ (do_one_initcall|do_init_module|load_module|__do_sys_finit_module|__arm64_sys_finit_module|sys_finit_module|invoke_syscall|el0_svc_common\S*|do_el0_svc|el0_svc|el0t_64_sync_handler|el0t_64_sync)\b)");
+             Lines out;
+             for (const std::string& s : l) {
+                 if (starts_call_trace_frame(s) && std::regex_search(s, entry)) continue;
+                 if (s.starts_with("Exception stack(")) continue;
+                 out.push_back(s);
+             }
+             l = std::move(out);
+         }},
+        {{"kernel-function-offsets", RuleKind::known,
+          "`function+0xoff/0xsize` of the real kernel's own functions (not a module's) is a "
+          "position in the real kernel's machine code; kmodemu's kernel functions are C++, so "
+          "only the function's name is compared"},
+         [](Lines& l, const Context&) {
+             static const std::regex off(
+                 R"(([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+(?![0-9a-f]| \[))");
+             replace_all(l, off, "$1");
+         }},
+        {{"hardware-name", RuleKind::known,
+          "the oracle runs on QEMU's virt board (`linux,dummy-virt (DT)` on arm64, `Generic DT "
+          "based system` on ARM); kmodemu emulates no board"},
+         [](Lines& l, const Context&) {
+             for (std::string& s : l)
+                 if (s.starts_with("Hardware name: ")) s = "Hardware name: <board>";
+         }},
+        {{"register-information", RuleKind::known,
+          "ARM's `Register rN information:` lines (mem_dump_obj) describe what each register "
+          "points to in the real kernel (its slab caches, the vmalloc areas of its load_module "
+          "and kernel_clone); kmodemu has other memory"},
+         [](Lines& l, const Context&) {
+             static const std::regex info(R"(^Register r\d+ information: )");
+             std::erase_if(l, [](const std::string& s) { return std::regex_search(s, info); });
+         }},
+    };
+    return d;
+}
+
+}  // namespace
+
+const std::vector<Rule>& rules() {
+    static const std::vector<Rule> r = [] {
+        std::vector<Rule> v;
+        for (const RuleDef& d : defs())
+            v.push_back(d.rule);
+        return v;
+    }();
+    return r;
+}
+
+std::vector<std::string> normalise(std::vector<std::string> lines, const Context& ctx) {
+    for (const RuleDef& d : defs())
+        d.apply(lines, ctx);
+    return lines;
+}
+
+std::string results_path(const std::string& dir, const std::string& release) {
+    return dir + "/" + release + ".expected";
+}
+
+std::optional<ResultFile> read_results(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    ResultFile f;
+    static const std::regex head(R"(^# kmodemu oracle: (\S+) \(([^)]*)\))");
+    std::string line;
+    Expected* cur = nullptr;
+    while (std::getline(in, line)) {
+        if (line.starts_with("#")) {
+            std::smatch m;
+            if (f.header.empty() && std::regex_search(line, m, head)) {
+                f.header = line;
+                f.release = m[1].str();
+                f.version = m[2].str();
+                f.arm64 = line.find("aarch64") != std::string::npos;
+            }
+        } else if (line.starts_with("case ")) {
+            std::string name = line.substr(5);
+            f.order.push_back(name);
+            cur = &(f.cases[name] = Expected{});
+        } else if (!cur) {
+            continue;
+        } else if (line.starts_with("rc ")) {
+            cur->rc = line.substr(3);
+        } else if (line.starts_with("log ") || line == "log") {
+            cur->log.push_back(line.size() > 4 ? line.substr(4) : "");
+        } else if (line.starts_with("unload-rc ")) {
+            cur->unload_rc = line.substr(10);
+        } else if (line.starts_with("unload-log ") || line == "unload-log") {
+            cur->unload_log.push_back(line.size() > 11 ? line.substr(11) : "");
+        } else if (line == "end") {
+            cur = nullptr;
+        }
+    }
+    return f;
+}
+
+}  // namespace kmodemu::oracle

@@ -81,6 +81,14 @@ const std::vector<RuleDef>& defs() {
                  return;
              }
          }},
+        {{"stack-dump", RuleKind::known,
+          "ARM's dump of the kernel stack (and of the exception stack of the system call) holds "
+          "the real kernel's frames of its insmod path and boot-dependent addresses; kmodemu's "
+          "stack holds neither"},
+         [](Lines& l, const Context&) {
+             static const std::regex dump(R"(^[0-9a-f]{4}:( ( {8}|[0-9a-f]{8}))+$)");
+             std::erase_if(l, [](const std::string& s) { return std::regex_match(s, dump); });
+         }},
         {{"release", RuleKind::boot,
           "the kernel's release and Debian's package version name the build, not a behaviour: "
           "the same module's lines under another build of the same kernel differ only there"},
@@ -120,7 +128,7 @@ const std::vector<RuleDef>& defs() {
           "the physical addresses of insmod's page tables (`pgdp=`, `pgd=`, ..., ARM's `Table:`) "
           "depend on the boot's allocations"},
          [](Lines& l, const Context&) {
-             static const std::regex entry(R"(\b(pgdp|pgd|p4d|pud|pmd|pte|\*pgd|\*pte|\*ppte)=([0-9a-f]{8,16})\b)");
+             static const std::regex entry(R"((\*?(?:pgdp|pgd|p4d|pud|pmd|pte|ppte))=([0-9a-f]{8,16})\b)");
              static const std::regex table(R"(\bTable: [0-9a-f]{8}\b)");
              each_match(l, entry, [](const std::smatch& m) {
                  std::string v = m[2].str();
@@ -128,6 +136,12 @@ const std::vector<RuleDef>& defs() {
                  return m[1].str() + "=" + (zero ? v : "<phys>");
              });
              replace_all(l, table, "Table: <phys>");
+         }},
+        {{"hashed-pointers", RuleKind::boot,
+          "`%p` prints pointers hashed with a key chosen at boot"},
+         [](Lines& l, const Context&) {
+             static const std::regex limit(R"(stack limit = 0x[0-9a-f]+)");
+             replace_all(l, limit, "stack limit = <hashed>");
          }},
         {{"register-values", RuleKind::known,
           "register dumps are compared by register, not value: values that are addresses differ "
@@ -152,12 +166,6 @@ const std::vector<RuleDef>& defs() {
              each_match(l, word, [&](const std::smatch& m) {
                  return kernel_address(m[2].str(), c.arm64) ? m[1].str() + "<kaddr>" : m[0].str();
              });
-         }},
-        {{"hashed-pointers", RuleKind::boot,
-          "`%p` prints pointers hashed with a key chosen at boot"},
-         [](Lines& l, const Context&) {
-             static const std::regex limit(R"(stack limit = 0x[0-9a-f]+)");
-             replace_all(l, limit, "stack limit = <hashed>");
          }},
         {{"code-pc-relative", RuleKind::boot,
           "in a `Code:` line, the words that encode PC-relative branches (B/BL) or ADRP hold "
@@ -185,14 +193,6 @@ const std::vector<RuleDef>& defs() {
              if (c.arm64) return;
              static const std::regex psr(R"(psr: ([0-9a-f]{3})[0-9a-f]([0-9a-f]{4})\b)");
              replace_all(l, psr, "psr: $1x$2");
-         }},
-        {{"stack-dump", RuleKind::known,
-          "ARM's dump of the kernel stack (and of the exception stack of the system call) holds "
-          "the real kernel's frames of its insmod path and boot-dependent addresses; kmodemu's "
-          "stack holds neither"},
-         [](Lines& l, const Context&) {
-             static const std::regex dump(R"(^[0-9a-f]{4}:( ( {8}|[0-9a-f]{8}))+$)");
-             std::erase_if(l, [](const std::string& s) { return std::regex_match(s, dump); });
          }},
         {{"kernel-call-path", RuleKind::known,
           "below the module's frames a call trace shows the real kernel's own insmod path "

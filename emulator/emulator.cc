@@ -1,5 +1,6 @@
 #include "emulator/emulator.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace kmodemu {
@@ -86,6 +87,31 @@ void Emulator::protect(uint64_t addr, uint64_t size, uint32_t prot) {
 bool Emulator::is_mapped(uint64_t addr) const {
     uint8_t b;
     return uc_mem_read(uc_, addr, &b, 1) == UC_ERR_OK;
+}
+
+std::vector<uc_mem_region> Emulator::regions() const {
+    uc_mem_region* r = nullptr;
+    uint32_t n = 0;
+    check(uc_mem_regions(uc_, &r, &n), "uc_mem_regions");
+    std::vector<uc_mem_region> out(r, r + n);
+    uc_free(r);
+    std::sort(out.begin(), out.end(),
+              [](const uc_mem_region& a, const uc_mem_region& b) { return a.begin < b.begin; });
+    return out;
+}
+
+std::optional<uint64_t> Emulator::first_inaccessible(uint64_t addr, uint64_t size,
+                                                     uint32_t prot) const {
+    if (size == 0) return std::nullopt;
+    uint64_t last = addr + size - 1 < addr ? ~0ull : addr + size - 1;
+    uint64_t at = addr;
+    for (const uc_mem_region& r : regions()) {
+        if (r.end < at) continue;
+        if (r.begin > at || (r.perms & prot) != prot) return at;
+        if (r.end >= last) return std::nullopt;
+        at = r.end + 1;
+    }
+    return at;
 }
 
 void Emulator::write(uint64_t addr, const void* data, size_t size) {
@@ -196,6 +222,14 @@ void Emulator::add_trap_range(uint64_t base, uint64_t size, TrapHandler handler,
           "uc_hook_add(trap)");
 }
 
+void Emulator::add_precise_range(uint64_t base, uint64_t size) {
+    uc_hook h;
+    precise_.push_back({base, size});
+    check(uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Emulator::on_precise), this,
+                      base, base + size - 1),
+          "uc_hook_add(precise)");
+}
+
 void Emulator::set_exit_page(uint64_t addr, bool map_it) {
     if (map_it) map(addr, page_size, prot_rx);
     uint32_t insn = arch_ == Arch::arm64 ? a64_ret : arm_bx_lr;
@@ -254,11 +288,41 @@ void Emulator::on_trap(uc_engine* uc, uint64_t addr, uint32_t, void* self_) {
     }
 }
 
+void Emulator::on_precise(uc_engine* uc, uint64_t addr, uint32_t, void* self_) {
+    auto* self = static_cast<Emulator*>(self_);
+    self->insn_pc_ = addr;
+    uint32_t insn = 0;
+    if (self->arch_ != Arch::arm64 || uc_mem_read(uc, addr, &insn, 4) != UC_ERR_OK) return;
+    if ((insn & 0xffffffe0u) != 0xd50b7420u) return;  // dc zva, Xt
+    // DC ZVA zeroes the block of DCZID_EL0's size holding Xt; the abort reports Xt.
+    unsigned rt = insn & 31;
+    uint64_t va = rt == 31 ? 0 : self->reg(UC_ARM64_REG_X0 + static_cast<int>(rt));
+    uc_arm64_cp_reg dczid{0, 0, 3, 3, 7, 0};  // crn, crm, op0, op1, op2
+    uint64_t block = 64;
+    if (uc_reg_read(uc, UC_ARM64_REG_CP_REG, &dczid) == UC_ERR_OK)
+        block = 4ull << (dczid.val & 0xf);
+    if (auto bad = self->first_inaccessible(va & ~(block - 1), block, prot_write)) {
+        Fault& f = self->fault_;
+        f.kind = Fault::Kind::write;
+        f.unmapped = !self->is_mapped(*bad);
+        f.address = va;
+        f.pc = addr;
+        f.exact = true;
+        uc_emu_stop(uc);
+    }
+}
+
 bool Emulator::on_invalid(uc_engine*, uc_mem_type type, uint64_t addr, int, int64_t, void* self_) {
     auto* self = static_cast<Emulator*>(self_);
     Fault& f = self->fault_;
+    // The first bad access is the fault: the CPU would take it there (QEMU may go on to the end
+    // of the block, or of a helper's loop, before it stops).
+    if (f.kind != Fault::Kind::none) return false;
     f.address = addr;
     f.pc = self->block_pc_;
+    for (const auto& [base, size] : self->precise_)
+        if (self->insn_pc_ - base < size && self->block_pc_ - base < size)
+            f.pc = self->insn_pc_, f.exact = true;
     switch (type) {
         case UC_MEM_READ_UNMAPPED:
             f.kind = Fault::Kind::read, f.unmapped = true;
@@ -323,8 +387,10 @@ RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
                 int idx = pending_trap_;
                 uint64_t slot = pending_slot_;
                 uint64_t ret = lr();
+                resume_pc_.reset();
                 traps_[static_cast<size_t>(idx)].handler(slot);
-                pc = ret;
+                pc = resume_pc_.value_or(ret);
+                resume_pc_.reset();
                 if (budget_hit_ || timeout_hit_) {
                     result.reason =
                         budget_hit_ ? RunResult::Reason::budget : RunResult::Reason::timeout;

@@ -64,6 +64,7 @@ struct Fault {
     uint64_t address = 0;   // the data address (or the PC for fetches)
     uint64_t pc = 0;        // guest PC; for data faults the start of the faulting block (Unicorn
                             // 2.0.1 does not sync the PC inside a block)
+    bool exact = false;     // pc is the faulting instruction (code of a precise range)
     uint32_t exception_index = 0;
 };
 
@@ -108,6 +109,10 @@ class Emulator {
     void unmap(uint64_t addr, uint64_t size);
     void protect(uint64_t addr, uint64_t size, uint32_t prot);
     bool is_mapped(uint64_t addr) const;
+    // The first address of [addr, addr + size) that is not mapped with all of `prot`, if any.
+    std::optional<uint64_t> first_inaccessible(uint64_t addr, uint64_t size, uint32_t prot) const;
+    // The mapped regions, by address: [begin, end] inclusive, with their protections.
+    std::vector<uc_mem_region> regions() const;
     void write(uint64_t addr, const void* data, size_t size);
     void read(uint64_t addr, void* data, size_t size) const;
     bool try_read(uint64_t addr, void* data, size_t size) const;
@@ -136,6 +141,10 @@ class Emulator {
     // return instructions and mapped read+exec (unless the caller mapped it: each mapping
     // operation costs a TLB flush in Unicorn 2.0.1, so callers combine neighbouring mappings).
     void add_trap_range(uint64_t base, uint64_t size, TrapHandler handler, bool map_it = true);
+    // Guest code in [base, base + size) runs with an instruction hook: a fault there names its
+    // exact instruction, and the stores QEMU does in helpers (arm64 DC ZVA), which would fault
+    // only after the rest of their block ran, fault before the instruction as the CPU's do.
+    void add_precise_range(uint64_t base, uint64_t size);
     // The page guest calls return to.
     void set_exit_page(uint64_t addr, bool map_it = true);
     uint64_t exit_address() const { return exit_addr_; }
@@ -152,6 +161,10 @@ class Emulator {
     // Calls guest function `fn` with integer arguments, on the current stack, and runs it to its
     // return, dispatching traps. Registers are saved and restored around the call.
     RunResult call(uint64_t fn, std::span<const uint64_t> args);
+
+    // From a trap handler: the guest continues at pc instead of returning to its link register
+    // (the handler has turned the call into a tail call).
+    void resume_at(uint64_t pc) { resume_pc_ = pc; }
 
     // Called when the guest raises an exception (BRK, UDF, ...). Returns the address to resume
     // at (e.g. past a WARN's BRK), or nullopt to end the call as a fault.
@@ -171,6 +184,7 @@ class Emulator {
   private:
     static void on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
     static void on_trap(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
+    static void on_precise(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
     static bool on_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
                            void* self);
     static void on_intr(uc_engine* uc, uint32_t intno, void* self);
@@ -194,12 +208,15 @@ class Emulator {
 
     // State of the current uc_emu_start, set by hooks.
     int pending_trap_ = -1;
+    std::optional<uint64_t> resume_pc_;
     uint64_t pending_slot_ = 0;
     bool budget_hit_ = false;
     bool timeout_hit_ = false;
     Fault fault_;
     BlockTrace trace_;
     uint64_t block_pc_ = 0;
+    uint64_t insn_pc_ = 0;  // the instruction running in a precise range
+    std::vector<std::pair<uint64_t, uint64_t>> precise_;
 };
 
 }  // namespace kmodemu

@@ -55,6 +55,9 @@ uint64_t find_bit(StubCall& c, bool want_set, uint32_t size, uint32_t offset) {
 
 void register_arm(Kernel& k) {
     const char* sub = "arm";
+    // A system call's kernel code runs in SVC mode with IRQs, FIQs and asynchronous aborts
+    // unmasked (the CPU resets with all three masked): the psr that oopses report.
+    k.emu().set_reg(UC_ARM_REG_CPSR, 0x13);
     // Division: quotient in r0 (and the remainder in r1 for the divmod forms).
     auto uidiv = [](StubCall& c) -> uint64_t {
         uint32_t n = static_cast<uint32_t>(c.arg(0)), d = static_cast<uint32_t>(c.arg(1));
@@ -192,16 +195,8 @@ void register_arm(Kernel& k) {
         return find_bit(c, true, static_cast<uint32_t>(c.arg(1)), static_cast<uint32_t>(c.arg(2)));
     });
 
-    // Barriers and delays: one emulated core, and time is not modelled.
+    // Barriers: one emulated core. (Delays, arm_delay_ops, are in misc.cc with the clock.)
     k.add_function("arm_heavy_mb", sub, [](StubCall&) { return uint64_t(0); });
-    uint32_t delay_ops[4];
-    for (int i = 0; i < 3; ++i)
-        delay_ops[i] = static_cast<uint32_t>(
-            k.add_function(std::string("arm_delay_op") + char('0' + i), sub, [](StubCall&) {
-                 return uint64_t(0);
-             }).address);
-    delay_ops[3] = 1000000 / 250;  // ticks_per_jiffy
-    k.add_data("arm_delay_ops", sub, sizeof delay_ops, delay_ops);
 
     // EHABI personality routines: named by .ARM.exidx relocations, never called here.
     for (const char* n :

@@ -2,11 +2,16 @@
 
 #include <capstone/capstone.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
+#include "kernel_stubs/arm_unwind.h"
 #include "kernel_stubs/printk.h"
+#include "kernel_stubs/profile.h"
+#include "kernel_stubs/slab.h"
 #include "loader/module.h"
 
 namespace kmodemu {
@@ -28,9 +33,62 @@ std::string addr_str(Kernel& k, uint64_t v) {
     return fmt(k.word() == 8 ? "%016llx" : "%08llx", (unsigned long long)v);
 }
 
+// A frame of the real kernel in a call trace: where `caller` returns to from its call of
+// `callee` (empty: its first indirect call), %pS as the kit's kallsyms and code tell it.
+std::optional<std::string> kernel_frame(Kernel& k, std::string_view caller,
+                                        std::string_view callee) {
+    const Kallsyms* ks = k.real().kallsyms();
+    std::optional<uint64_t> ret = ks ? ks->return_address(caller, callee) : std::nullopt;
+    if (!ret) return std::nullopt;
+    std::optional<KernelSymbol> fn = ks->find(caller);
+    return fmt("%s+0x%llx/0x%llx", fn->name.c_str(), (unsigned long long)(*ret - fn->addr),
+               (unsigned long long)fn->size);
+}
+
+// The kernel's caller of a module's init: do_one_initcall(), returning from its call of the
+// initcall (its first indirect call) when the kit's kallsyms and code tell where.
+std::string initcall_caller(Kernel& k) {
+    return kernel_frame(k, "do_one_initcall", "").value_or("do_one_initcall");
+}
+
+// The arm64 kernel's frames below `from` (do_one_initcall(), or a function that calls it) while
+// insmod loads a module: finit_module(2) from EL0 (kernel/module/main.c,
+// arch/arm64/kernel/syscall.c, entry-common.c, entry.S), each caller at its call of the next; as
+// far as the kit's code has the calls.
+std::vector<std::string> insmod_frames(Kernel& k, std::string_view from = "do_one_initcall") {
+    static const char* const path[][2] = {
+        {"do_init_module", "do_one_initcall"},
+        {"load_module", "do_init_module"},
+        {"__do_sys_finit_module", "load_module"},
+        {"__arm64_sys_finit_module", "__do_sys_finit_module"},
+        {"invoke_syscall", ""},  // the syscall table's entry
+        {"el0_svc_common.constprop.0", "invoke_syscall"},
+        {"do_el0_svc", "el0_svc_common.constprop.0"},
+        {"el0_svc", "do_el0_svc"},
+        {"el0t_64_sync_handler", "el0_svc"},
+        {"el0t_64_sync", "el0t_64_sync_handler"},
+    };
+    std::vector<std::string> out;
+    bool below = false;
+    for (const auto& [caller, callee] : path) {
+        if (!(below |= callee == from)) continue;
+        std::optional<std::string> f = kernel_frame(k, caller, callee);
+        if (!f) break;
+        out.push_back(*f);
+    }
+    return out;
+}
+
+// Whether a module's init is running (the exit page is do_one_initcall()'s return from it).
+bool in_init(Kernel& k) {
+    for (const LoadedModule* m : k.modules)
+        if (m->state == ModuleState::coming) return true;
+    return false;
+}
+
 // %pS of an address: a module or stub symbol, the exit page as the kernel's caller of init.
 std::string sym(Kernel& k, uint64_t addr) {
-    if (addr == k.layout().exit_page) return "do_one_initcall";
+    if (addr == k.layout().exit_page) return in_init(k) ? initcall_caller(k) : "do_one_initcall";
     return k.symbolize(addr, true).value_or("0x" + fmt("%llx", (unsigned long long)addr));
 }
 
@@ -95,10 +153,274 @@ std::string modules_linked_in(Kernel& k) {
     return s;
 }
 
+// dump_stack_print_info() (lib/dump_stack.c): the task, the taints, the release and the first
+// word of the UTS version; Debian's kernels add their package version (LINUX_PACKAGE_ID).
 std::string cpu_line(Kernel& k) {
-    return fmt("CPU: 0 PID: %d Comm: insmod %s %s #1", k.config().pid, k.print_tainted().c_str(),
-               k.config().release.c_str());
+    RealKernel& real = k.real();
+    std::string debian = real.package_id().empty() ? "" : " " + real.package_id();
+    return fmt("CPU: 0 PID: %d Comm: %.20s %s %s %s%s", k.config().pid, k.config().comm.c_str(),
+               k.print_tainted().c_str(), k.config().release.c_str(), real.uts_build().c_str(),
+               debian.c_str());
 }
+
+// --- 32-bit ARM: __show_regs() (arch/arm/kernel/process.c), __die() and its helpers
+// (arch/arm/kernel/traps.c), mem_dump_obj() (mm/util.c) ---
+
+// dump_stack_print_info()'s description on arm64: the device tree's model, or its compatible
+// string (setup_machine_fdt()); kmodemu's machine is QEMU's virt board, where the oracle runs.
+constexpr const char* arm64_hardware_name = "Hardware name: linux,dummy-virt (DT)";
+
+// dump_stack_print_info()'s description: a DT machine without a board file of its own is the
+// kernel's generic one (arch/arm/kernel/devtree.c), as kmodemu's emulated board is.
+constexpr const char* arm_hardware_name = "Hardware name: Generic DT based system";
+
+bool config_enabled(Kernel& k, std::string_view name) {
+    const auto& p = k.config().profile;
+    return p && p->config.find(name) == "y";
+}
+
+// The DACR that __show_regs() reports for a kernel-mode context: with CONFIG_CPU_SW_DOMAIN_PAN
+// the one saved at exception entry, DACR_UACCESS_DISABLE (asm/domain.h); else the live
+// DACR_INIT. Domains: kernel 0, user 1, io 2, vectors 3; client 1, manager 3.
+uint32_t arm_dacr(Kernel& k) {
+    auto val = [](uint32_t dom, uint32_t type) { return type << (2 * dom); };
+    uint32_t manager = config_enabled(k, "CONFIG_CPU_USE_DOMAINS") ? 3 : 1;
+    if (config_enabled(k, "CONFIG_CPU_SW_DOMAIN_PAN"))
+        return val(0, 1) | val(2, 1) | val(3, 1) | val(1, 0);
+    return val(1, 1) | val(0, manager) | val(2, 1) | val(3, 1);
+}
+
+// A CP15 register of the emulated CPU (MRC p15, opc1, crn, crm, opc2).
+uint32_t arm_cp15(Kernel& k, uint32_t crn, uint32_t crm, uint32_t opc1, uint32_t opc2) {
+    uc_arm_cp_reg r{15, 0, 0, crn, crm, opc1, opc2, 0};
+    if (uc_reg_read(k.emu().engine(), UC_ARM_REG_CP_REG, &r) != UC_ERR_OK) return 0;
+    return static_cast<uint32_t>(r.val);
+}
+
+// The rest of __show_regs() after the registers: the flags line and the CP15 line.
+void arm_show_flags(Kernel& k, uint32_t cpsr) {
+    static const char* const processor_modes[] = {
+        "USER_26", "FIQ_26", "IRQ_26",  "SVC_26",  "UK4_26",  "UK5_26",  "UK6_26",  "UK7_26",
+        "UK8_26",  "UK9_26", "UK10_26", "UK11_26", "UK12_26", "UK13_26", "UK14_26", "UK15_26",
+        "USER_32", "FIQ_32", "IRQ_32",  "SVC_32",  "UK4_32",  "UK5_32",  "MON_32",  "ABT_32",
+        "UK8_32",  "UK9_32", "HYP_32",  "UND_32",  "UK12_32", "UK13_32", "UK14_32", "SYS_32"};
+    static const char* const isa_modes[] = {"ARM", "Thumb", "Jazelle", "ThumbEE"};
+    char nzcv[5] = {cpsr & (1u << 31) ? 'N' : 'n', cpsr & (1u << 30) ? 'Z' : 'z',
+                    cpsr & (1u << 29) ? 'C' : 'c', cpsr & (1u << 28) ? 'V' : 'v', 0};
+    uint32_t dacr = arm_dacr(k);
+    const char* segment = (dacr & (3u << 2)) == 0 ? "none" : "user";  // DOMAIN_USER no access
+    unsigned isa = ((cpsr >> 23) & 2) | ((cpsr >> 5) & 1);            // J and T bits
+    k.log(4, fmt("Flags: %s  IRQs o%s  FIQs o%s  Mode %s  ISA %s  Segment %s", nzcv,
+                 cpsr & (1u << 7) ? "ff" : "n", cpsr & (1u << 6) ? "ff" : "n",
+                 processor_modes[cpsr & 0x1f], isa_modes[isa], segment));
+    // Control: the SCTLR that the kernel's __v7_setup (arch/arm/mm/proc-v7.S) makes of the
+    // emulated CPU's reset value: v7_crval's clear and mmuset (proc-v7-2level.S, or
+    // proc-v7-3level.S with LPAE), the SW bit cleared with CONFIG_SWP_EMULATE, EE with BE8. The
+    // emulated CPU itself keeps its MMU off (Unicorn maps flat). Table: its TTBR0 as it is.
+    uint32_t sctlr = arm_cp15(k, 1, 0, 0, 0);
+    if (config_enabled(k, "CONFIG_CPU_V7")) {
+        bool lpae = config_enabled(k, "CONFIG_ARM_LPAE");
+        uint32_t clear = lpae ? 0x0122c302 : 0x2120c302, mmuset = lpae ? 0x30c03c7d : 0x10c03c7d;
+        if (config_enabled(k, "CONFIG_CPU_ENDIAN_BE8")) mmuset |= 1u << 25;
+        if (config_enabled(k, "CONFIG_SWP_EMULATE")) clear |= 1u << 10, mmuset &= ~(1u << 10);
+        sctlr = (sctlr & ~clear) | mmuset;
+    }
+    k.log(4, fmt("Control: %08x  Table: %08x  DAC: %08x", sctlr, arm_cp15(k, 2, 0, 0, 0), dacr));
+}
+
+// %pS of the return address of the nth call (BL) from `fn` to `callee` in the kit's kernel
+// image ("load_module+0xa90/0x21c8"): what __builtin_return_address(0) in the callee gives.
+// Without the image (or on a Thumb-2 kernel, whose BL encoding this does not read), the name.
+std::string arm_call_site(Kernel& k, const char* fn, const char* callee, int nth) {
+    const Kallsyms* ks = k.config().thumb2_kernel ? nullptr : k.real().kallsyms();
+    std::optional<KernelSymbol> f = ks ? ks->find(fn) : std::nullopt;
+    std::optional<KernelSymbol> c = f ? ks->find(callee) : std::nullopt;
+    std::optional<std::string_view> code = c ? ks->code(f->addr, f->size) : std::nullopt;
+    for (size_t o = 0; code && o + 4 <= code->size(); o += 4) {
+        uint32_t w;
+        std::memcpy(&w, code->data() + o, 4);
+        if ((w & 0x0f000000u) != 0x0b000000u || (w >> 28) == 0xf) continue;  // BL<cond>
+        int32_t disp = static_cast<int32_t>(w << 8) >> 6;
+        if (f->addr + o + 8 + disp != c->addr || --nth) continue;
+        return fmt("%s+0x%llx/0x%llx", f->name.c_str(), (unsigned long long)(o + 4),
+                   (unsigned long long)f->size);
+    }
+    return fn;
+}
+
+// kmalloc_info[] names: kmalloc-64 ... kmalloc-512, kmalloc-1k ...
+std::string kmalloc_name(uint64_t size) {
+    return size >= 1024 ? fmt("kmalloc-%lluk", (unsigned long long)(size / 1024))
+                        : fmt("kmalloc-%llu", (unsigned long long)size);
+}
+
+// mem_dump_obj(): what a register points to, over kmodemu's memory: kmalloc objects of the
+// heap, the emulated task_struct and kmem_cache objects (kmem_dump_obj()); the modules'
+// module_alloc() areas and, with CONFIG_VMAP_STACK, the task's stack (vmalloc_dump_obj(),
+// which looks up PAGE_ALIGN(ptr) in areas that end with a guard page); the rest of the mapped
+// lowmem (virt_addr_valid()). The text follows "Register rN information:".
+std::string arm_mem_dump_obj(Kernel& k, uint32_t v) {
+    constexpr uint32_t page = 0x1000;
+    Kernel::Slab& slab = k.slab();
+    const KernelLayout& l = k.layout();
+    uint64_t page_offset = 0xc0000000u;
+    if (const auto& p = k.config().profile)
+        if (auto po = p->config.find("CONFIG_PAGE_OFFSET"))
+            page_offset = std::strtoull(std::string(*po).c_str(), nullptr, 0);
+    bool lowmem = v >= page_offset && k.emu().is_mapped(v);
+    if (lowmem) {
+        std::optional<std::pair<uint64_t, uint64_t>> obj;
+        std::string cache;
+        uint64_t usersize = 0;
+        uint64_t task_struct_size = k.task_layout().size;
+        constexpr uint64_t kmem_cache_size = 256;  // what kmodemu allocates for one
+        for (const auto& [addr, size] : slab.cache_size)
+            if (v >= addr && v < addr + kmem_cache_size)
+                obj = std::make_pair(addr, kmem_cache_size), cache = "kmem_cache";
+        if (!obj && v >= k.current_task() && v < k.current_task() + task_struct_size)
+            obj = std::make_pair(k.current_task(), task_struct_size), cache = "task_struct";
+        if (!obj) {
+            // kmalloc caches are made with usersize = size (create_kmalloc_caches())
+            if ((obj = slab.object_at(v)))
+                cache = kmalloc_name(obj->second), usersize = obj->second;
+        }
+        if (obj) {
+            std::string s =
+                fmt(" slab %s start %08llx pointer offset %llu", cache.c_str(),
+                    (unsigned long long)obj->first, (unsigned long long)(v - obj->first));
+            if (usersize) s += fmt(" size %llu", (unsigned long long)usersize);
+            return s;
+        }
+    }
+    // vm->caller: module_alloc()'s caller, load_module() (move_module() allocates the core
+    // first, then the init layout); for the stack, alloc_thread_stack_node()'s: the return
+    // from copy_process() into kernel_clone(), where insmod was forked.
+    struct Area {
+        uint64_t base, pages;
+        const char *fn, *callee;
+        int nth;
+    };
+    std::vector<Area> areas;
+    for (const LoadedModule* m : k.modules) {
+        for (bool init : {false, true}) {
+            if (init && m->init_freed) continue;
+            uint64_t lo = ~0ull, hi = 0;
+            for (const Region& r : m->regions)
+                if (r.is_init() == init && r.mapped)
+                    lo = std::min(lo, r.base), hi = std::max(hi, r.base + r.mapped);
+            if (hi > lo)
+                areas.push_back(
+                    {lo, (hi - lo + page - 1) / page, "load_module", "module_alloc", init ? 2 : 1});
+        }
+    }
+    if (config_enabled(k, "CONFIG_VMAP_STACK"))
+        areas.push_back({l.stack, l.stack_size / page, "kernel_clone", "copy_process", 1});
+    uint32_t objp = (v + page - 1) & ~(page - 1);
+    for (const Area& a : areas)
+        if (objp >= a.base && objp < a.base + (a.pages + 1) * page)
+            return fmt(" %llu-page vmalloc region starting at 0x%llx allocated at %s",
+                       (unsigned long long)a.pages, (unsigned long long)a.base,
+                       arm_call_site(k, a.fn, a.callee, a.nth).c_str());
+    if (lowmem) return " non-slab/vmalloc memory";
+    if (v == 0) return " NULL pointer";
+    if (v == zero_size_ptr) return " zero-size pointer";
+    return " non-paged memory";
+}
+
+// dump_mem(): the words from bottom to top, eight to a line, each line headed by the low 16
+// bits of its 32-byte aligned address.
+void arm_dump_mem(Kernel& k, int level, const char* str, uint32_t bottom, uint32_t top) {
+    k.log(level, fmt("%s(0x%08x to 0x%08x)", str, bottom, top));
+    for (uint32_t first = bottom & ~31u; first < top; first += 32) {
+        std::string line = fmt("%04x:", first & 0xffff);
+        for (uint32_t i = 0, p = first; i < 8 && p < top; ++i, p += 4) {
+            uint32_t val;
+            if (p < bottom)
+                line += "         ";
+            else if (k.emu().try_read(p, &val, 4))
+                line += fmt(" %08x", val);
+            else
+                line += " ????????";
+        }
+        k.log(level, line);
+    }
+}
+
+// dump_instr(): four words before the PC and the one at it (Thumb: halfwords, one more after).
+std::string arm_dump_instr(Kernel& k, uint64_t pc) {
+    bool thumb = thumb_state(k);
+    uint32_t addr = static_cast<uint32_t>(pc & ~1ull);
+    std::string s = "Code: ";
+    for (int i = -4; i < 1 + thumb; ++i) {
+        uint32_t val = 0;
+        bool ok = thumb ? k.emu().try_read(addr + 2 * i, &val, 2)
+                        : k.emu().try_read(addr + 4 * i, &val, 4);
+        if (!ok) {
+            s += "bad PC value";
+            break;
+        }
+        s += fmt(i == 0 ? "(%0*x) " : "%0*x ", thumb ? 4 : 8, val);
+    }
+    return s;
+}
+
+// __die() after __show_regs(): __show_regs_alloc_free(), the process and its stack, the call
+// trace (dump_backtrace()) and the code (dump_instr()).
+void arm_die_tail(Kernel& k, uint64_t pc) {
+    Emulator& e = k.emu();
+    for (int i = 0; i < 13; ++i)
+        k.log(1, fmt("Register r%d information:", i) +
+                     arm_mem_dump_obj(k, static_cast<uint32_t>(e.reg(UC_ARM_REG_R0 + i))));
+    // end_of_stack(): the lowest address of the task's stack (THREAD_INFO_IN_TASK).
+    k.log(0, fmt("Process %.*s (pid: %d, stack limit = 0x%s)", 16, k.config().comm.c_str(),
+                 k.config().pid, hashed_pointer(k, k.layout().stack).c_str()));
+    uint32_t sp = static_cast<uint32_t>(e.sp());
+    const KernelLayout& l = k.layout();
+    uint32_t top = sp >= l.stack && sp <= l.stack + l.stack_size
+                       ? static_cast<uint32_t>(l.stack + l.stack_size)
+                       : ((sp & ~static_cast<uint32_t>(l.stack_size - 1)) +
+                          static_cast<uint32_t>(l.stack_size));
+    arm_dump_mem(k, 0, "Stack: ", sp, top);
+    arm::dump_backtrace(k, arm::current_frame(k, pc), 0, [&k](uint64_t a) { return sym(k, a); });
+    k.log(0, arm_dump_instr(k, pc));
+}
+
+}  // namespace
+
+void dump_stack(Kernel& k, std::string_view caller) {
+    if (k.arch() != Arch::arm64) return dump_stack(k);
+    // dump_stack() -> dump_stack_lvl() -> show_stack() -> dump_backtrace(), which starts at its
+    // own call of arch_stack_walk(); then the caller and its callers.
+    k.log(4, cpu_line(k));
+    k.log(4, arm64_hardware_name);
+    static const char* const own[][2] = {{"dump_backtrace", "arch_stack_walk"},
+                                         {"show_stack", "dump_backtrace"},
+                                         {"dump_stack_lvl", "show_stack"},
+                                         {"dump_stack", "dump_stack_lvl"}};
+    std::vector<std::string> frames;
+    for (const auto& [fn, callee] : own)
+        if (auto f = kernel_frame(k, fn, callee)) frames.push_back(*f);
+    if (auto f = kernel_frame(k, caller, "dump_stack")) frames.push_back(*f);
+    if (frames.size() < 5) return;  // without the kit's kallsyms: no trace to show
+    k.log(4, "Call trace:");
+    for (const std::string& f : frames)
+        k.log(4, " " + f);
+    for (const std::string& f : insmod_frames(k, caller))
+        k.log(4, " " + f);
+}
+
+void dump_stack(Kernel& k) {
+    k.log(4, cpu_line(k));
+    if (k.arch() != Arch::arm) return;
+    k.log(4, arm_hardware_name);
+    // show_stack(): from the kernel function the guest called, when a guest call is under way.
+    uint64_t pc = k.emu().pc();
+    if (k.export_at(pc) || k.real_code_at(pc))
+        arm::dump_backtrace(k, arm::current_frame(k, pc), 4,
+                            [&k](uint64_t a) { return sym(k, a); });
+}
+
+namespace {
 
 // __warn() in kernel/panic.c. Returns false when panic_on_warn turns it into a panic.
 void warn(Kernel& k, const std::string& file, unsigned line, uint64_t caller,
@@ -107,10 +429,11 @@ void warn(Kernel& k, const std::string& file, unsigned line, uint64_t caller,
                  sym(k, caller).c_str()));
     if (message) k.printk(*message);
     k.log(4, modules_linked_in(k));
-    if (regs)
+    // ARM has no __WARN_FLAGS: every WARN() is warn_slowpath_fmt(), which passes no registers.
+    if (regs && k.arch() != Arch::arm)
         show_regs(k, caller);
     else
-        k.log(4, cpu_line(k));
+        dump_stack(k);
     k.log(4, "---[ end trace 0000000000000000 ]---");
     k.add_taint('W');
     if (k.config().panic_on_warn) {
@@ -201,7 +524,8 @@ uint64_t refine_fault_pc(Kernel& k, const Fault& f) {
     cs_insn* insn = nullptr;
     size_t n = cs_disasm(h, code.data(), have, start, 0, &insn);
     uint64_t found = f.pc;
-    for (size_t i = 0; i < n && found == f.pc; ++i) {
+    bool matched = false;
+    for (size_t i = 0; i < n && !matched; ++i) {
         const cs_detail* d = insn[i].detail;
         auto name = [&](unsigned r) { return std::string(r ? cs_reg_name(h, r) : ""); };
         if (a64) {
@@ -216,7 +540,7 @@ uint64_t refine_fault_pc(Kernel& k, const Fault& f) {
                     if (!idx) continue;
                     ea += *idx << (op.shift.type == ARM64_SFT_LSL ? op.shift.value : 0);
                 }
-                if (f.address >= ea && f.address < ea + 64) found = insn[i].address;
+                if (f.address >= ea && f.address < ea + 64) found = insn[i].address, matched = true;
             }
         } else {
             for (uint8_t o = 0; o < d->arm.op_count; ++o) {
@@ -231,7 +555,7 @@ uint64_t refine_fault_pc(Kernel& k, const Fault& f) {
                     uint64_t off = (*idx << op.mem.lshift) & 0xffffffffu;
                     ea = (op.mem.scale < 0 ? ea - off : ea + off) & 0xffffffffu;
                 }
-                if (f.address >= ea && f.address < ea + 64) found = insn[i].address;
+                if (f.address >= ea && f.address < ea + 64) found = insn[i].address, matched = true;
             }
         }
     }
@@ -240,15 +564,156 @@ uint64_t refine_fault_pc(Kernel& k, const Fault& f) {
     return found;
 }
 
+// --- arm64: the reports of arch/arm64/mm/fault.c and arch/arm64/kernel/traps.c ---
+
+unsigned config_number(Kernel& k, std::string_view name, unsigned fallback) {
+    const auto& p = k.config().profile;
+    auto v = p ? p->config.find(name) : std::nullopt;
+    return v ? static_cast<unsigned>(std::strtoul(std::string(*v).c_str(), nullptr, 0)) : fallback;
+}
+
+// What the walk of an address finds in the page tables the kernel has: the kernel half in
+// swapper's (what kmodemu maps), the user half in insmod's (its executable and stack).
+struct PageWalk {
+    bool user = false, kernel = false;  // TTBR0 / TTBR1; neither: between the halves
+    int level = 0;                      // of the first missing entry; 4: the page is mapped
+    uint32_t prot = 0;                  // of the mapped page
+};
+
+PageWalk walk(Kernel& k, uint64_t addr, unsigned va_bits) {
+    PageWalk w;
+    w.user = va_bits < 64 && addr < (1ull << va_bits);
+    w.kernel = va_bits < 64 && addr >= ~0ull << va_bits;
+    if (!w.user && !w.kernel) return w;
+    struct Range {
+        uint64_t lo, hi;  // inclusive
+        uint32_t prot;
+    };
+    std::vector<Range> ranges;
+    for (const uc_mem_region& r : k.emu().regions())
+        ranges.push_back({r.begin, r.end, r.perms});
+    if (w.user)
+        for (const auto& [lo, hi] : k.real().user_mappings(1ull << va_bits))
+            ranges.push_back({lo, hi - 1, 0});
+    // Four levels of 4 KiB tables (48-bit VAs): 512 GiB, 1 GiB, 2 MiB, 4 KiB per entry.
+    for (w.level = 0; w.level < 4; ++w.level) {
+        uint64_t span = 1ull << (39 - 9 * w.level), lo = addr & ~(span - 1), hi = lo + span - 1;
+        bool present = false;
+        for (const Range& r : ranges)
+            present |= r.lo <= hi && r.hi >= lo;
+        if (!present) return w;
+    }
+    for (const Range& r : ranges)
+        if (addr >= r.lo && addr <= r.hi) w.prot = r.prot;
+    return w;
+}
+
+// show_pte(): the descriptors of the walk. Tables carry the PXNTable (user) or UXNTable
+// (kernel) bit the kernel's populate functions set; a kernel page is PAGE_KERNEL, _RO or _ROX
+// (UXN, PXN unless executable, DBM if writable, else RDONLY, DIRTY, AF, inner shareable, nG).
+// The physical addresses are the emulated machine's own: the real ones change from boot to boot.
+void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits) {
+    std::string at = fmt("[%016llx]", (unsigned long long)addr);
+    if (!w.user && !w.kernel) {
+        k.log(1, at + " address between user and kernel address ranges");
+        return;
+    }
+    uint64_t table_bit = w.user ? 1ull << 59 : 1ull << 60;
+    uint64_t pgdp = w.user ? 0x42412000 : 0x41858000;
+    auto table = [&](int level) {  // the table an entry at `level` points to
+        uint64_t index = (addr >> (39 - 9 * level)) & 0xff;
+        return table_bit |
+               (0x43000000 + (w.user ? 0x800000 : 0) + (uint64_t(level) << 20) + (index << 12)) | 3;
+    };
+    k.log(1, fmt("%s pgtable: %uk pages, %u-bit VAs, pgdp=%016llx", w.user ? "user" : "swapper", 4u,
+                 va_bits, (unsigned long long)pgdp));
+    static const char* const names[] = {"pgd", "pud", "pmd", "pte"};
+    std::string line = at;
+    for (int level = 0; level <= std::min(w.level, 3); ++level) {
+        uint64_t v = 0;
+        if (level < w.level && level < 3) {
+            v = table(level);
+        } else if (level == 3 && w.level == 4) {
+            v = (1ull << 54) | (1ull << 55) | 0xf03 | (0x44000000 + ((addr >> 12 & 0xfff) << 12));
+            if (!(w.prot & UC_PROT_EXEC)) v |= 1ull << 53;
+            v |= (w.prot & UC_PROT_WRITE) ? 1ull << 51 : 0x80;
+        }
+        line += fmt("%s %s=%016llx", level ? "," : "", names[level], (unsigned long long)v);
+        if (level == 0 && v) line += fmt(", p4d=%016llx", (unsigned long long)v);  // folded
+    }
+    k.log(1, line);
+}
+
+// die_kernel_fault() for a data or instruction abort taken in the kernel: the message of
+// __do_kernel_fault(), mem_abort_decode() with the ESR the CPU reports for the fault where
+// the walk ends (translation fault at the level of the missing entry, else a level 3
+// permission fault), show_pte(), and die()'s line.
+void arm64_kernel_fault(Kernel& k, const Fault& f) {
+    unsigned va_bits = config_number(k, "CONFIG_ARM64_VA_BITS", 48);
+    uint64_t page_size = 1ull << config_number(k, "CONFIG_ARM64_PAGE_SHIFT", 12);
+    bool fetch = f.kind == Fault::Kind::fetch;
+    PageWalk w = walk(k, f.address, va_bits);
+    bool perm = w.level == 4;
+    uint64_t fsc = perm ? 0x0f : 0x04 + static_cast<uint64_t>(w.user || w.kernel ? w.level : 0);
+    uint64_t ec = fetch ? 0x21 : 0x25;  // ESR_ELx_EC_IABT_CUR / ESR_ELx_EC_DABT_CUR
+    uint64_t wnr = !fetch && f.kind == Fault::Kind::write ? 1u << 6 : 0;
+    uint64_t esr = ec << 26 | 1u << 25 | wnr | fsc;  // IL: a 32-bit instruction
+    const char* msg = perm                    ? (wnr     ? "write to read-only memory"
+                                                 : fetch ? "execute from non-executable memory"
+                                                         : "read from unreadable memory")
+                      : f.address < page_size ? "NULL pointer dereference"
+                                              : "paging request";
+    k.log(1, fmt("Unable to handle kernel %s at virtual address %016llx", msg,
+                 (unsigned long long)f.address));
+    static const char* const fault_names[] = {"level 0 translation fault",
+                                              "level 1 translation fault",
+                                              "level 2 translation fault",
+                                              "level 3 translation fault",
+                                              "unknown 8",
+                                              "level 1 access flag fault",
+                                              "level 2 access flag fault",
+                                              "level 3 access flag fault",
+                                              "unknown 12",
+                                              "level 1 permission fault",
+                                              "level 2 permission fault",
+                                              "level 3 permission fault"};
+    k.log(1, "Mem abort info:");
+    k.log(1, fmt("  ESR = 0x%016llx", (unsigned long long)esr));
+    k.log(1, fmt("  EC = 0x%02llx: %s, IL = 32 bits", (unsigned long long)ec,
+                 fetch ? "IABT (current EL)" : "DABT (current EL)"));
+    k.log(1, "  SET = 0, FnV = 0");
+    k.log(1, "  EA = 0, S1PTW = 0");
+    k.log(1, fmt("  FSC = 0x%02llx: %s", (unsigned long long)fsc, fault_names[fsc - 4]));
+    if (!fetch) {  // data_abort_decode(): QEMU gives no instruction syndrome (ISV 0)
+        k.log(1, "Data abort info:");
+        k.log(1, fmt("  ISV = 0, ISS = 0x%08llx", (unsigned long long)(esr & 0x1ffffff)));
+        k.log(1, fmt("  CM = 0, WnR = %d", wnr ? 1 : 0));
+    }
+    show_pte(k, f.address, w, va_bits);
+    k.log(0, fmt("Internal error: Oops: %016llx [#1] SMP", (unsigned long long)esr));
+}
+
+// print_pstate() (arch/arm64/kernel/process.c) of a kernel context: EL1h with interrupts on,
+// the flags as the CPU has them, no PAN (a Cortex-A57 has none), UAO, TCO, DIT or SSBS.
+std::string arm64_pstate(Kernel& k) {
+    uint64_t p = (k.emu().reg(UC_ARM64_REG_NZCV) & 0xf0000000) | 0x5;
+    auto bit = [&](int n, char set, char clear) { return (p >> n) & 1 ? set : clear; };
+    static const char* const btypes[] = {"--", "j-", "-c", "jc"};
+    return fmt("pstate: %08llx (%c%c%c%c %c%c%c%c %cPAN %cUAO %cTCO %cDIT %cSSBS BTYPE=%s)",
+               (unsigned long long)p, bit(31, 'N', 'n'), bit(30, 'Z', 'z'), bit(29, 'C', 'c'),
+               bit(28, 'V', 'v'), bit(9, 'D', 'd'), bit(8, 'A', 'a'), bit(7, 'I', 'i'),
+               bit(6, 'F', 'f'), bit(22, '+', '-'), bit(23, '+', '-'), bit(25, '+', '-'),
+               bit(24, '+', '-'), bit(12, '+', '-'), btypes[(p >> 10) & 3]);
+}
+
 }  // namespace
 
 void show_regs(Kernel& k, uint64_t pc) {
     Emulator& e = k.emu();
     k.log(4, cpu_line(k));
-    k.log(4, "Hardware name: kmodemu (DT)");
+    k.log(4, k.arch() == Arch::arm ? arm_hardware_name : arm64_hardware_name);
     if (k.arch() == Arch::arm64) {
-        uint64_t nzcv = e.reg(UC_ARM64_REG_NZCV);
-        k.log(4, fmt("pstate: %08llx", (unsigned long long)((nzcv & 0xf0000000) | 0x5)));
+        k.log(4, arm64_pstate(k));
         k.log(4, "pc : " + sym(k, pc));
         k.log(4, "lr : " + sym(k, e.lr()));
         k.log(4, "sp : " + addr_str(k, e.sp()));
@@ -262,11 +727,29 @@ void show_regs(Kernel& k, uint64_t pc) {
             } while (i-- % 3);
             k.log(4, line);
         }
+        // show_regs() then dump_backtrace(): the pc, then the frame records (the x29 chain).
+        k.log(4, "Call trace:");
+        k.log(4, " " + sym(k, pc));
+        uint64_t fp = e.reg(UC_ARM64_REG_X29);
+        for (int depth = 0; fp && depth < 16; ++depth) {
+            uint64_t rec[2];
+            if (!e.try_read(fp, rec, sizeof rec) || !rec[1]) break;
+            k.log(4, " " + sym(k, rec[1]));
+            if (rec[1] == k.layout().exit_page) {
+                // The module's init returns into the kernel: the rest of insmod's frames.
+                if (in_init(k))
+                    for (const std::string& f : insmod_frames(k))
+                        k.log(4, " " + f);
+                break;
+            }
+            fp = rec[0];
+        }
     } else {
         k.log(4, "PC is at " + sym(k, pc));
         k.log(4, "LR is at " + sym(k, e.lr()));
-        k.log(4, fmt("pc : [<%08llx>]    lr : [<%08llx>]    psr: %08llx", (unsigned long long)pc,
-                     (unsigned long long)e.lr(), (unsigned long long)e.reg(UC_ARM_REG_CPSR)));
+        uint32_t cpsr = static_cast<uint32_t>(e.reg(UC_ARM_REG_CPSR));
+        k.log(4, fmt("pc : [<%08llx>]    lr : [<%08llx>]    psr: %08x",
+                     (unsigned long long)(pc & ~1ull), (unsigned long long)e.lr(), cpsr));
         k.log(4, fmt("sp : %08llx  ip : %08llx  fp : %08llx", (unsigned long long)e.sp(),
                      (unsigned long long)e.reg(UC_ARM_REG_R12),
                      (unsigned long long)e.reg(UC_ARM_REG_R11)));
@@ -280,6 +763,7 @@ void show_regs(Kernel& k, uint64_t pc) {
             }
             k.log(4, line);
         }
+        arm_show_flags(k, cpsr);
     }
 }
 
@@ -289,7 +773,7 @@ void report_oops(Kernel& k, const RunResult& r) {
     bool data = f.kind == Fault::Kind::read || f.kind == Fault::Kind::write;
     uint64_t pc = f.pc ? f.pc : r.pc;
     bool refined = false;
-    if (data && f.pc && f.pc != k.layout().exit_page) {
+    if (data && f.pc && !f.exact && f.pc != k.layout().exit_page) {
         uint64_t exact = refine_fault_pc(k, f);
         refined = exact != f.pc || f.pc == pc;
         pc = exact;
@@ -298,14 +782,7 @@ void report_oops(Kernel& k, const RunResult& r) {
     if (k.arch() == Arch::arm64) {
         // __do_kernel_fault() / die() (arch/arm64/mm/fault.c, arch/arm64/kernel/traps.c)
         if (data || fetch) {
-            const char* what = f.address < 0x1000 ? "NULL pointer dereference"
-                               : (f.kind == Fault::Kind::write && !f.unmapped)
-                                   ? "write to read-only memory"
-                               : fetch && !f.unmapped ? "execute from non-executable memory"
-                                                      : "paging request";
-            k.log(1, fmt("Unable to handle kernel %s at virtual address %s", what,
-                         addr_str(k, f.address).c_str()));
-            k.log(1, "Internal error: Oops: 0000000096000005 [#1] SMP");
+            arm64_kernel_fault(k, f);
         } else if (f.kind == Fault::Kind::undefined_instruction) {
             k.log(0, "Internal error: Oops - Undefined instruction: 0000000002000000 [#1] SMP");
         } else {
@@ -347,29 +824,18 @@ void report_oops(Kernel& k, const RunResult& r) {
     }
     k.log(4, modules_linked_in(k));
     show_regs(k, pc);
-    // Call trace: arm64 frame records (x29 chain); ARM without frame pointers shows pc and lr.
-    k.log(4, "Call trace:");
-    k.log(4, " " + sym(k, pc));
-    if (k.arch() == Arch::arm64) {
-        uint64_t fp = e.reg(UC_ARM64_REG_X29);
-        for (int depth = 0; fp && depth < 16; ++depth) {
-            uint64_t rec[2];
-            if (!e.try_read(fp, rec, sizeof rec) || !rec[1]) break;
-            k.log(4, " " + sym(k, rec[1]));
-            if (rec[1] == k.layout().exit_page) break;
-            fp = rec[0];
-        }
-    } else {
-        k.log(4, " " + sym(k, e.lr()));
-    }
+    // ARM: the rest of __die(), by unwind tables (arm64's call trace is part of show_regs()).
+    if (k.arch() == Arch::arm) arm_die_tail(k, pc);
     // Code: the instruction words around the PC, the faulting one in parentheses.
     uint32_t code[5];
     uint64_t start = (pc & ~3ull) - 16;
     if (e.try_read(start, code, sizeof code)) {
-        std::string line = "Code:";
+        std::string line = "Code: ";  // dump_kernel_instr(): each word with a space after it
         for (int i = 0; i < 5; ++i)
-            line += fmt(i == 4 ? " (%08x)" : " %08x", code[i]);
-        k.log(0, line);
+            line += fmt(i == 4 ? "(%08x) " : "%08x ", code[i]);
+        if (k.arch() == Arch::arm64) k.log(0, line);  // ARM: dump_instr() in arm_die_tail()
+        // A Thumb instruction may start in the middle of a word.
+        if (thumb_state(k) && (pc & 2)) e.try_read(pc & ~1ull, &code[4], 4);
         // The faulting instruction, disassembled (a kmodemu diagnostic, not a kernel line).
         csh h;
         bool a64 = k.arch() == Arch::arm64;
@@ -387,10 +853,66 @@ void report_oops(Kernel& k, const RunResult& r) {
         }
     }
     k.log(0, "---[ end trace 0000000000000000 ]---");
-    if (data && !refined)
+    // make_task_dead(): arm64 takes a BUG()'s brk with interrupts masked (el1_dbg()); its data
+    // aborts and undefined instructions run with the interrupted context's (enabled).
+    if (k.arch() == Arch::arm64 && f.kind == Fault::Kind::exception)
+        k.log(6, fmt("note: %s[%d] exited with irqs disabled", k.config().comm.c_str(),
+                     k.config().pid));
+    if (data && !refined && !f.exact)
         k.diag(
             "the reported PC is the start of the faulting basic block (Unicorn 2.0.1 does not "
             "sync the PC within a block)");
+}
+
+namespace {
+
+// 32-bit ARM: the stack and link register as the function's code leaves them at its trap, for
+// the unwinder to read with the kernel's own unwind entry: the registers its prologue pushes
+// (push / str lr, [sp, #-4]!; sub sp, sp, #imm), and lr returned to by a call just before.
+void arm_enter_function(StubCall& c, uint64_t entry, uint64_t trap) {
+    Emulator& e = c.emu;
+    uint64_t sp = e.sp(), lr = e.lr();
+    uint32_t prev = 0;
+    for (uint64_t at = entry; at < trap; at += 4) {
+        uint32_t w = e.read_u32(at);
+        if ((w & 0xffff0000u) == 0xe92d0000u || w == 0xe52de004u) {  // push {list} / push {lr}
+            uint32_t list = w == 0xe52de004u ? 1u << 14 : w & 0xffffu;
+            sp -= 4 * static_cast<uint64_t>(__builtin_popcount(list));
+            uint64_t slot = sp;
+            for (int r = 0; r < 16; ++r) {
+                if (!(list & (1u << r))) continue;
+                uint32_t v = static_cast<uint32_t>(r == 14 ? lr : e.reg(UC_ARM_REG_R0 + r));
+                c.write(slot, &v, 4);
+                slot += 4;
+            }
+        } else if ((w & 0xfffff000u) == 0xe24dd000u) {  // sub sp, sp, #imm (rotated)
+            uint32_t imm = w & 0xff, rot = ((w >> 8) & 0xf) * 2;
+            sp -= rot ? (imm >> rot) | (imm << (32 - rot)) : imm;
+        }
+        prev = w;
+    }
+    e.set_sp(sp);
+    if ((prev & 0x0f000000u) == 0x0b000000u && (prev >> 28) != 0xf) e.set_lr(trap);  // bl
+}
+
+}  // namespace
+
+void set_printk_flags(Emulator& e) {
+    constexpr uint64_t nzcv = 0xf0000000, zc = 0x60000000;
+    int reg = e.arch() == Arch::arm64 ? int(UC_ARM64_REG_NZCV) : int(UC_ARM_REG_CPSR);
+    e.set_reg(reg, (e.reg(reg) & ~nzcv) | zc);
+}
+
+void kernel_function_bug(StubCall& c, std::string_view file, unsigned line) {
+    Kernel& k = c.kernel;
+    const Export* e = k.export_at(c.slot);
+    const Kernel::RealCode* code = e ? k.real_code(e->name) : nullptr;
+    const Kallsyms* ks = k.real().kallsyms();
+    std::optional<KernelBug> bug = code && ks ? ks->bug_in(code->symbol, line) : std::nullopt;
+    if (!bug) kernel_bug(c, file, line);
+    uint64_t trap = code->addr + (bug->addr - code->symbol.addr);
+    if (k.arch() == Arch::arm && !thumb_state(k)) arm_enter_function(c, code->addr, trap);
+    kernel_bug(c, bug->file, bug->line, {trap});
 }
 
 void register_bug(Kernel& k) {
@@ -400,6 +922,7 @@ void register_bug(Kernel& k) {
     k.add_function("__warn_printk", sub, [](StubCall& c) {
         c.kernel.log(4, cut_here);
         c.kernel.printk(format_guest_args(c, c.arg(0), 1));
+        set_printk_flags(c.emu);
         return uint64_t(0);
     });
     // warn_slowpath_fmt(file, line, taint, fmt, ...) (ARM and others without __WARN_FLAGS).
@@ -412,6 +935,79 @@ void register_bug(Kernel& k) {
         warn(c.kernel, file, line, c.ret_addr(), msg, false);
         return uint64_t(0);
     });
+}
+
+namespace {
+
+// The registers of a trap inside the kernel functions of `chain` (see kernel_bug()); returns the
+// pc. arm64: the frame record each prologue pushes (the caller's x29 and x30), so that the call
+// trace walks from the innermost function through its callers into the module, and x30 in the
+// innermost function (the kernel's own lr is a call made there). ARM unwinds by unwind tables,
+// which stubs have none of: the innermost function with the module's return address in lr, as
+// a tail call leaves them.
+uint64_t enter_kernel_frames(StubCall& c, const std::vector<uint64_t>& chain) {
+    std::vector<uint64_t> fns = chain.empty() ? std::vector<uint64_t>{c.slot} : chain;
+    if (c.kernel.arch() == Arch::arm64) {
+        Emulator& e = c.emu;
+        uint64_t sp = e.sp(), fp = e.reg(UC_ARM64_REG_X29), ret = e.lr();
+        for (uint64_t fn : fns) {
+            sp -= 16;
+            const uint64_t rec[2] = {fp, ret};
+            c.write(sp, rec, sizeof rec);
+            fp = sp;
+            ret = fn;
+        }
+        e.set_sp(sp);
+        e.set_reg(UC_ARM64_REG_X29, fp);
+        e.set_lr(ret);
+    }
+    return fns.back();
+}
+
+}  // namespace
+
+void kernel_bug(StubCall& c, std::string_view file, unsigned line,
+                const std::vector<uint64_t>& chain) {
+    Kernel& k = c.kernel;
+    Emulator& e = c.emu;
+    uint64_t pc = enter_kernel_frames(c, chain);
+    // report_bug(): BUG() has no BUGFLAG_NO_CUT_HERE.
+    k.log(4, cut_here);
+    k.log(2, fmt("kernel BUG at %s:%u!", std::string(file).c_str(), line));
+    // The trap instruction at the pc, where the kernel's BUG() has it (brk #0x800, BUG_INSTR),
+    // for die() and the Code: line. The run ends with this oops, so the stub is not called again.
+    bool a64 = k.arch() == Arch::arm64;
+    if (a64) {
+        e.write_u32(pc, 0xd4210000);
+    } else if (thumb_state(k)) {
+        const uint16_t insn = 0xde02;
+        e.write(pc & ~1ull, &insn, sizeof insn);
+    } else {
+        e.write_u32(pc, 0xe7f001f2);
+    }
+    e.flush_code(pc & ~1ull, 4);
+    RunResult r;
+    r.reason = RunResult::Reason::fault;
+    r.fault.kind = a64 ? Fault::Kind::exception : Fault::Kind::undefined_instruction;
+    r.fault.exception_index = a64 ? 7 : 1;  // QEMU's EXCP_BKPT, EXCP_UDEF
+    r.fault.pc = r.fault.address = r.pc = pc;
+    throw GuestFault{r};
+}
+
+void kernel_warn(StubCall& c, std::string_view file, unsigned line, std::string_view message) {
+    Kernel& k = c.kernel;
+    Emulator& e = c.emu;
+    // __warn_printk(): the cut-here line, then the message at the default level.
+    k.log(4, cut_here);
+    k.printk(std::string(message) + "\n");
+    bool a64 = k.arch() == Arch::arm64;
+    uint64_t sp = e.sp(), fp = a64 ? e.reg(UC_ARM64_REG_X29) : 0, lr = e.lr();
+    uint64_t pc = enter_kernel_frames(c, {});
+    warn(k, std::string(file), line, pc, std::nullopt, true);
+    // The kernel function returns to the module: its frame is gone.
+    e.set_sp(sp);
+    if (a64) e.set_reg(UC_ARM64_REG_X29, fp);
+    e.set_lr(lr);
 }
 
 }  // namespace kmodemu

@@ -10,5 +10,32 @@ namespace kmodemu {
 void report_oops(Kernel& k, const RunResult& r);
 // show_regs(): the register dump of the current CPU state.
 void show_regs(Kernel& k, uint64_t pc);
+// dump_stack() (lib/dump_stack.c): the task and machine lines, then on ARM the call trace from
+// the kernel function the guest called (none when the emulated kernel's C++ code calls it).
+void dump_stack(Kernel& k);
+// dump_stack() called by the emulated kernel's own `caller`, a function of insmod's path
+// (do_init_module): on arm64 the call trace from dump_stack() through caller to the syscall
+// entry, as the kit's kallsyms and code name the frames.
+void dump_stack(Kernel& k, std::string_view caller);
+
+// BUG() at file:line inside the emulated kernel function the module called (c.slot), for the
+// stubs of kernel functions that end in BUG() (CHECK_DATA_CORRUPTION(), SLUB's
+// set_freepointer()): report_bug()'s lines, then the call ends as an oops whose pc is that
+// function. `chain` lists the kernel functions from the one the module called to the one whose
+// BUG() fires when that one is a callee (kfree() -> __kmem_cache_free()); empty: c.slot alone.
+[[noreturn]] void kernel_bug(StubCall& c, std::string_view file, unsigned line,
+                             const std::vector<uint64_t>& chain = {});
+// The condition flags the real kernel's _printk() returns with: Z and C set, N and V clear, in
+// the recordings of Debian's arm64 and ARM kernels alike (kmodemu's printk runs none of that
+// code). A report after such a call shows them (pstate / psr).
+void set_printk_flags(Emulator& e);
+// BUG() in the kernel function the module called (c.slot) where the kernel's own code has it:
+// at the trap of the function's code from the kit's image whose __bug_table entry is for `line`
+// (else its first), with that entry's file:line; without the kit's image, at the stub with the
+// given file:line.
+[[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line);
+// WARN(1, "%s", message) at file:line there: __warn_printk() and __warn(); returns, as the
+// kernel carries on (a panic when panic_on_warn is set).
+void kernel_warn(StubCall& c, std::string_view file, unsigned line, std::string_view message);
 
 }  // namespace kmodemu

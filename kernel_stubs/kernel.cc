@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernel_stubs/profile.h"
 #include "kernel_stubs/slab.h"
 #include "loader/module.h"
 
@@ -11,9 +12,6 @@ namespace kmodemu {
 namespace {
 constexpr uint64_t page = 0x1000;
 constexpr size_t slot_size = 4;
-// Offsets in the emulated task_struct that modules may read through `current`.
-constexpr uint64_t task_size = 0x1000;
-constexpr uint64_t task_comm_offset = 0x700;  // only kmodemu's stubs read it
 }  // namespace
 
 KernelLayout KernelLayout::for_arch(Arch arch) {
@@ -73,6 +71,10 @@ uint64_t StubCall::arg(unsigned i) const {
 }
 
 void StubCall::fault(uint64_t addr, bool is_write) const {
+    if (const Export* e = kernel.export_at(slot)) {
+        if (const Kernel::RealCode* code = kernel.real_code(e->name); code && code->self_contained)
+            throw ResumeAt{code->addr};
+    }
     RunResult r;
     r.reason = RunResult::Reason::fault;
     r.fault.kind = is_write ? Fault::Kind::write : Fault::Kind::read;
@@ -83,26 +85,27 @@ void StubCall::fault(uint64_t addr, bool is_write) const {
     throw GuestFault{r};
 }
 
+void StubCall::check_read(uint64_t addr, uint64_t n) const {
+    if (auto bad = emu.first_inaccessible(addr, n, prot_read)) fault(*bad, false);
+}
+
+void StubCall::check_write(uint64_t addr, uint64_t n) const {
+    if (auto bad = emu.first_inaccessible(addr, n, prot_write)) fault(*bad, true);
+}
+
 std::vector<uint8_t> StubCall::read(uint64_t addr, size_t n) const {
+    check_read(addr, n);
     std::vector<uint8_t> out(n);
-    if (!emu.try_read(addr, out.data(), n)) {
-        // Find the first bad byte for the report.
-        uint64_t bad = addr;
-        uint8_t b;
-        while (bad < addr + n && emu.try_read(bad, &b, 1))
-            ++bad;
-        fault(bad, false);
-    }
+    if (!emu.try_read(addr, out.data(), n)) fault(addr, false);
     return out;
 }
 
 void StubCall::write(uint64_t addr, const void* data, size_t n) const {
     if (n == 0) return;
-    if (uc_mem_write(emu.engine(), addr, data, n) != UC_ERR_OK) {
-        // Note: uc_mem_write ignores page protections, so a stub's write to module rodata
-        // succeeds where the kernel would fault (a known gap).
-        fault(addr, true);
-    }
+    // uc_mem_write() ignores page protections: a write to read-only memory (module text or
+    // rodata) is found here, where the kernel would take a permission fault.
+    check_write(addr, n);
+    if (uc_mem_write(emu.engine(), addr, data, n) != UC_ERR_OK) fault(addr, true);
 }
 
 std::string StubCall::read_cstr(uint64_t addr, size_t max) const {
@@ -121,6 +124,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     : emu_(emu),
       config_(std::move(config)),
       layout_(config_.layout ? *config_.layout : KernelLayout::for_arch(emu.arch())) {
+    // Without a kit: the default kernel, whose exports are those of the real kernels kmodemu
+    // has profiles of (kernel_stubs/exports/); stubs beyond them stay internal.
+    if (!config_.profile) config_.profile = KernelProfile::default_for(emu.arch());
     data_next_ = layout_.data;
     map_layout();
     slab_ = std::make_unique<Slab>(*this);
@@ -156,6 +162,17 @@ std::string Kernel::print_tainted() const {
     return s;
 }
 
+void Kernel::add_taint_bit(unsigned flag) {
+    if (flag < sizeof taint_true - 1) taints_ |= 1u << flag;
+}
+
+const TaskLayout& Kernel::task_layout() const {
+    static const TaskLayout arm64 = TaskLayout::defaults(Arch::arm64);
+    static const TaskLayout arm = TaskLayout::defaults(Arch::arm);
+    if (config_.profile && config_.profile->task.size) return config_.profile->task;
+    return arch() == Arch::arm ? arm : arm64;
+}
+
 Kernel::~Kernel() = default;
 
 void Kernel::map_layout() {
@@ -177,9 +194,15 @@ void Kernel::map_layout() {
 
     // The current task: arm64 keeps `current` in sp_el0; ARM (CURRENT_POINTER_IN_TPIDRURO) in
     // TPIDRURO. Modules dereference it inline (get_current()).
-    task_ = alloc_data(task_size, 64);
-    std::string comm = "insmod";
-    emu_.write(task_ + task_comm_offset, comm.c_str(), comm.size() + 1);
+    // Its pid, tgid and comm are where the kit's struct task_struct has them, so that what a
+    // module reads of `current` is what reports name (CPU: 0 PID: ... Comm: ...).
+    const TaskLayout& tl = task_layout();
+    task_ = alloc_data(tl.size, 64);
+    int32_t pid = config_.pid;
+    emu_.write(task_ + tl.pid, &pid, 4);
+    emu_.write(task_ + tl.tgid, &pid, 4);
+    std::string comm = config_.comm.substr(0, tl.comm_len - 1);  // __set_task_comm(): strscpy
+    emu_.write(task_ + tl.comm, comm.c_str(), comm.size() + 1);
     if (emu_.arch() == Arch::arm64) {
         emu_.set_reg(UC_ARM64_REG_SP_EL0, task_);
     } else {
@@ -222,6 +245,16 @@ Export& Kernel::add_data(std::string name, std::string subsystem, size_t size, c
     e->gpl_only = gpl;
     e->address = alloc_data(size ? size : 1);
     if (init) emu_.write(e->address, init, size);
+    by_name_[e->name] = e.get();
+    exports_.push_back(std::move(e));
+    return *exports_.back();
+}
+
+Export& Kernel::add_alias(std::string name, std::string subsystem, const Export& of) {
+    auto e = std::make_unique<Export>(of);
+    e->name = std::move(name);
+    e->subsystem = std::move(subsystem);
+    e->calls = 0;
     by_name_[e->name] = e.get();
     exports_.push_back(std::move(e));
     return *exports_.back();
@@ -270,10 +303,15 @@ void Kernel::dispatch(uint64_t slot) {
     call.slot = slot;
     uint64_t ret;
     try {
-        ret = e.fn(call);
-    } catch (const GuestMemoryError& m) {
-        // The kernel function dereferenced a bad pointer it was given: it would oops there.
-        call.fault(m.address, m.is_write);
+        try {
+            ret = e.fn(call);
+        } catch (const GuestMemoryError& m) {
+            // The kernel function dereferenced a bad pointer it was given: it would oops there.
+            call.fault(m.address, m.is_write);
+        }
+    } catch (const ResumeAt& r) {
+        emu_.resume_at(r.pc);
+        return;
     }
     emu_.set_return(ret);
 }
@@ -345,8 +383,64 @@ void Kernel::printk(std::string_view text) {
     if (newline) flush_log();
 }
 
+RealKernel& Kernel::real() const {
+    if (!real_) real_ = std::make_unique<RealKernel>(config_.profile, arch());
+    return *real_;
+}
+
+namespace {
+constexpr uint64_t real_code_size = 0x10000;  // the area after the stub text for real code
+}  // namespace
+
+const Kernel::RealCode* Kernel::real_code(const std::string& export_name) {
+    for (const auto& c : real_code_)
+        if (c->export_name == export_name) return c->addr ? c.get() : nullptr;
+    auto code = std::make_unique<RealCode>();
+    code->export_name = export_name;
+    const Kallsyms* ks = real().kallsyms();
+    std::optional<KernelSymbol> sym = ks ? ks->find(export_name) : std::nullopt;
+    std::optional<std::string_view> bytes = sym ? ks->code(sym->addr, sym->size) : std::nullopt;
+    uint64_t area = layout_.stub_text + layout_.stub_text_size;
+    if (bytes && !real_code_next_ && !emu_.is_mapped(area)) {
+        emu_.map(area, real_code_size, prot_rx);
+        emu_.add_precise_range(area, real_code_size);
+        real_code_next_ = area;
+    }
+    // Placed at the real function's offset within 64 bytes (cache-line alignment as linked).
+    uint64_t at = ((real_code_next_ + 63) & ~63ull) + (sym ? sym->addr & 63 : 0);
+    if (bytes && real_code_next_ && at + bytes->size() <= area + real_code_size) {
+        emu_.write(at, bytes->data(), bytes->size());
+        real_code_next_ = at + bytes->size();
+        code->addr = at;
+        code->symbol = *sym;
+        code->self_contained = real().self_contained(*sym);
+    }
+    real_code_.push_back(std::move(code));
+    return real_code_.back()->addr ? real_code_.back().get() : nullptr;
+}
+
+const Kernel::RealCode* Kernel::real_code_at(uint64_t addr) const {
+    for (const auto& c : real_code_)
+        if (c->addr && addr >= c->addr && addr - c->addr < c->symbol.size) return c.get();
+    return nullptr;
+}
+
 std::optional<std::string> Kernel::symbolize(uint64_t addr, bool with_offset) const {
+    // %pS of kernel text (sprint_symbol()): the name kallsyms has for the address, with the
+    // offset into the function and its size; without the kit's kallsyms, the stub's.
+    if (const RealCode* c = real_code_at(addr)) {
+        if (!with_offset) return c->symbol.name;
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "+0x%llx/0x%llx", (unsigned long long)(addr - c->addr),
+                      (unsigned long long)c->symbol.size);
+        return c->symbol.name + buf;
+    }
     if (const Export* e = export_at(addr)) {
+        const Kallsyms* ks = real().kallsyms();
+        if (auto sym = ks ? ks->find(e->name) : std::nullopt) {
+            if (!with_offset) return sym->name;
+            return sym->name + "+0x0/" + hex(sym->size);
+        }
         if (!with_offset) return e->name;
         return e->name + "+0x0/0x4";
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "emulator/emulator.h"
+#include "kernel_stubs/real_kernel.h"
 
 namespace kmodemu {
 
@@ -40,7 +41,21 @@ class StubCall {
     std::vector<uint8_t> read(uint64_t addr, size_t n) const;
     void write(uint64_t addr, const void* data, size_t n) const;
     std::string read_cstr(uint64_t addr, size_t max = 1 << 20) const;
+    // The same check without the access: faults at the first byte of [addr, addr + n) the
+    // function may not read (unmapped) or write (unmapped or read-only).
+    void check_read(uint64_t addr, uint64_t n) const;
+    void check_write(uint64_t addr, uint64_t n) const;
+    // The kernel function faults at addr. When the kit's image has its code and the code is
+    // self-contained (a leaf routine such as __memset), that code runs from the function's entry
+    // instead of the stub, so that the oops is the kernel's own (thrown as ResumeAt); otherwise
+    // the call ends in a fault at the stub (thrown as GuestFault).
     [[noreturn]] void fault(uint64_t addr, bool is_write) const;
+};
+
+// Thrown by a stub to continue the guest at pc instead of returning to the caller (the
+// registers are as the caller left them: a tail call).
+struct ResumeAt {
+    uint64_t pc;
 };
 
 using StubFn = std::function<uint64_t(StubCall&)>;
@@ -95,7 +110,9 @@ struct KernelConfig {
     int default_message_loglevel = 4;  // CONFIG_MESSAGE_LOGLEVEL_DEFAULT
     bool module_sig = true;            // CONFIG_MODULE_SIG: unsigned modules taint with a message
     uint64_t stack_canary = 0x6b6d6f64656d7521ull;
+    // The current task (insmod): its pid (and tgid) and comm.
     int pid = 1234;
+    std::string comm = "insmod";
     // CONFIG_THUMB2_KERNEL: Thumb relocations are accepted and module PLTs are Thumb-2. The
     // generic profile behaves as a Thumb-2 kernel so that Thumb-2 modules run.
     bool thumb2_kernel = true;
@@ -104,7 +121,8 @@ struct KernelConfig {
     // for them are applied. Unset: ARM64_ALWAYS_BOOT and ARM64_ALWAYS_SYSTEM only.
     std::optional<std::set<unsigned>> cpucaps;
     std::optional<KernelLayout> layout;  // overrides the architecture's default layout
-    // The target kernel (tools/fetch-kernel-kit kit); null: the generic profile.
+    // The target kernel (tools/fetch-kernel-kit kit); null: the built-in default profile
+    // (KernelProfile::default_for the architecture), which the Kernel puts here.
     std::shared_ptr<const struct KernelProfile> profile;
 };
 
@@ -128,6 +146,8 @@ class Kernel {
     Export* find_export(std::string_view name);
     // An auto-stub for an unknown function: returns 0, marked as pretended.
     Export& add_auto_stub(std::string name);
+    // A second name for an existing data export (a linker-script alias: jiffies = jiffies_64).
+    Export& add_alias(std::string name, std::string subsystem, const Export& of);
     const std::vector<std::unique_ptr<Export>>& exports() const { return exports_; }
     // The export whose stub slot or data object contains addr, if any.
     const Export* export_at(uint64_t addr) const;
@@ -150,11 +170,19 @@ class Kernel {
 
     // --- taints (kernel/panic.c taint_flags, 6.1 order) ---
     void add_taint(char flag);
+    // By TAINT_* number.
+    void add_taint_bit(unsigned flag);
+    // lib/debug_locks.c: cleared by the first taint that makes lock debugging unreliable.
+    bool debug_locks = true;
+    // The printk_once()/pr_*_once() sites that have printed.
+    std::set<std::string> printed_once;
     std::string print_tainted() const;  // "Tainted: G           OE     " / "Not tainted"
     uint32_t taints() const { return taints_; }
 
     // --- the current task ---
     uint64_t current_task() const { return task_; }
+    // The current task's struct task_struct layout (the profile's, or the default kernel's).
+    const struct TaskLayout& task_layout() const;
 
     // --- modules known to the kernel (for module notifiers and symbolization) ---
     std::vector<LoadedModule*> modules;
@@ -175,6 +203,19 @@ class Kernel {
     // Calls a guest function from a stub and returns its result.
     uint64_t call_guest(uint64_t fn, std::initializer_list<uint64_t> args);
 
+    // --- the real kernel of the kit (identity, kallsyms, code), read on first use ---
+    RealKernel& real() const;
+    // The real kernel's code of a function the emulated kernel exports, copied into the
+    // emulated kernel's text (after the stubs), where symbolize() names it as the kernel does.
+    struct RealCode {
+        std::string export_name;
+        uint64_t addr = 0;    // of the copy
+        KernelSymbol symbol;  // of the real function
+        bool self_contained = false;
+    };
+    const RealCode* real_code(const std::string& export_name);
+    const RealCode* real_code_at(uint64_t addr) const;  // the copy containing addr
+
   private:
     void dispatch(uint64_t slot);
     void map_layout();
@@ -194,6 +235,9 @@ class Kernel {
     int pending_level_ = -1;
     bool has_pending_ = false;
     std::unique_ptr<Slab> slab_;
+    mutable std::unique_ptr<RealKernel> real_;
+    std::vector<std::unique_ptr<RealCode>> real_code_;
+    uint64_t real_code_next_ = 0;
 };
 
 // Subsystem registration, one per kernel_stubs file.

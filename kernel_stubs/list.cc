@@ -1,62 +1,117 @@
 // lib/list_debug.c: the CONFIG_DEBUG_LIST checks that modules call from list_add()/list_del().
+// A failed check is CHECK_DATA_CORRUPTION(): with CONFIG_BUG_ON_DATA_CORRUPTION (Debian's
+// kernels) pr_err() of the message and BUG(); without, WARN() and the list operation is skipped.
+#include "kernel_stubs/bug.h"
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/profile.h"
+
+#include <cstdlib>
 
 namespace kmodemu {
 
 namespace {
+
 std::string px(Kernel& k, uint64_t v) {
     char buf[24];
     std::snprintf(buf, sizeof buf, k.word() == 8 ? "%016llx" : "%08llx", (unsigned long long)v);
     return buf;
 }
+
+// The lines of the CHECK_DATA_CORRUPTION()s of lib/list_debug.c in Debian's 6.1 kernels (the
+// __bug_table of both kits' images says the same). They are not read from the kit's image.
+constexpr const char* list_debug_c = "lib/list_debug.c";
+enum : unsigned {
+    add_prev_null = 23,
+    add_next_null = 25,
+    add_next_prev = 27,
+    add_prev_next = 30,
+    add_double = 33,
+    del_next_null = 49,
+    del_prev_null = 51,
+    del_poison1 = 53,
+    del_poison2 = 56,
+    del_prev_next = 59,
+    del_next_prev = 62,
+};
+
+// CHECK_DATA_CORRUPTION() of a failed check: BUG() (no return) or WARN(); returns false.
+bool corruption(StubCall& c, bool bug, unsigned line, const std::string& msg) {
+    if (bug) {
+        c.kernel.log(3, msg);  // pr_err()
+        set_printk_flags(c.emu);
+        kernel_function_bug(c, list_debug_c, line);
+    }
+    kernel_warn(c, list_debug_c, line, msg);
+    return false;
+}
+
 }  // namespace
 
 void register_list(Kernel& k) {
     const char* sub = "list";
-    const uint64_t delta = k.word() == 8 ? 0xdead000000000000ull : 0;  // POISON_POINTER_DELTA
-    const uint64_t poison1 = 0x100 + delta, poison2 = 0x122 + delta;
-    // __list_add_valid(new, prev, next): CHECK_DATA_CORRUPTION() warns and returns false.
-    k.add_function("__list_add_valid", sub, [](StubCall& c) -> uint64_t {
+    // The target kernel's CONFIG_BUG_ON_DATA_CORRUPTION and POISON_POINTER_DELTA
+    // (CONFIG_ILLEGAL_POINTER_VALUE); the default profile is configured as Debian's kernels.
+    const KernelProfile* prof = k.config().profile.get();
+    bool generic = !prof || prof->generic;
+    bool bug = generic || prof->config.find("CONFIG_BUG_ON_DATA_CORRUPTION") == "y";
+    uint64_t delta = k.word() == 8 ? 0xdead000000000000ull : 0;
+    if (!generic) {
+        auto v = prof->config.find("CONFIG_ILLEGAL_POINTER_VALUE");
+        delta = v ? std::strtoull(std::string(*v).c_str(), nullptr, 0) : 0;
+    }
+    const uint64_t poison1 = 0x100 + delta, poison2 = 0x122 + delta;  // LIST_POISON1, 2
+
+    // __list_add_valid(new, prev, next)
+    k.add_function("__list_add_valid", sub, [bug](StubCall& c) -> uint64_t {
         Kernel& k = c.kernel;
         uint64_t nw = c.arg(0), prev = c.arg(1), next = c.arg(2);
         uint64_t w = c.emu.word_size();
-        uint64_t next_prev = c.emu.read_word(next + w), prev_next = c.emu.read_word(prev);
-        std::string msg;
-        if (next_prev != prev)
-            msg = "list_add corruption. next->prev should be prev (" + px(k, prev) + "), but was " +
-                  px(k, next_prev) + ". (next=" + px(k, next) + ").";
-        else if (prev_next != next)
-            msg = "list_add corruption. prev->next should be next (" + px(k, next) + "), but was " +
-                  px(k, prev_next) + ". (prev=" + px(k, prev) + ").";
-        else if (nw == prev || nw == next)
-            msg = "list_add double add: new=" + px(k, nw) + ", prev=" + px(k, prev) +
-                  ", next=" + px(k, next) + ".";
-        if (msg.empty()) return 1;
-        k.log(4, "------------[ cut here ]------------");
-        k.log(4, msg);
-        return 0;
+        if (!prev) return corruption(c, bug, add_prev_null, "list_add corruption. prev is NULL.");
+        if (!next) return corruption(c, bug, add_next_null, "list_add corruption. next is NULL.");
+        if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != prev)
+            return corruption(c, bug, add_next_prev,
+                              "list_add corruption. next->prev should be prev (" + px(k, prev) +
+                                  "), but was " + px(k, next_prev) + ". (next=" + px(k, next) +
+                                  ").");
+        if (uint64_t prev_next = c.emu.read_word(prev); prev_next != next)
+            return corruption(c, bug, add_prev_next,
+                              "list_add corruption. prev->next should be next (" + px(k, next) +
+                                  "), but was " + px(k, prev_next) + ". (prev=" + px(k, prev) +
+                                  ").");
+        if (nw == prev || nw == next)
+            return corruption(c, bug, add_double,
+                              "list_add double add: new=" + px(k, nw) + ", prev=" + px(k, prev) +
+                                  ", next=" + px(k, next) + ".");
+        return 1;
     });
-    k.add_function("__list_del_entry_valid", sub, [poison1, poison2](StubCall& c) -> uint64_t {
+    // __list_del_entry_valid(entry)
+    k.add_function("__list_del_entry_valid", sub, [bug, poison1, poison2](StubCall& c) -> uint64_t {
         Kernel& k = c.kernel;
         uint64_t e = c.arg(0), w = c.emu.word_size();
-        uint64_t next = c.emu.read_word(e), prev = c.emu.read_word(e + w);
-        std::string msg;
+        uint64_t prev = c.emu.read_word(e + w), next = c.emu.read_word(e);
+        if (!next)
+            return corruption(c, bug, del_next_null,
+                              "list_del corruption, " + px(k, e) + "->next is NULL");
+        if (!prev)
+            return corruption(c, bug, del_prev_null,
+                              "list_del corruption, " + px(k, e) + "->prev is NULL");
         if (next == poison1)
-            msg = "list_del corruption, " + px(k, e) + "->next is LIST_POISON1 (" + px(k, poison1) +
-                  ")";
-        else if (prev == poison2)
-            msg = "list_del corruption, " + px(k, e) + "->prev is LIST_POISON2 (" + px(k, poison2) +
-                  ")";
-        else if (c.emu.read_word(prev) != e)
-            msg = "list_del corruption. prev->next should be " + px(k, e) + ", but was " +
-                  px(k, c.emu.read_word(prev)) + ". (prev=" + px(k, prev) + ")";
-        else if (c.emu.read_word(next + w) != e)
-            msg = "list_del corruption. next->prev should be " + px(k, e) + ", but was " +
-                  px(k, c.emu.read_word(next + w)) + ". (next=" + px(k, next) + ")";
-        if (msg.empty()) return 1;
-        k.log(4, "------------[ cut here ]------------");
-        k.log(4, msg);
-        return 0;
+            return corruption(c, bug, del_poison1,
+                              "list_del corruption, " + px(k, e) + "->next is LIST_POISON1 (" +
+                                  px(k, poison1) + ")");
+        if (prev == poison2)
+            return corruption(c, bug, del_poison2,
+                              "list_del corruption, " + px(k, e) + "->prev is LIST_POISON2 (" +
+                                  px(k, poison2) + ")");
+        if (uint64_t prev_next = c.emu.read_word(prev); prev_next != e)
+            return corruption(c, bug, del_prev_next,
+                              "list_del corruption. prev->next should be " + px(k, e) +
+                                  ", but was " + px(k, prev_next) + ". (prev=" + px(k, prev) + ")");
+        if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != e)
+            return corruption(c, bug, del_next_prev,
+                              "list_del corruption. next->prev should be " + px(k, e) +
+                                  ", but was " + px(k, next_prev) + ". (next=" + px(k, next) + ")");
+        return 1;
     });
 }
 

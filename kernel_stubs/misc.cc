@@ -1,8 +1,60 @@
 // Small exports every module needs: the stack protector, fortify, arm64 alternatives callbacks,
-// jiffies and delays.
+// taints, jiffies, delays and sleeps.
+#include <memory>
+
+#include "kernel_stubs/bug.h"
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/profile.h"
 
 namespace kmodemu {
+
+namespace {
+
+constexpr uint64_t nsec_per_sec = 1000000000;
+
+uint64_t mul_div(uint64_t a, uint64_t b, uint64_t d) {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(a) * b / d);
+}
+
+// The emulated clock. One task runs and no timer interrupt comes, so time passes only where the
+// kernel would wait: in the delay and sleep functions, by the time they take. jiffies and
+// jiffies_64 are one counter (the linker script's `jiffies = jiffies_64`; on little-endian ARM
+// jiffies is its low word), INITIAL_JIFFIES plus the time since boot in ticks of HZ.
+struct Clock {
+    uint64_t hz;
+    uint64_t initial;   // INITIAL_JIFFIES: (unsigned long)(unsigned int)(-300 * HZ)
+    uint64_t addr = 0;  // jiffies_64 in guest memory
+    uint64_t ns = 0;    // since boot
+
+    explicit Clock(uint64_t hz) : hz(hz), initial(static_cast<uint32_t>(-300 * int64_t(hz))) {}
+    uint64_t jiffies() const { return initial + mul_div(ns, hz, nsec_per_sec); }
+    // The time at which jiffies reaches j (j counted from INITIAL_JIFFIES).
+    uint64_t time_of(uint64_t j) const {
+        unsigned __int128 t = static_cast<unsigned __int128>(j - initial) * nsec_per_sec;
+        return static_cast<uint64_t>((t + hz - 1) / hz);
+    }
+    void publish(Emulator& emu) const {
+        uint64_t j = jiffies();
+        emu.write(addr, &j, 8);
+    }
+    void pass(Emulator& emu, uint64_t d) {
+        ns += d;
+        publish(emu);
+    }
+    // schedule_timeout(): back once jiffies has reached now + timeout.
+    void sleep_jiffies(Emulator& emu, uint64_t timeout) {
+        ns = std::max(ns, time_of(jiffies() + timeout));
+        publish(emu);
+    }
+    // msecs_to_jiffies() / usecs_to_jiffies(): rounded up.
+    uint64_t ms_to_jiffies(uint64_t ms) const { return (ms * hz + 999) / 1000; }
+};
+
+uint64_t mul_shift(uint64_t a, uint64_t b, unsigned shift) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(a) * b) >> shift);
+}
+
+}  // namespace
 
 void register_misc(Kernel& k) {
     const char* sub = "misc";
@@ -15,32 +67,150 @@ void register_misc(Kernel& k) {
     });
     uint64_t guard = k.config().stack_canary;
     k.add_data("__stack_chk_guard", sub, k.word(), &guard);
-    // fortify_panic(name) (6.1): pr_emerg("detected buffer overflow in %s\n", name); BUG().
+    // fortify_panic(name) (lib/string_helpers.c, 6.1): pr_emerg("detected buffer overflow in
+    // %s\n", name); BUG(). The return register and the flags are what _printk() returned
+    // with (the length of the text), as at the kernel's BUG().
     auto fortify = [](StubCall& c) -> uint64_t {
-        std::string name = c.read_cstr(c.arg(0));
-        c.kernel.log(0, "detected buffer overflow in " + name);
-        throw KernelPanic{"detected buffer overflow in " + name};
+        std::string msg = "detected buffer overflow in " + c.read_cstr(c.arg(0));
+        c.kernel.log(0, msg);
+        c.emu.set_return(msg.size());
+        set_printk_flags(c.emu);
+        kernel_function_bug(c, "lib/string_helpers.c", 1027);
     };
     k.add_function("fortify_panic", sub, fortify);
     // alt_cb_patch_nops is applied at load time by the loader (module_finalize()); called at
     // run time it would be a bug in the module, and does nothing.
     k.add_function("alt_cb_patch_nops", sub, [](StubCall&) { return uint64_t(0); });
 
-    // jiffies: INITIAL_JIFFIES-like start, advanced by the delay functions.
-    uint64_t j = 0xfffb6c20ull;
-    uint64_t jiffies = k.add_data("jiffies", sub, 8, &j).address;
-    k.add_data("jiffies_64", sub, 8, &j);
-    k.objects["jiffies"] = jiffies;
-    const uint64_t hz = 250;  // CONFIG_HZ of Debian's arm64 and armmp kernels
-    k.add_function("msleep", sub, [jiffies, hz](StubCall& c) {
-        uint64_t ms = c.arg(0) & 0xffffffffu;
-        uint64_t now = c.emu.read_word(jiffies);
-        uint64_t later = now + (ms * hz + 999) / 1000 + 1;
-        c.emu.write(jiffies, &later, 8);
-        return uint64_t(0);
+    // --- taints (kernel/panic.c) ---
+    k.add_function("test_taint", sub, [](StubCall& c) -> uint64_t {
+        unsigned flag = static_cast<unsigned>(c.arg(0));
+        return flag < 32 ? (c.kernel.taints() >> flag) & 1 : 0;
     });
-    for (const char* n : {"__const_udelay", "__udelay", "__ndelay", "usleep_range_state"})
-        k.add_function(n, sub, [](StubCall&) { return uint64_t(0); });
+    // add_taint(flag, lockdep_ok): LOCKDEP_NOW_UNRELIABLE (1) turns lock debugging off, with a
+    // message the first time.
+    k.add_function("add_taint", sub, [](StubCall& c) -> uint64_t {
+        if (c.arg(1) == 1 && c.kernel.debug_locks) {
+            c.kernel.debug_locks = false;
+            c.kernel.log(4, "Disabling lock debugging due to kernel taint");
+        }
+        c.kernel.add_taint_bit(static_cast<unsigned>(c.arg(0)));
+        return 0;
+    });
+
+    // --- jiffies (kernel/time/jiffies.c, include/linux/jiffies.h) ---
+    uint64_t hz = k.config().profile && k.config().profile->hz > 0 ? k.config().profile->hz : 250;
+    auto clock = std::make_shared<Clock>(hz);
+    uint64_t j = clock->jiffies();
+    const Export& j64 = k.add_data("jiffies_64", sub, 8, &j);
+    clock->addr = j64.address;
+    k.add_alias("jiffies", sub, j64);
+    k.objects["jiffies"] = clock->addr;
+    const unsigned w = k.word();
+    auto ulong = [w](uint64_t v) { return w == 8 ? v : v & 0xffffffffu; };
+    // get_jiffies_64() (a function where a long has 32 bits): the u64 in r0:r1 (AAPCS).
+    if (w == 4)
+        k.add_function("get_jiffies_64", sub, [clock](StubCall& c) -> uint64_t {
+            uint64_t v = clock->jiffies();
+            c.emu.set_arg(1, v >> 32);
+            return v & 0xffffffffu;
+        });
+    k.add_function("jiffies_to_msecs", sub, [clock](StubCall& c) -> uint64_t {
+        return static_cast<uint32_t>(c.arg(0) * 1000 / clock->hz);
+    });
+    k.add_function("jiffies_to_usecs", sub, [clock](StubCall& c) -> uint64_t {
+        return static_cast<uint32_t>(c.arg(0) * 1000000 / clock->hz);
+    });
+    k.add_function("__msecs_to_jiffies", sub, [clock, ulong](StubCall& c) -> uint64_t {
+        return ulong(clock->ms_to_jiffies(c.arg(0) & 0xffffffffu));
+    });
+    k.add_function("__usecs_to_jiffies", sub, [clock, ulong](StubCall& c) -> uint64_t {
+        return ulong(((c.arg(0) & 0xffffffffu) * clock->hz + 999999) / 1000000);
+    });
+
+    // --- sleeping (kernel/time/timer.c): the task sleeps, the clock moves on ---
+    // msleep(): schedule_timeout_uninterruptible(msecs_to_jiffies(msecs) + 1).
+    auto msleep = [clock](StubCall& c) -> uint64_t {
+        clock->sleep_jiffies(c.emu, clock->ms_to_jiffies(c.arg(0) & 0xffffffffu) + 1);
+        return 0;  // msleep_interruptible(): no signal comes, no time remains
+    };
+    k.add_function("msleep", sub, msleep);
+    k.add_function("msleep_interruptible", sub, msleep);
+    // schedule_timeout(timeout) and the variants that set the task state first: back after
+    // `timeout` jiffies (no wake-up comes earlier); MAX_SCHEDULE_TIMEOUT never comes back.
+    auto schedule_timeout = [clock](StubCall& c) -> uint64_t {
+        int64_t t = c.sarg(0);
+        int64_t max = c.emu.word_size() == 8 ? INT64_MAX : INT32_MAX;
+        if (t == max) {
+            c.kernel.diag("schedule_timeout(MAX_SCHEDULE_TIMEOUT): the only task sleeps forever");
+            RunResult r;
+            r.reason = RunResult::Reason::budget;
+            r.pc = c.slot;
+            throw GuestFault{r};
+        }
+        if (t < 0) {
+            c.kernel.log(3, "schedule_timeout: wrong timeout value " + hex(c.arg(0)).substr(2));
+            return 0;
+        }
+        clock->sleep_jiffies(c.emu, static_cast<uint64_t>(t));
+        return 0;
+    };
+    for (const char* n :
+         {"schedule_timeout", "schedule_timeout_interruptible", "schedule_timeout_killable",
+          "schedule_timeout_uninterruptible", "schedule_timeout_idle"})
+        k.add_function(n, sub, schedule_timeout);
+    // usleep_range_state(min, max, state): an hrtimer sleep whose hard expiry is max; on an idle
+    // machine nothing wakes the task earlier.
+    k.add_function("usleep_range_state", sub, [clock](StubCall& c) -> uint64_t {
+        clock->pass(c.emu, c.arg(1) * 1000);
+        return 0;
+    });
+
+    // --- busy-waiting delays: the time they spin passes ---
+    if (k.arch() == Arch::arm64) {
+        // arch/arm64/lib/delay.c: xloops are 2^32 / 10^6 per microsecond (udelay's 0x10c7).
+        k.add_function("__const_udelay", sub, [clock](StubCall& c) -> uint64_t {
+            clock->pass(c.emu, mul_shift(c.arg(0), nsec_per_sec, 32));
+            return 0;
+        });
+        k.add_function("__udelay", sub, [clock](StubCall& c) -> uint64_t {
+            clock->pass(c.emu, c.arg(0) * 1000);
+            return 0;
+        });
+        k.add_function("__ndelay", sub, [clock](StubCall& c) -> uint64_t {
+            clock->pass(c.emu, c.arg(0));
+            return 0;
+        });
+    } else {
+        // arch/arm/lib/delay.c: udelay() and friends call through arm_delay_ops { delay(ticks),
+        // const_udelay(xloops), udelay(usecs), ticks_per_jiffy }, the timer-based delay loop of
+        // an armmp kernel. The timer runs at 62.5 MHz (the generic timer of QEMU's virt machine,
+        // where the oracle runs). xloops are 2^30 * HZ / 10^6 per microsecond (UDELAY_MULT).
+        const uint64_t timer_hz = 62500000;
+        auto ticks = [timer_hz](uint64_t t) { return mul_div(t, nsec_per_sec, timer_hz); };
+        uint32_t ops[4];
+        ops[0] = static_cast<uint32_t>(
+            k.add_function("__timer_delay", sub, [clock, ticks](StubCall& c) -> uint64_t {
+                 clock->pass(c.emu, ticks(c.arg(0) & 0xffffffffu));
+                 return 0;
+             }).address);
+        uint32_t tpj = static_cast<uint32_t>(timer_hz / hz);
+        ops[1] = static_cast<uint32_t>(
+            k.add_function("__timer_const_udelay", sub,
+                           [clock, ticks, tpj](StubCall& c) -> uint64_t {
+                               clock->pass(c.emu,
+                                           ticks(mul_shift(c.arg(0) & 0xffffffffu, tpj, 30)));
+                               return 0;
+                           })
+                .address);
+        ops[2] = static_cast<uint32_t>(
+            k.add_function("__timer_udelay", sub, [clock](StubCall& c) -> uint64_t {
+                 clock->pass(c.emu, (c.arg(0) & 0xffffffffu) * 1000);
+                 return 0;
+             }).address);
+        ops[3] = tpj;
+        k.add_data("arm_delay_ops", sub, sizeof ops, ops);
+    }
 }
 
 }  // namespace kmodemu

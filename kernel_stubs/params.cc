@@ -1,8 +1,10 @@
 // kernel/params.c: the standard parameter types' ops (param_ops_int, ...) whose set() functions
 // the loader's parse_args() calls through the guest's struct kernel_param.
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/slab.h"
@@ -70,6 +72,34 @@ int kstrtoll(const std::string& s, int64_t& out) {
     return 0;
 }
 
+// scnprintf(buffer, PAGE_SIZE, ...) into the guest's buffer: at most a page with its NUL; the
+// length written (without the NUL) is what param_get_*() return.
+uint64_t emit(StubCall& c, uint64_t buf, std::string text) {
+    constexpr size_t page_size = 4096;
+    if (text.size() > page_size - 1) text.resize(page_size - 1);
+    c.write(buf, text.c_str(), text.size() + 1);
+    return text.size();
+}
+
+// The value of an integer parameter of `bytes` bytes at addr, as its type formats it.
+std::string format_int(StubCall& c, uint64_t addr, bool is_signed, unsigned bytes, bool hex) {
+    std::vector<uint8_t> b = c.read(addr, bytes);
+    uint64_t v = 0;
+    std::memcpy(&v, b.data(), bytes);
+    char out[32];
+    if (hex) {
+        // "%#08x": the kernel's '#' gives "0x" even for 0, and the width counts it.
+        std::snprintf(out, sizeof out, "0x%06llx", static_cast<unsigned long long>(v));
+    } else if (is_signed) {
+        int64_t sv = bytes == 8 ? static_cast<int64_t>(v)
+                                : static_cast<int64_t>(v << (64 - bytes * 8)) >> (64 - bytes * 8);
+        std::snprintf(out, sizeof out, "%lld", static_cast<long long>(sv));
+    } else {
+        std::snprintf(out, sizeof out, "%llu", static_cast<unsigned long long>(v));
+    }
+    return out;
+}
+
 }  // namespace
 
 int kstrtobool(const std::string& s, bool& out) {
@@ -130,10 +160,12 @@ void register_params(Kernel& k) {
     const unsigned w = k.word();
 
     // One ops object per standard type: { flags, set, get, free }.
-    auto add_ops = [&](const std::string& type, StubFn set, uint32_t flags, uint64_t free_fn) {
+    // param_get_*(buffer, kp): the value as sysfs shows it, "%<fmt>\n" (kernel/params.c, 6.1:
+    // scnprintf(buffer, PAGE_SIZE, ...)); the length written.
+    auto add_ops = [&](const std::string& type, StubFn set, uint32_t flags, uint64_t free_fn,
+                       StubFn get) {
         uint64_t set_addr = k.add_function("param_set_" + type, sub, std::move(set)).address;
-        uint64_t get_addr =
-            k.add_function("param_get_" + type, sub, [](StubCall&) { return uint64_t(0); }).address;
+        uint64_t get_addr = k.add_function("param_get_" + type, sub, std::move(get)).address;
         std::vector<uint8_t> ops(4 * w, 0);
         std::memcpy(ops.data(), &flags, 4);
         std::memcpy(ops.data() + L.ops_set, &set_addr, w);
@@ -163,8 +195,21 @@ void register_params(Kernel& k) {
                 c.write(arg, &v, tt.bytes);
                 return 0;
             },
-            0, 0);
+            0, 0,
+            [tt, L](StubCall& c) -> uint64_t {
+                uint64_t arg = c.emu.read_word(c.arg(1) + L.kp_arg);
+                bool hex = std::string_view(tt.name) == "hexint";
+                return emit(c, c.arg(0), format_int(c, arg, tt.is_signed, tt.bytes, hex) + "\n");
+            });
     }
+    // param_get_bool(): "%c\n" of Y or N; invbool the other way round.
+    auto get_bool = [L](bool inverted) {
+        return [L, inverted](StubCall& c) -> uint64_t {
+            uint64_t arg = c.emu.read_word(c.arg(1) + L.kp_arg);
+            bool v = c.read(arg, 1)[0] != 0;
+            return emit(c, c.arg(0), std::string(v != inverted ? "Y" : "N") + "\n");
+        };
+    };
     // bool: NOARG (a bare name means true).
     add_ops(
         "bool",
@@ -176,7 +221,7 @@ void register_params(Kernel& k) {
             c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
             return 0;
         },
-        1 /* KERNEL_PARAM_OPS_FL_NOARG */, 0);
+        1 /* KERNEL_PARAM_OPS_FL_NOARG */, 0, get_bool(false));
     add_ops(
         "invbool",
         [L](StubCall& c) -> uint64_t {
@@ -187,7 +232,26 @@ void register_params(Kernel& k) {
             c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
             return 0;
         },
-        1, 0);
+        1, 0, get_bool(true));
+    // bint: an int set like a bool (param_set_bint()), shown by param_get_int().
+    {
+        uint64_t set_addr = k.add_function("param_set_bint", sub, [L](StubCall& c) -> uint64_t {
+                                 std::string val = c.arg(0) ? c.read_cstr(c.arg(0)) : "1";
+                                 bool b;
+                                 if (kstrtobool(val, b))
+                                     return static_cast<uint64_t>(int64_t(-EINVAL));
+                                 int32_t v = b;
+                                 c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 4);
+                                 return 0;
+                             }).address;
+        uint64_t get_addr = k.find_export("param_get_int")->address;
+        std::vector<uint8_t> ops(4 * w, 0);
+        uint32_t flags = 1;  // KERNEL_PARAM_OPS_FL_NOARG
+        std::memcpy(ops.data(), &flags, 4);
+        std::memcpy(ops.data() + L.ops_set, &set_addr, w);
+        std::memcpy(ops.data() + L.ops_get, &get_addr, w);
+        k.add_data("param_ops_bint", sub, ops.size(), ops.data());
+    }
     // charp: a kmalloc'd copy (param_set_charp()); freed by param_free_charp().
     uint64_t free_charp = k.add_function("param_free_charp", sub, [](StubCall& c) {
                                uint64_t p = c.emu.read_word(c.arg(0));
@@ -213,7 +277,13 @@ void register_params(Kernel& k) {
             c.emu.write_word(arg, p);
             return 0;
         },
-        0, free_charp);
+        0, free_charp,
+        // param_get_charp(): "%s\n" of the string (vsnprintf()'s "(null)" and "(efault)").
+        [L](StubCall& c) -> uint64_t {
+            uint64_t p = c.emu.read_word(c.emu.read_word(c.arg(1) + L.kp_arg));
+            std::string v = !p ? "(null)" : p < 4096 ? "(efault)" : c.read_cstr(p);
+            return emit(c, c.arg(0), v + "\n");
+        });
     // string: param_set_copystring() into a kparam_string { maxlen, string }.
     add_ops(
         "string",
@@ -231,7 +301,12 @@ void register_params(Kernel& k) {
             c.write(c.emu.read_word(kps + L.kps_string), val.c_str(), val.size() + 1);
             return 0;
         },
-        0, 0);
+        0, 0,
+        // param_get_string(): "%s\n" of kps->string.
+        [L](StubCall& c) -> uint64_t {
+            uint64_t kps = c.emu.read_word(c.arg(1) + L.kp_arg);
+            return emit(c, c.arg(0), c.read_cstr(c.emu.read_word(kps + L.kps_string)) + "\n");
+        });
 
     // param_array_ops: param_array_set() -> param_array(): comma-separated elements, each set
     // through the element type's ops with a temporary kernel_param.
@@ -282,10 +357,52 @@ void register_params(Kernel& k) {
              (void)w;
              return 0;
          }).address;
+    // param_array_get(): each element through the element type's get(), at the end of what the
+    // previous ones wrote, whose "\n" becomes a comma.
     uint64_t arr_get =
-        k.add_function("param_array_get", sub, [](StubCall&) { return uint64_t(0); }).address;
-    uint64_t arr_free =
-        k.add_function("param_array_free", sub, [](StubCall&) { return uint64_t(0); }).address;
+        k.add_function("param_array_get", sub, [L](StubCall& c) -> uint64_t {
+             Emulator& e = c.emu;
+             uint64_t buf = c.arg(0), kp = c.arg(1);
+             uint64_t arr = e.read_word(kp + L.kp_arg);
+             uint32_t max = e.read_u32(arr + L.arr_max);
+             uint32_t elemsize = e.read_u32(arr + L.arr_elemsize);
+             uint64_t nump = e.read_word(arr + L.arr_num);
+             uint64_t get = e.read_word(e.read_word(arr + L.arr_ops) + L.ops_get);
+             uint64_t elem = e.read_word(arr + L.arr_elem);
+             uint32_t num = nump ? e.read_u32(nump) : max;
+             uint64_t tmp = c.kernel.slab_alloc(L.kp_size, gfp_zero_flag);  // struct kernel_param p
+             if (!tmp) return static_cast<uint64_t>(int64_t(-ENOMEM));
+             std::vector<uint8_t> kpbytes = c.read(kp, L.kp_size);
+             c.write(tmp, kpbytes.data(), kpbytes.size());
+             int64_t off = 0;
+             for (uint32_t i = 0; i < num; ++i) {
+                 if (i) c.write(buf + off - 1, ",", 1);
+                 e.write_word(tmp + L.kp_arg, elem + uint64_t(elemsize) * i);
+                 int32_t ret = static_cast<int32_t>(c.kernel.call_guest(get, {buf + off, tmp}));
+                 if (ret < 0) {
+                     c.kernel.slab().free(tmp);
+                     return static_cast<uint64_t>(int64_t(ret));
+                 }
+                 off += ret;
+             }
+             c.kernel.slab().free(tmp);
+             c.write(buf + off, "", 1);
+             return static_cast<uint64_t>(off);
+         }).address;
+    // param_array_free(arg): the element type's free() for each element.
+    uint64_t arr_free = k.add_function("param_array_free", sub, [L](StubCall& c) -> uint64_t {
+                             Emulator& e = c.emu;
+                             uint64_t arr = c.arg(0);
+                             uint64_t fr = e.read_word(e.read_word(arr + L.arr_ops) + L.ops_free);
+                             if (!fr) return 0;
+                             uint32_t elemsize = e.read_u32(arr + L.arr_elemsize);
+                             uint64_t nump = e.read_word(arr + L.arr_num);
+                             uint32_t num = nump ? e.read_u32(nump) : e.read_u32(arr + L.arr_max);
+                             uint64_t elem = e.read_word(arr + L.arr_elem);
+                             for (uint32_t i = 0; i < num; ++i)
+                                 c.kernel.call_guest(fr, {elem + uint64_t(elemsize) * i});
+                             return 0;
+                         }).address;
     std::vector<uint8_t> ops(4 * w, 0);
     std::memcpy(ops.data() + L.ops_set, &arr_set, w);
     std::memcpy(ops.data() + L.ops_get, &arr_get, w);

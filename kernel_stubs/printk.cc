@@ -79,6 +79,22 @@ class GuestVa : public VaSource {
         if (!c_.emu.try_read(addr, b.data(), len)) return std::nullopt;
         return b;
     }
+    // %pV: struct va_format {const char *fmt; va_list *va;}; va_format() in lib/vsprintf.c
+    // formats fmt with a va_copy() of *va. The va_list is struct __va_list on arm64 (what
+    // from_va_list() reads at a pointer) and a struct holding __ap on ARM EABI. A bad pointer
+    // past check_pointer() faults in the kernel too.
+    std::optional<VaFormat> read_va_format(uint64_t addr) override {
+        uint64_t w = c_.emu.word_size();
+        auto word = [&](uint64_t a) {
+            uint64_t v = 0;
+            std::memcpy(&v, c_.read(a, w).data(), w);
+            return v;
+        };
+        uint64_t fmt = word(addr), va = word(addr + w);
+        std::string f = c_.read_cstr(fmt);
+        uint64_t list = a64_ ? va : word(va);
+        return VaFormat{std::move(f), std::make_unique<GuestVa>(from_va_list(c_, list))};
+    }
 
   private:
     uint64_t from_stack(unsigned size, unsigned align) {
@@ -128,6 +144,17 @@ uint64_t format_into(StubCall& c, uint64_t buf, uint64_t size, uint64_t fmt_addr
 std::string format_guest_args(StubCall& c, uint64_t fmt_addr, unsigned first) {
     GuestVa va(c, first);
     return kernel_vsnprintf(c.read_cstr(fmt_addr), va, config_for(c.kernel));
+}
+
+std::string hashed_pointer(const Kernel& k, uint64_t ptr) {
+    struct One : VaSource {
+        uint64_t v;
+        uint64_t next_word() override { return v; }
+        uint64_t next_dword() override { return v; }
+        std::optional<std::string> read_string(uint64_t, size_t) override { return std::nullopt; }
+    } one;
+    one.v = ptr;
+    return kernel_vsnprintf("%p", one, config_for(k));
 }
 
 void register_printk(Kernel& k) {

@@ -1,13 +1,21 @@
 #include "kernel_stubs/slab.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+
+#include "kernel_stubs/bug.h"
+#include "kernel_stubs/profile.h"
 
 namespace kmodemu {
 
 namespace {
 constexpr uint64_t heap_chunk = 0x10000;  // mapped on demand (mapping cost grows with size)
 constexpr uint64_t page = 0x1000;
+// The line of set_freepointer()'s BUG_ON(object == fp) in mm/slub.c of Debian's 6.1 kernels (the
+// __bug_table of both kits' images says the same); it is not read from the kit's image.
+constexpr unsigned set_freepointer_bug_line = 419;
 }  // namespace
 
 Kernel::Slab::Slab(Kernel& k) : k(k) {
@@ -73,6 +81,21 @@ bool Kernel::Slab::free(uint64_t p) {
     return true;
 }
 
+Kernel::Slab::FreeResult Kernel::Slab::free_object(uint64_t p, bool hardened) {
+    if (free(p)) return FreeResult::freed;
+    // A freed object: the free lists model the caches' freelists, the last freed on top (where
+    // SLUB's freelist head, c->freelist or slab->freelist, has it).
+    for (auto& [slot, list] : free_) {
+        if (size_class(slot) != slot) continue;  // kmalloc_large(): pages, not a slab cache
+        auto it = std::find(list.rbegin(), list.rend(), p);
+        if (it == list.rend()) continue;
+        if (hardened && it == list.rbegin()) return FreeResult::caught;
+        list.push_back(p);
+        return FreeResult::missed;
+    }
+    return FreeResult::unknown;
+}
+
 uint64_t Kernel::Slab::ksize(uint64_t p) const {
     auto it = live_.find(p);
     return it == live_.end() ? 0 : it->second.slot;
@@ -83,6 +106,20 @@ uint64_t Kernel::Slab::live_bytes() const {
     for (const auto& [p, b] : live_)
         n += b.requested;
     return n;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> Kernel::Slab::object_at(uint64_t p) const {
+    // A slot is a slab object when its size is a kmalloc size class (not kmalloc_large()).
+    auto slab_slot = [&](uint64_t start, uint64_t slot) {
+        return p >= start && p < start + slot && size_class(slot) == slot;
+    };
+    auto it = live_.upper_bound(p);
+    if (it != live_.begin() && slab_slot(std::prev(it)->first, std::prev(it)->second.slot))
+        return std::make_pair(std::prev(it)->first, std::prev(it)->second.slot);
+    for (const auto& [slot, list] : free_)
+        for (uint64_t start : list)
+            if (slab_slot(start, slot)) return std::make_pair(start, slot);
+    return std::nullopt;
 }
 
 uint64_t Kernel::Slab::krealloc(uint64_t p, uint64_t size, uint64_t flags) {
@@ -110,6 +147,114 @@ uint64_t Kernel::Slab::krealloc(uint64_t p, uint64_t size, uint64_t flags) {
 uint64_t Kernel::slab_alloc(uint64_t size, uint64_t gfp_flags) {
     return slab_->alloc(size, gfp_flags);
 }
+
+namespace {
+
+// Caches of modules (mm/slab_common.c): kmem_cache_create() makes a struct kmem_cache (a zeroed
+// heap object standing for it) whose objects are its size aligned as calculate_alignment() and
+// kmem_cache_open() do, from the kmalloc heap; the constructor runs on each object handed out
+// (SLUB runs it once per object of a new slab and keeps freed objects constructed: kmodemu
+// re-runs it, which a constructor that sets up an object cannot tell).
+void register_kmem_caches(Kernel& k, const char* sub) {
+    auto ctors = std::make_shared<std::map<uint64_t, uint64_t>>();  // cache -> ctor
+    auto create = [ctors](unsigned ctor_arg) {
+        return [ctors, ctor_arg](StubCall& c) -> uint64_t {
+            Kernel::Slab& sl = c.kernel.slab();
+            std::string name = c.arg(0) ? c.read_cstr(c.arg(0)) : "";
+            uint64_t size = c.arg(1) & 0xffffffffu, align = c.arg(2) & 0xffffffffu;
+            uint64_t flags = c.arg(3) & 0xffffffffu;
+            // kmem_cache_create_usercopy(): a nameless cache, or a size below a pointer or
+            // above KMALLOC_MAX_SIZE, is refused (-EINVAL, after a WARN_ON() kmodemu does not
+            // draw).
+            uint64_t kmalloc_max = uint64_t(1) << (sl.shift_high + 10);
+            if (!c.arg(0) || size < c.emu.word_size() || size > kmalloc_max) {
+                c.kernel.log(4, "kmem_cache_create(" + name + ") failed with error -22");
+                return 0;
+            }
+            // calculate_alignment(): SLAB_HWCACHE_ALIGN (0x2000) aligns to the cache line while
+            // the object is bigger than half of it; never below ARCH_SLAB_MINALIGN (8).
+            uint64_t a = 8;
+            if (flags & 0x2000) {
+                uint64_t ralign = 64;
+                while (size <= ralign / 2)
+                    ralign /= 2;
+                a = std::max(a, ralign);
+            }
+            a = std::max(a, align);
+            uint64_t object = (size + a - 1) / a * a;
+            uint64_t s = sl.alloc(256, gfp_zero);
+            if (!s) return 0;
+            sl.cache_size[s] = object;
+            if (uint64_t ctor = c.arg(ctor_arg)) (*ctors)[s] = ctor;
+            return s;
+        };
+    };
+    k.add_function("kmem_cache_create", sub, create(4));  // (name, size, align, flags, ctor)
+    // (name, size, align, flags, useroffset, usersize, ctor)
+    k.add_function("kmem_cache_create_usercopy", sub, create(6));
+    k.add_function("kmem_cache_destroy", sub, [ctors](StubCall& c) -> uint64_t {
+        uint64_t s = c.arg(0);
+        Kernel::Slab& sl = c.kernel.slab();
+        if (!s) return 0;
+        if (!sl.cache_size.erase(s)) {
+            c.kernel.diag("kmem_cache_destroy(" + hex(s) +
+                          "): not a cache made by kmem_cache_create");
+            return 0;
+        }
+        ctors->erase(s);
+        sl.free(s);
+        return 0;
+    });
+    k.add_function("kmem_cache_size", sub, [](StubCall& c) -> uint64_t {
+        auto& m = c.kernel.slab().cache_size;
+        auto it = m.find(c.arg(0));
+        if (it == m.end()) c.fault(c.arg(0), false);
+        return it->second;
+    });
+    k.add_function("kmem_cache_shrink", sub, [](StubCall&) { return uint64_t(0); });
+    // kmem_cache_alloc(s, flags), kmem_cache_alloc_lru(s, lru, flags),
+    // kmem_cache_alloc_node(s, flags, node). A pointer that is no cache: the kernel reads it
+    // as one; unmapped, that oopses; otherwise kmodemu cannot know what it holds, says so and
+    // fails the allocation.
+    auto cache_alloc = [ctors](unsigned flags_arg) {
+        return [ctors, flags_arg](StubCall& c) -> uint64_t {
+            Kernel::Slab& sl = c.kernel.slab();
+            uint64_t s = c.arg(0);
+            auto it = sl.cache_size.find(s);
+            if (it == sl.cache_size.end()) {
+                if (!c.emu.is_mapped(s)) c.fault(s, false);
+                c.kernel.diag("kmem_cache_alloc(" + hex(s) +
+                              "): not a cache made by kmem_cache_create; allocation failed");
+                return 0;
+            }
+            uint64_t p = sl.alloc(it->second, c.arg(flags_arg));
+            auto ctor = ctors->find(s);
+            if (p && ctor != ctors->end()) c.kernel.call_guest(ctor->second, {p});
+            return p;
+        };
+    };
+    k.add_function("kmem_cache_alloc", sub, cache_alloc(1));
+    k.add_function("kmem_cache_alloc_lru", sub, cache_alloc(2));
+    k.add_function("kmem_cache_alloc_node", sub, cache_alloc(1));
+
+    // The page allocator (mm/page_alloc.c): whole pages, page-aligned, from the same heap.
+    k.add_function("__get_free_pages", sub, [](StubCall& c) -> uint64_t {
+        unsigned order = static_cast<unsigned>(c.arg(1));
+        if (order > 10) return 0;  // beyond MAX_ORDER
+        return c.kernel.slab().alloc(uint64_t(0x1000) << order, c.arg(0));
+    });
+    k.add_function("get_zeroed_page", sub, [](StubCall& c) -> uint64_t {
+        return c.kernel.slab().alloc(0x1000, c.arg(0) | gfp_zero);
+    });
+    k.add_function("free_pages", sub, [](StubCall& c) -> uint64_t {
+        uint64_t addr = c.arg(0);
+        if (addr && !c.kernel.slab().free(addr))
+            c.kernel.diag("free_pages of an address that is not allocated: " + hex(addr));
+        return 0;
+    });
+}
+
+}  // namespace
 
 void register_slab(Kernel& k) {
     Kernel::Slab& s = k.slab();
@@ -146,39 +291,80 @@ void register_slab(Kernel& k) {
     k.add_function("vmalloc", sub, [](StubCall& c) { return c.kernel.slab().alloc(c.arg(0), 0); });
     k.add_function("vzalloc", sub,
                    [](StubCall& c) { return c.kernel.slab().alloc(c.arg(0), gfp_zero); });
-    auto cache_alloc = [](StubCall& c) {
-        auto& sl = c.kernel.slab();
-        auto it = sl.cache_size.find(c.arg(0));
-        return sl.alloc(it == sl.cache_size.end() ? 64 : it->second, c.arg(1));
+    register_kmem_caches(k, sub);
+    // slab_free() of an object (mm/slub.c). SLUB with CONFIG_SLAB_FREELIST_HARDENED (Debian's
+    // kernels; the default profile is configured as they are) BUG()s in set_freepointer() on a
+    // double free of its freelist's head. `chain`: the kernel functions down to the one that
+    // inlines slab_free() (kernel_bug()).
+    const KernelProfile* prof = k.config().profile.get();
+    bool hardened = !prof || prof->generic ||
+                    (prof->config.find("CONFIG_SLUB") == "y" &&
+                     prof->config.find("CONFIG_SLAB_FREELIST_HARDENED") == "y");
+    auto slab_free = [hardened](StubCall& c, uint64_t p, const std::string& what,
+                                const std::vector<uint64_t>& chain) {
+        switch (c.kernel.slab().free_object(p, hardened)) {
+            case Kernel::Slab::FreeResult::freed:
+                return;
+            case Kernel::Slab::FreeResult::caught:
+                c.kernel.diag("double " + what + " of " + hex(p) +
+                              ": the head of its cache's freelist (set_freepointer()'s check)");
+                kernel_bug(c, "mm/slub.c", set_freepointer_bug_line, chain);
+            case Kernel::Slab::FreeResult::missed:
+                c.kernel.diag("double " + what + " of " + hex(p) +
+                              ", which the kernel does not catch: the object is now on its "
+                              "cache's freelist twice");
+                return;
+            case Kernel::Slab::FreeResult::unknown:
+                c.kernel.diag(what + " of a pointer that is not allocated: " + hex(p));
+                return;
+        }
     };
-    k.add_function("kmem_cache_alloc", sub, cache_alloc);
-    k.add_function("kmem_cache_alloc_lru", sub, cache_alloc);
-    auto kfree = [](StubCall& c) -> uint64_t {
+    // __kmem_cache_free(s, x, caller): kfree()'s path to slab_free(). No kernel exports it (so
+    // no module links to it); it has a slot for the pc of its BUG(). Debian's arm64 build calls
+    // it from kfree(), the armmp one tail-calls it, which is what kernel_bug() makes of the chain
+    // on each architecture.
+    uint64_t kmem_cache_free_inner =
+        k.add_function("__kmem_cache_free", sub, [slab_free](StubCall& c) {
+             uint64_t p = c.arg(1);
+             if (p > zero_size_ptr) slab_free(c, p, "__kmem_cache_free", {});
+             return uint64_t(0);
+         }).address;
+    auto kfree = [slab_free, kmem_cache_free_inner](StubCall& c) -> uint64_t {
         uint64_t p = c.arg(0);
         if (p <= zero_size_ptr) return 0;  // ZERO_OR_NULL_PTR
-        if (!c.kernel.slab().free(p))
-            c.kernel.diag("kfree of a pointer that is not allocated: " + hex(p));
+        slab_free(c, p, "kfree", {c.slot, kmem_cache_free_inner});
         return 0;
     };
-    k.add_function("kfree", sub, kfree);
-    k.add_function("kvfree", sub, kfree);
-    k.add_function("vfree", sub, kfree);
-    k.add_function("kmem_cache_free", sub, [kfree](StubCall& c) {
-        // (s, objp): shift the object into arg 0 for the shared path.
-        uint64_t p = c.arg(1);
-        if (p > zero_size_ptr && !c.kernel.slab().free(p))
-            c.kernel.diag("kmem_cache_free of a pointer that is not allocated: " + hex(p));
+    uint64_t kfree_addr = k.add_function("kfree", sub, kfree).address;
+    // kvfree() and kfree_sensitive() call kfree().
+    k.add_function("kvfree", sub, [slab_free, kfree_addr, kmem_cache_free_inner](StubCall& c) {
+        uint64_t p = c.arg(0);
+        if (p > zero_size_ptr)
+            slab_free(c, p, "kvfree", {c.slot, kfree_addr, kmem_cache_free_inner});
         return uint64_t(0);
     });
-    k.add_function("kfree_sensitive", sub, [](StubCall& c) -> uint64_t {
+    k.add_function("vfree", sub, [](StubCall& c) -> uint64_t {
         uint64_t p = c.arg(0);
-        if (p <= zero_size_ptr) return 0;
-        uint64_t n = c.kernel.slab().ksize(p);
-        if (n) c.emu.fill(p, 0, n);
-        if (!c.kernel.slab().free(p))
-            c.kernel.diag("kfree_sensitive of a pointer that is not allocated: " + hex(p));
+        if (p > zero_size_ptr && !c.kernel.slab().free(p))
+            c.kernel.diag("vfree of a pointer that is not allocated: " + hex(p));
         return 0;
     });
+    // kmem_cache_free(s, objp) inlines slab_free().
+    k.add_function("kmem_cache_free", sub, [slab_free](StubCall& c) {
+        uint64_t p = c.arg(1);
+        if (p > zero_size_ptr) slab_free(c, p, "kmem_cache_free", {});
+        return uint64_t(0);
+    });
+    k.add_function(
+        "kfree_sensitive", sub,
+        [slab_free, kfree_addr, kmem_cache_free_inner](StubCall& c) -> uint64_t {
+            uint64_t p = c.arg(0);
+            if (p <= zero_size_ptr) return 0;
+            uint64_t n = c.kernel.slab().ksize(p);
+            if (n) c.emu.fill(p, 0, n);
+            slab_free(c, p, "kfree_sensitive", {c.slot, kfree_addr, kmem_cache_free_inner});
+            return 0;
+        });
     k.add_function("krealloc", sub, [](StubCall& c) {
         return c.kernel.slab().krealloc(c.arg(0), c.arg(1), c.arg(2));
     });

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "kernel_stubs/kernel.h"
@@ -21,10 +23,21 @@ struct Kernel::Slab {
     uint64_t alloc(uint64_t size, uint64_t flags);  // 0 on failure, zero_size_ptr for size 0
     // Returns false when p was not allocated (or already freed).
     bool free(uint64_t p);
+    // kfree() of p as SLUB's slab_free() goes: `freed`; a double free of an object at the head
+    // of its cache's freelist (the object of its cache freed last), which
+    // set_freepointer()'s BUG_ON(object == fp) catches when `hardened`
+    // (CONFIG_SLAB_FREELIST_HARDENED): `caught`, nothing changed; any other double free is
+    // linked into the freelist again, as the kernel does, which will hand the object out twice:
+    // `missed`; `unknown`: no object of the allocator starts at p.
+    enum class FreeResult { freed, caught, missed, unknown };
+    FreeResult free_object(uint64_t p, bool hardened);
     uint64_t ksize(uint64_t p) const;  // 0 when unknown
     uint64_t krealloc(uint64_t p, uint64_t size, uint64_t flags);
     size_t live_objects() const { return live_.size(); }
     uint64_t live_bytes() const;
+    // The kmalloc object, allocated or freed, whose slot holds p: {start, object size}, as
+    // kmem_obj_info() finds it in its slab; nullopt outside kmalloc slots (page allocations).
+    std::optional<std::pair<uint64_t, uint64_t>> object_at(uint64_t p) const;
 
     Kernel& k;
     uint64_t min_size;                        // KMALLOC_MIN_SIZE (ARCH_DMA_MINALIGN)

@@ -21,6 +21,8 @@ int cmp_strings(const std::string& a, const std::string& b, size_t n) {
     return 0;
 }
 
+constexpr uint64_t chunk = 1 << 16;  // bytes per host buffer of the bulk routines
+
 uint64_t ret_int(int64_t v) {
     return static_cast<uint64_t>(v);
 }
@@ -29,19 +31,34 @@ uint64_t ret_int(int64_t v) {
 
 void register_string(Kernel& k) {
     const char* sub = "string";
+    // The whole of the memory is checked first: a bad byte anywhere is a fault at the first one
+    // (inside the kernel's own routine when the kit has it, see StubCall::fault), and the work
+    // is done in pieces (a module may ask for a gigabyte).
     k.add_function("memset", sub, [](StubCall& c) {
-        size_t n = c.arg(2);
-        std::vector<uint8_t> buf(n, static_cast<uint8_t>(c.arg(1)));
-        c.write(c.arg(0), buf.data(), n);
-        return c.arg(0);
+        uint64_t dst = c.arg(0), n = c.arg(2);
+        c.check_write(dst, n);
+        std::vector<uint8_t> buf(std::min<uint64_t>(n, chunk), static_cast<uint8_t>(c.arg(1)));
+        for (uint64_t done = 0; done < n; done += buf.size())
+            c.write(dst + done, buf.data(), std::min<uint64_t>(buf.size(), n - done));
+        return dst;
     });
+    // memmove() copies backwards when the destination overlaps the source from above.
     auto copy = [](StubCall& c) {
-        auto buf = c.read(c.arg(1), c.arg(2));
-        c.write(c.arg(0), buf.data(), buf.size());
-        return c.arg(0);
+        uint64_t dst = c.arg(0), src = c.arg(1), n = c.arg(2);
+        c.check_read(src, n);
+        c.check_write(dst, n);
+        bool backwards = dst > src && dst - src < n;
+        for (uint64_t done = 0; done < n;) {
+            uint64_t len = std::min<uint64_t>(chunk, n - done);
+            uint64_t off = backwards ? n - done - len : done;
+            auto buf = c.read(src + off, len);
+            c.write(dst + off, buf.data(), len);
+            done += len;
+        }
+        return dst;
     };
     k.add_function("memcpy", sub, copy);
-    k.add_function("memmove", sub, copy);  // a host buffer makes overlap safe
+    k.add_function("memmove", sub, copy);
     k.add_function("memcmp", sub, [](StubCall& c) {
         size_t n = c.arg(2);
         auto a = c.read(c.arg(0), n), b = c.read(c.arg(1), n);

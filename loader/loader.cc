@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
+#include "kernel_stubs/arm_unwind.h"
+#include "kernel_stubs/bug.h"
 #include "kernel_stubs/notifier.h"
 #include "kernel_stubs/profile.h"
 #include "loader/arch/aarch64.h"
@@ -20,6 +23,8 @@ namespace {
 
 constexpr uint64_t page = 0x1000;
 constexpr uint64_t shf_ro_after_init = 0x00200000;  // kernel-internal SHF_RO_AFTER_INIT
+constexpr unsigned taint_proprietary_module = 0, taint_oot_module = 12;  // TAINT_*
+constexpr int module_ref_base = 1;  // MODULE_REF_BASE (kernel/module/main.c)
 
 uint64_t align_up(uint64_t v, uint64_t a) {
     return a > 1 ? (v + a - 1) / a * a : v;
@@ -221,12 +226,12 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         k_.log(4, name + ": disagrees about version of symbol " + sym);
         return false;
     };
-    bool checks = prof && !prof->generic;
+    // Every kernel has a profile; the default one (no kit) checks neither vermagic nor CRCs.
+    bool checks = !prof->generic;
     // check_modstruct_version()
     if (checks && prof->modversions) {
         auto ml = prof->exports.find("module_layout");
-        if (ml != prof->exports.end() && !check_version("module_layout", ml->second.crc))
-            return fail(-ENOEXEC);
+        if (ml && !check_version("module_layout", ml->crc)) return fail(-ENOEXEC);
     }
 
     // check_modinfo(): vermagic, taints, license.
@@ -242,30 +247,35 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
     std::vector<std::string> import_ns = info.all("import_ns");
     std::string mod_taints;
+    // add_taint_module(): the kernel's taint now, the module's flags with it.
+    auto taint = [&](char flag) {
+        k_.add_taint(flag);
+        mod_taints += flag;
+    };
+    auto tainted = [&](unsigned flag) { return (k_.taints() >> flag) & 1; };
     if (!info.get("intree")) {
-        k_.log(4, name + ": loading out-of-tree module taints kernel.");
-        mod_taints += 'O';
+        // check_modinfo(): said once, while the kernel is not yet tainted O.
+        if (!tainted(taint_oot_module))
+            k_.log(4, name + ": loading out-of-tree module taints kernel.");
+        taint('O');
     }
-    if (info.get("staging"))
+    if (info.get("staging")) {
+        taint('C');
         k_.log(4, name +
                       ": module is from the staging directory, the quality is unknown, you have "
                       "been warned.");
+    }
     std::string license = info.get("license").value_or("unspecified");
     bool gplok = license_is_gpl_compatible(license);
     if (!gplok) {
-        k_.log(4, name + ": module license '" + license + "' taints kernel.");
-        // add_taint(TAINT_PROPRIETARY_MODULE, LOCKDEP_NOW_UNRELIABLE): the first such taint.
-        if (!(k_.taints() & 1u)) k_.log(4, "Disabling lock debugging due to kernel taint");
-        mod_taints.insert(0, 1, 'P');
+        // module_license_taint_check()
+        if (!tainted(taint_proprietary_module))
+            k_.log(4, name + ": module license '" + license + "' taints kernel.");
+        // add_taint(TAINT_PROPRIETARY_MODULE, LOCKDEP_NOW_UNRELIABLE)
+        if (k_.debug_locks) k_.log(4, "Disabling lock debugging due to kernel taint");
+        k_.debug_locks = false;
+        taint('P');
     }
-    if (k_.config().module_sig) {
-        k_.log(5, name +
-                      ": module verification failed: signature and/or required key missing - "
-                      "tainting kernel");
-        mod_taints += 'E';
-    }
-    for (char t : mod_taints)
-        k_.add_taint(t);
 
     // --- layout_and_allocate() ---
     res.phase = LoadResult::Phase::layout;
@@ -337,11 +347,22 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
     // Allocate: core, then init, in the module area (module_alloc()).
     uint64_t core_base = k_.layout().modules;
-    for (LoadedModule* m : k_.modules)
+    for (LoadedModule* m : k_.modules) {
         for (const Region& r : m->regions)
             core_base = std::max(core_base, r.base + r.mapped);
+        core_base = std::max(core_base, m->percpu + m->percpu_size);
+    }
     core_base = align_up(core_base, page);
     uint64_t init_base = core_base + layout_size[0];
+    // load_module(), once layout_and_allocate() has succeeded: an unsigned module taints
+    // (pr_notice_once(): the message only for the first).
+    if (k_.config().module_sig) {
+        if (k_.printed_once.insert("module_sig").second)
+            k_.log(5, name +
+                          ": module verification failed: signature and/or required key missing - "
+                          "tainting kernel");
+        taint('E');
+    }
     if (pcpu && secs[pcpu].hdr.sh_size > k_.layout().modules_size) {
         // percpu_modalloc()
         k_.log(4, format("%s: Could not allocate %llu bytes percpu data", name.c_str(),
@@ -407,59 +428,39 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
             case SHN_ABS:
                 break;
             case SHN_UNDEF: {
+                // resolve_symbol() (kernel/module/main.c): find_symbol() in the kernel's exports
+                // (check_exported_symbol() skips the _gpl ones for a proprietary module),
+                // check_version(), verify_namespace_is_imported(). Without a kit these are the
+                // default kernel's exports: a stub that no real kernel exports is not found.
                 std::string sn(sname);
-                if (checks) {
-                    // resolve_symbol(): find_symbol() in the target kernel's exports (the _gpl
-                    // tables are skipped for a proprietary module), check_version(),
-                    // verify_namespace_is_imported().
-                    auto ps = prof->exports.find(sn);
-                    bool found = ps != prof->exports.end() && !(ps->second.gpl_only && !gplok);
-                    int err = 0;
-                    if (!found) {
-                        if (GELF_ST_BIND(sym.st_info) == STB_WEAK) break;
-                        err = -ENOENT;
-                    } else if (prof->modversions && !check_version(sn, ps->second.crc)) {
-                        err = -EINVAL;
-                    } else if (!ps->second.ns.empty() &&
-                               std::find(import_ns.begin(), import_ns.end(), ps->second.ns) ==
-                                   import_ns.end()) {
-                        k_.log(3, format("%s: module uses symbol (%s) from namespace %s, but does "
-                                         "not import it.",
-                                         name.c_str(), sn.c_str(), ps->second.ns.c_str()));
-                        err = -EINVAL;
-                    }
-                    if (err) {
-                        k_.log(4, format("%s: Unknown symbol %s (err %d)", name.c_str(), sn.c_str(),
-                                         err));
-                        sym_err = err;
-                        break;
-                    }
-                    const Export* e = k_.find_export(sn);
-                    if (!e && opts.auto_stub) {
-                        e = &k_.add_auto_stub(sn);
-                        res.auto_stubs.push_back(sn);
-                    }
-                    if (!e) {
-                        // The kernel would resolve it; kmodemu cannot run it.
-                        k_.diag(sn + " is exported by " + prof->release +
-                                " but not implemented by kmodemu (--auto-stub pretends it)");
-                        res.unimplemented.push_back(sn);
-                        sym_err = -ENOENT;
-                        break;
-                    }
-                    img.sym_value[i] = e->address;
+                auto ps = prof->exports.find(sn);
+                bool found = ps && !(ps->gpl_only && !gplok);
+                int err = 0;
+                if (!found) {
+                    if (GELF_ST_BIND(sym.st_info) == STB_WEAK) break;
+                    err = -ENOENT;
+                } else if (checks && prof->modversions && !check_version(sn, ps->crc)) {
+                    err = -EINVAL;
+                } else if (!ps->ns.empty() && std::find(import_ns.begin(), import_ns.end(),
+                                                        ps->ns) == import_ns.end()) {
+                    k_.log(3, format("%s: module uses symbol (%s) from namespace %s, but does not "
+                                     "import it.",
+                                     name.c_str(), sn.c_str(), std::string(ps->ns).c_str()));
+                    err = -EINVAL;
+                }
+                if (err) {
+                    k_.log(4,
+                           format("%s: Unknown symbol %s (err %d)", name.c_str(), sn.c_str(), err));
+                    sym_err = err;
                     break;
                 }
-                const Export* e = k_.find_export(sname);
-                if (e && e->gpl_only && !gplok) e = nullptr;  // find_symbol() skips _gpl tables
-                if (!e && GELF_ST_BIND(sym.st_info) == STB_WEAK) break;
-                if (!e && opts.auto_stub && !sname.empty()) {
-                    e = &k_.add_auto_stub(std::string(sname));
-                    res.auto_stubs.emplace_back(sname);
-                }
+                const Export* e = k_.find_export(sn);
+                if (!e && opts.auto_stub) e = &auto_stub(sn, res);
                 if (!e) {
-                    k_.log(4, format("%s: Unknown symbol %.*s (err %d)", name.c_str(),
-                                     int(sname.size()), sname.data(), -ENOENT));
+                    // The kernel would resolve it; kmodemu cannot run it.
+                    k_.diag(sn + " is exported by " + prof->kernels +
+                            " but not implemented by kmodemu (--auto-stub pretends it)");
+                    res.unimplemented.push_back(sn);
                     sym_err = -ENOENT;
                     break;
                 }
@@ -519,7 +520,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     mod->arch = k_.arch();
     mod->vermagic = *vermagic;
     mod->license = license;
-    mod->taints = mod_taints;
+    for (char t : std::string_view("PFSRMBUDAWCIOELKXTN"))  // module_flags_taint(): in order
+        if (mod_taints.find(t) != std::string::npos) mod->taints += t;
     mod->modinfo = info.tags();
     mod->this_module = img.addr[modsec->index];
     for (int t = 0; t < 7; ++t) {
@@ -567,6 +569,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         mod->num_bugs = b->hdr.sh_size / 12;  // struct bug_entry, both architectures
         mod->bug_flags_done.assign(mod->num_bugs, 0);
     }
+    if (k_.arch() == Arch::arm) arm::add_unwind_tables(*mod, *elf, img.addr);  // module_finalize()
     const ElfSection* ctors = elf->find_section(".ctors", true);
     const ElfSection* init_array = elf->find_section(".init_array", true);
     if (ctors && init_array) {
@@ -595,9 +598,14 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         if (prot & prot_exec) emu.flush_code(r.base, r.mapped);
     }
     if (pcpu_size) {
+        // percpu_modalloc() + percpu_modcopy(); percpu_modfree() in free_module().
         emu.map(pcpu_base, pcpu_size, prot_rw);
         emu.write(pcpu_base, pcpu_img.data(), pcpu_img.size());
+        mod->percpu = pcpu_base;
+        mod->percpu_size = pcpu_size;
     }
+    // module_unload_init(): MODULE_REF_BASE, and the reference held while init runs.
+    mod->refcnt = module_ref_base + 1;
 
     LoadedModule& m = *mod;
     modules_.push_back(std::move(mod));
@@ -675,6 +683,7 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
                          "0/-E convention",
                          m.name.c_str(), int(res.init_ret)));
         k_.log(4, "do_init_module: loading module anyway...");
+        dump_stack(k_, "do_init_module");
     }
     m.set_state(emu, ModuleState::live);
     try {
@@ -686,6 +695,8 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
         res.abort = f.result;
         return -EFAULT;
     }
+    // Drop the initial reference (module_put()).
+    if (m.refcnt > 0) --m.refcnt;
     // Free init memory: later accesses fault like a use of freed init memory.
     uint64_t lo = ~0ull, hi = 0;
     for (const Region& r : m.regions)
@@ -698,6 +709,31 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
         if (r.type == Region::Type::ro_after_init && r.mapped)
             emu.protect(r.base, r.mapped, prot_read);
     return 0;
+}
+
+// --auto-stub: an export of the kernel kmodemu does not implement. A function returns 0; data (a
+// name in the kit's exports-data.txt, from the image's kallsyms) is a zeroed object of one page,
+// which holds the pointers, counters and most structures modules read (the kit tells no sizes).
+const Export& Loader::auto_stub(const std::string& name, LoadResult& res) {
+    const KernelProfile* prof = k_.config().profile.get();
+    if (!data_exports_ && prof && !prof->kit_dir.empty()) {
+        data_exports_.emplace();
+        std::ifstream in(prof->kit_dir + "/exports-data.txt");
+        std::string line;
+        while (std::getline(in, line))
+            if (!line.empty() && line[0] != '#') data_exports_->insert(line);
+    }
+    if (data_exports_ && data_exports_->count(name)) {
+        constexpr size_t size = 0x1000;
+        Export& e = k_.add_data(name, "auto-stub", size);
+        e.auto_stub = true;
+        res.auto_stub_data.push_back(name);
+        k_.diag(format("auto-stub: %s is data in %s: a zeroed object of %zu bytes (pretended)",
+                       name.c_str(), prof->release.c_str(), size));
+        return e;
+    }
+    res.auto_stubs.push_back(name);
+    return k_.add_auto_stub(name);
 }
 
 void Loader::going(LoadedModule& m) {
@@ -718,6 +754,8 @@ void Loader::free_module(LoadedModule& m) {
         // Regions were mapped per layout; unmap page by page range.
         emu.unmap(r.base, r.mapped);
     }
+    if (m.percpu_size) emu.unmap(m.percpu, m.percpu_size);  // percpu_modfree()
+    m.percpu = m.percpu_size = 0;
     m.state = ModuleState::unformed;
     std::erase(k_.modules, &m);
 }
@@ -733,6 +771,13 @@ UnloadResult Loader::unload(LoadedModule& m) {
         res.err = -EBUSY;
         return res;
     }
+    // try_stop_module() -> try_release_module_ref(): only a module nobody holds a reference to
+    // stops (rmmod without --force: EWOULDBLOCK).
+    if (m.refcnt - module_ref_base != 0) {
+        res.err = -EWOULDBLOCK;
+        return res;
+    }
+    m.refcnt = 0;
     m.set_state(k_.emu(), ModuleState::going);
     if (m.exit) {
         res.exit_ran = true;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "kernel_stubs/kernel.h"
@@ -40,7 +41,10 @@ struct LoadResult {
     bool init_ran = false;
     int64_t init_ret = 0;            // init's return value (int, sign-extended)
     LoadedModule* module = nullptr;  // set once the module is formed
+    // --auto-stub: functions that return 0, and zeroed data objects (the kit's
+    // exports-data.txt).
     std::vector<std::string> auto_stubs;
+    std::vector<std::string> auto_stub_data;
     std::vector<std::string> unimplemented;  // exported by the profile's kernel, not by kmodemu
     size_t plt_entries = 0;
     size_t alternatives_applied = 0;  // arm64 .altinstructions entries patched                  // module PLT entries emitted (branches out of range)
@@ -71,12 +75,14 @@ class Loader {
     int run_init(LoadedModule& mod, LoadResult& res);
     void free_module(LoadedModule& mod);
     void going(LoadedModule& mod);
+    const Export& auto_stub(const std::string& name, LoadResult& res);
     bool guest_call(uint64_t fn, std::initializer_list<uint64_t> args, uint64_t& ret,
                     std::optional<RunResult>& abort, std::optional<std::string>& panic);
 
     Kernel& k_;
     std::unique_ptr<ArchLoader> arch_;
     std::vector<std::unique_ptr<LoadedModule>> modules_;
+    std::optional<std::unordered_set<std::string>> data_exports_;  // read on first use
 };
 
 }  // namespace kmodemu

@@ -36,6 +36,14 @@ struct ModuleSymbol {
     bool is_function = false;
 };
 
+// An ARM unwind table (struct unwind_table) that module_finalize() registers: one .ARM.exidx*
+// section and the text section it describes.
+struct UnwindTable {
+    uint64_t start = 0, size = 0;      // the index entries
+    uint64_t text = 0, text_size = 0;  // begin_addr .. end_addr
+    bool init = false;                 // removed when init memory is freed
+};
+
 struct LoadedModule {
     std::string name;
     Arch arch = Arch::arm64;
@@ -57,6 +65,12 @@ struct LoadedModule {
     ModuleState state = ModuleState::unformed;
     std::string taints;  // module_flags_taint(): "OE" for an unsigned out-of-tree module
     bool init_freed = false;
+    uint64_t percpu = 0;       // mod->percpu: the module's per-cpu area (one CPU), 0 when none
+    uint64_t percpu_size = 0;  // its mapped, page-rounded size
+    // mod->refcnt: MODULE_REF_BASE, plus the loader's reference while init runs, plus
+    // try_module_get()/__module_get() references; module_refcount() is refcnt - MODULE_REF_BASE.
+    int refcnt = 0;
+    std::vector<UnwindTable> unwind_tables;  // ARM: mod->arch.unwind_list
 
     bool contains(uint64_t addr) const;
     bool within_init(uint64_t addr) const;

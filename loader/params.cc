@@ -137,8 +137,12 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
             }
             uint8_t kpflags = 0;
             e.read(kp + L.kp_flags, &kpflags, 1);
-            if (kpflags & 1 /* KERNEL_PARAM_FL_UNSAFE */)
-                k.log(5, "Setting dangerous option " + param + " - tainting kernel");
+            // param_check_unsafe(): pr_notice() with kp->name, add_taint(TAINT_USER,
+            // LOCKDEP_STILL_OK).
+            if (kpflags & 1 /* KERNEL_PARAM_FL_UNSAFE */) {
+                k.log(5, "Setting dangerous option " + name + " - tainting kernel");
+                k.add_taint('U');
+            }
             uint64_t set = e.read_word(ops + L.ops_set);
             try {
                 ret = static_cast<int32_t>(k.call_guest(set, {a.val ? gbuf + *a.val : 0, kp}));

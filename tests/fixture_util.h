@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "loader/elf_file.h"
 #include "tools/runner.h"
 
 namespace fx {
@@ -21,6 +22,26 @@ inline std::vector<uint8_t> module(const std::string& flavour, const std::string
     EXPECT_TRUE(in.good()) << "missing fixture " << path;
     return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
                                 std::istreambuf_iterator<char>());
+}
+
+// The module with an import renamed, as if its source had called `to` where it calls `from`: the
+// symbol's name rewritten in place in .strtab (`to` no longer than `from`).
+inline std::vector<uint8_t> rename_import(std::vector<uint8_t> bytes, const std::string& from,
+                                          const std::string& to) {
+    EXPECT_LE(to.size(), from.size());
+    kmodemu::ElfFile elf;
+    kmodemu::Status st = elf.open(bytes, kmodemu::ElfFile::sniff_arch(bytes).value());
+    EXPECT_TRUE(st) << st.message;
+    const auto& strtab = elf.sections().at(elf.sections().at(elf.symtab_index()).hdr.sh_link);
+    for (size_t i = 1; i < elf.num_symbols(); ++i) {
+        if (elf.symbol_name(i) != from) continue;
+        size_t off = strtab.hdr.sh_offset + elf.symbol(i).st_name;
+        std::fill(bytes.begin() + off, bytes.begin() + off + from.size(), 0);
+        std::copy(to.begin(), to.end(), bytes.begin() + off);
+        return bytes;
+    }
+    ADD_FAILURE() << "no symbol " << from;
+    return bytes;
 }
 
 inline std::vector<std::string> texts(const kmodemu::RunOutcome& out) {

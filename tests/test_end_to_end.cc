@@ -203,9 +203,19 @@ TEST(EndToEnd, UnknownSymbolsAreAllReported) {
 }
 
 TEST(EndToEnd, AutoStubsAreReported) {
+    // --auto-stub pretends functions the kernel exports but kmodemu does not implement; what no
+    // kernel exports stays an unknown symbol, as for a kit's kernel.
     RunOptions opts;
     opts.auto_stub = true;
-    RunOutcome out = run_module(fixture("unknown_sym"), opts);
+    RunOutcome unknown = run_module(fixture("unknown_sym"), opts);
+    EXPECT_EQ(unknown.exit_status, ENOENT);
+    EXPECT_TRUE(unknown.auto_stubs.empty());
+    // The same module calling two functions the default kernel exports (kmodemu does not
+    // implement them).
+    auto bytes = fx::rename_import(
+        fx::rename_import(fixture("unknown_sym"), "kmodemu_missing_one", "kobject_get_path"),
+        "kmodemu_missing_two", "kset_find_obj");
+    RunOutcome out = run_module(bytes, opts);
     EXPECT_EQ(out.exit_status, 0);
     EXPECT_EQ(out.auto_stubs.size(), 2u);
     nlohmann::json r = make_report(out, "unknown_sym.ko");

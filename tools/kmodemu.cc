@@ -33,7 +33,7 @@ int run(int argc, char** argv) {
         "json", po::value<std::string>(), "write a JSON report to FILE")(
         "budget", po::value<uint64_t>()->default_value(200'000'000), "instruction budget")(
         "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
-        "auto-stub", "resolve unknown kernel functions to auto-stubs that return 0 (reported)")(
+        "auto-stub", "exported functions kmodemu lacks become stubs returning 0 (reported)")(
         "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
         "kernel", po::value<std::string>(),
         "load as the kernel of KIT would (a directory made by tools/fetch-kernel-kit): its "

@@ -194,6 +194,54 @@ const std::vector<RuleDef>& defs() {
              static const std::regex psr(R"(psr: ([0-9a-f]{3})[0-9a-f]([0-9a-f]{4})\b)");
              replace_all(l, psr, "psr: $1x$2");
          }},
+        {{"kernel-function-flags", RuleKind::known,
+          "when an oops or BUG stops inside the real kernel's own function (its pc names no "
+          "module), the condition flags of pstate/psr were set by that function's machine "
+          "code, which kmodemu's C++ stubs do not run; the flags are compared for faults in "
+          "module code"},
+         [](Lines& l, const Context&) {
+             static const std::regex in_kernel(R"(^(pc : |PC is at )[^\[]*$)");
+             static const std::regex pstate(R"(^(pstate: )[0-9a-f](\S* \()[nN][zZ][cC][vV])");
+             static const std::regex psr(R"(psr: [0-9a-fx])");
+             static const std::regex flags(R"(^Flags: [nN][zZ][cC][vV])");
+             // The pc line of the report a flags line belongs to: arm64 prints pstate just
+             // before it, ARM prints `PC is at` before psr and Flags.
+             auto pc_in_kernel = [&](size_t i) {
+                 for (size_t j = i; j < l.size() && j < i + 4; ++j)
+                     if (l[j].starts_with("pc : ")) return std::regex_match(l[j], in_kernel);
+                 for (size_t j = i + 1; j-- > 0 && j + 8 > i;)
+                     if (l[j].starts_with("PC is at ")) return std::regex_match(l[j], in_kernel);
+                 return false;
+             };
+             for (size_t i = 0; i < l.size(); ++i) {
+                 std::string& s = l[i];
+                 bool arm64 = s.starts_with("pstate: ");
+                 bool arm = s.starts_with("pc : [<") || s.starts_with("Flags: ");
+                 if ((!arm64 && !arm) || !pc_in_kernel(i)) continue;
+                 s = std::regex_replace(s, pstate, "$1<f>$2<nzcv>");
+                 s = std::regex_replace(s, psr, "psr: <f>");
+                 s = std::regex_replace(s, flags, "Flags: <nzcv>");
+             }
+         }},
+        {{"kernel-function-code", RuleKind::known,
+          "in the `Code:` line of a report whose pc is in the real kernel's own function, the "
+          "words before the faulting one are that function's machine code; kmodemu shows them "
+          "only where it runs the function's code from the kit's image, not where a C++ stub "
+          "stands for it (e.g. kfree()'s chain into __kmem_cache_free()); the faulting word is "
+          "compared"},
+         [](Lines& l, const Context&) {
+             static const std::regex in_kernel(R"(^(pc : |PC is at )[^\[]*$)");
+             static const std::regex before(R"(^Code: [^(]*\()");
+             for (size_t i = 0; i < l.size(); ++i) {
+                 if (!l[i].starts_with("Code: ")) continue;
+                 for (size_t j = i; j-- > 0;) {
+                     if (!l[j].starts_with("pc : ") && !l[j].starts_with("PC is at ")) continue;
+                     if (std::regex_match(l[j], in_kernel))
+                         l[i] = std::regex_replace(l[i], before, "Code: <kernel code> (");
+                     break;
+                 }
+             }
+         }},
         {{"kernel-call-path", RuleKind::known,
           "below the module's frames a call trace shows the real kernel's own insmod path "
           "(do_one_initcall, do_init_module, load_module, the finit_module system call and its "

@@ -46,6 +46,7 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["log"] = log;
     r["calls"] = out.calls;
     r["auto_stubs"] = out.auto_stubs;
+    r["auto_stub_data"] = out.load.auto_stub_data;  // zeroed data objects, not functions
     r["unimplemented"] = out.unimplemented;
     r["kernel"] = out.kernel;
     r["diagnostics"] = out.diagnostics;

@@ -104,11 +104,11 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     Emulator emu(arch);
     KernelConfig cfg;
     cfg.layout = opts.layout;
-    cfg.thumb2_kernel = profile ? profile->thumb2_kernel : opts.thumb2_kernel;
-    if (profile) {
-        cfg.release = profile->release;
-        cfg.profile = profile;
-    }
+    // Without a kit, the default profile (set by Kernel) and --arm-kernel apply.
+    bool kit = profile && !profile->generic;
+    cfg.thumb2_kernel = kit ? profile->thumb2_kernel : opts.thumb2_kernel;
+    if (kit) cfg.release = profile->release;
+    cfg.profile = profile;
     cfg.panic_on_warn = opts.panic_on_warn;
     cfg.cpucaps = opts.cpucaps;
     Kernel kernel(emu, cfg);

@@ -1,0 +1,108 @@
+// The real kernel of a kit beyond its profile: its identity as reports print it (UTS_VERSION,
+// Debian's LINUX_PACKAGE_ID), and its own symbol table (kallsyms) and code, read from the kit's
+// kernel image. Reports then name the kernel's functions as the kernel does
+// ("__memset+0xc8/0x188"), and where a C++ stub would fault, kmodemu can run the kernel's own code
+// of a self-contained routine instead, so that the oops is the kernel's.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emulator/emulator.h"
+
+namespace kmodemu {
+
+struct KernelProfile;
+
+struct KernelSymbol {
+    std::string name;   // as kallsyms prints the address: the first of its aliases
+    uint64_t addr = 0;  // link-time address (arm64: relative to the lowest symbol)
+    uint64_t size = 0;  // up to the next higher symbol, as kallsyms_lookup_size_offset()
+};
+
+// An entry of the kernel's __bug_table.
+struct KernelBug {
+    uint64_t addr = 0;  // of the trap instruction
+    std::string file;
+    unsigned line = 0;
+    uint16_t flags = 0;
+};
+
+// The kallsyms tables of a decompressed kernel image (arm64 Image, ARM Image), as
+// scripts/kallsyms.c lays them out with CONFIG_KALLSYMS_BASE_RELATIVE: offsets, relative base,
+// count, compressed names, markers, [seqs_of_names,] token table and token index.
+class Kallsyms {
+  public:
+    // Throws std::runtime_error when the image holds no tables of that shape.
+    Kallsyms(std::string image, Arch arch, bool thumb2);
+    // The same over the bytes of a file, mapped (not read) from `path`; null when unreadable.
+    static std::unique_ptr<Kallsyms> from_file(const std::string& path, Arch arch, bool thumb2);
+    size_t size() const { return addrs_.size(); }
+    // The symbol `name` names, under the name kallsyms prints for its address.
+    std::optional<KernelSymbol> find(std::string_view name) const;
+    // The bytes of [addr, addr + n) of the kernel's text, when the image's placement of its text
+    // is known (found from where the calls of the sampled functions land).
+    std::optional<std::string_view> code(uint64_t addr, uint64_t n) const;
+    // The whole image and the address its first byte is linked at, when that is known as for
+    // code() (the kernel's tables that kallsyms does not name, e.g. ARM's unwind index, are in it).
+    std::optional<std::pair<uint64_t, std::string_view>> image() const;
+    // Where a call from `caller` returns to: after its first call (BL) of `callee`, or with an
+    // empty callee after its first indirect call (arm64 BLR, ARM BLX); nullopt when there is
+    // none or the code is not known. A call trace names the return address this way.
+    std::optional<uint64_t> return_address(std::string_view caller, std::string_view callee) const;
+    // The __bug_table entry of a trap in `fn`: the one for `line`, else the first trap's.
+    std::optional<KernelBug> bug_in(const KernelSymbol& fn, unsigned line = 0) const;
+
+  private:
+    Kallsyms(std::shared_ptr<const void> storage, std::string_view image, Arch arch, bool thumb2);
+    void find_text() const;  // on first use
+    std::optional<uint64_t> image_offset(uint64_t addr) const;
+
+    std::shared_ptr<const void> storage_;  // what image_ views
+    std::string_view image_;
+    Arch arch_;
+    bool thumb2_;
+    std::vector<uint64_t> addrs_;  // sorted, as the kernel keeps them
+    std::vector<std::string> names_;
+    std::vector<char> types_;
+    mutable bool text_searched_ = false;
+    mutable std::optional<int64_t> text_delta_;  // image offset = addr + delta
+};
+
+// What a Kernel knows of the kit's real kernel, read on first use.
+class RealKernel {
+  public:
+    RealKernel(std::shared_ptr<const KernelProfile> profile, Arch arch);
+    ~RealKernel();
+    // The first word of UTS_VERSION ("#1") and Debian's LINUX_PACKAGE_ID (" Debian 6.1.192-3"),
+    // from the kit's headers (include/generated/); "#1" and "" without a kit.
+    const std::string& uts_build();
+    const std::string& package_id();
+    // The kernel's kallsyms, from KIT/Image (tools/fetch-kernel-kit decompresses a compressed
+    // vmlinuz there) or the kit's vmlinuz when it is an uncompressed image; null without them.
+    const Kallsyms* kallsyms();
+    // Whether the code of `fn` can run on its own in the emulated kernel: no calls, branches or
+    // PC-relative references out of it, no system register writes or exceptions (a leaf
+    // routine such as __memset).
+    bool self_contained(const KernelSymbol& fn);
+    // The user memory of the current task, insmod (a static busybox): the PT_LOAD segments of
+    // the kit's busybox (KIT_BUSYBOX; without one, a static executable's default placement at
+    // 4 MiB) and its stack at the top of the address space below task_size; [begin, end).
+    const std::vector<std::pair<uint64_t, uint64_t>>& user_mappings(uint64_t task_size);
+
+  private:
+    void read_identity();
+    std::shared_ptr<const KernelProfile> profile_;
+    Arch arch_;
+    bool identity_read_ = false;
+    std::string uts_build_ = "#1", package_id_;
+    bool kallsyms_tried_ = false;
+    std::unique_ptr<Kallsyms> kallsyms_;
+    std::vector<std::pair<uint64_t, uint64_t>> user_;
+};
+
+}  // namespace kmodemu

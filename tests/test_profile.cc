@@ -1,0 +1,463 @@
+// Kernel profiles: the built-in default kernel (no --kernel), whose exports are those of the real
+// kernels of kernel_stubs/exports/, and the cache that makes a kit's profile cheap to load.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "kernel_stubs/kernel.h"
+#include "kernel_stubs/profile.h"
+#include "loader/elf_file.h"
+#include "tests/fixture_util.h"
+#include "tools/runner.h"
+
+using namespace kmodemu;
+using fx::has_line;
+using fx::texts;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string kit_for(Arch arch) {
+    return arch == Arch::arm64 ? KMODEMU_KIT_ARM64 : KMODEMU_KIT_ARMHF;
+}
+
+std::string data_file(Arch arch) {
+    return std::string(KMODEMU_SOURCE_DIR) + "/kernel_stubs/exports/" + arch_name(arch) + ".txt";
+}
+
+// The symbols of a data file: NAME [G|- [NAMESPACE]] per line.
+struct DataLine {
+    std::string name, ns;
+    bool gpl = false;
+};
+std::vector<DataLine> read_data_file(Arch arch) {
+    std::ifstream in(data_file(arch));
+    EXPECT_TRUE(in.good()) << data_file(arch);
+    std::vector<DataLine> out;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream f(line);
+        DataLine d;
+        std::string flag;
+        f >> d.name >> flag >> d.ns;
+        d.gpl = flag == "G";
+        out.push_back(d);
+    }
+    return out;
+}
+
+RunOutcome run(std::vector<uint8_t> bytes, std::shared_ptr<const KernelProfile> profile = nullptr,
+               bool auto_stub = false) {
+    RunOptions opts;
+    opts.budget = 5'000'000;
+    opts.profile = std::move(profile);
+    opts.auto_stub = auto_stub;
+    return run_module(std::move(bytes), opts);
+}
+
+std::shared_ptr<const KernelProfile> kit(Arch arch) {
+    static std::shared_ptr<const KernelProfile> p[2];
+    auto& slot = p[arch == Arch::arm];
+    if (!slot) slot = KernelProfile::from_kit(kit_for(arch));
+    return slot;
+}
+
+bool has_diag(const RunOutcome& out, const std::string& part) {
+    for (const std::string& d : out.diagnostics)
+        if (d.find(part) != std::string::npos) return true;
+    return false;
+}
+
+class DefaultProfile : public ::testing::TestWithParam<Arch> {};
+
+}  // namespace
+
+TEST_P(DefaultProfile, ExportsAreTheDataFile) {
+    auto p = KernelProfile::default_for(GetParam());
+    EXPECT_TRUE(p->generic);
+    EXPECT_EQ(p->arch, GetParam());
+    std::vector<DataLine> data = read_data_file(GetParam());
+    ASSERT_GT(data.size(), 5000u);
+    ASSERT_EQ(p->exports.size(), data.size());
+    for (size_t i = 0; i < data.size(); ++i) {
+        ProfileSymbol s = p->exports[i];
+        ASSERT_EQ(s.name, data[i].name) << i;
+        EXPECT_EQ(s.gpl_only, data[i].gpl) << s.name;
+        EXPECT_EQ(s.ns, data[i].ns) << s.name;
+        EXPECT_EQ(s.crc, 0u);
+        if (i) {
+            EXPECT_LT(p->exports[i - 1].name, s.name);  // sorted: find() is a binary search
+        }
+        auto found = p->exports.find(data[i].name);
+        ASSERT_TRUE(found) << data[i].name;
+        EXPECT_EQ(found->name, data[i].name);
+    }
+    EXPECT_FALSE(p->exports.find("kmodemu_missing_one"));
+    EXPECT_FALSE(p->exports.find(""));
+    EXPECT_NE(p->kernels.find("6.1.0-"), std::string::npos) << p->kernels;
+}
+
+TEST_P(DefaultProfile, IsTheUnionOfTheKitsExports) {
+    // Every vmlinux export of the kit is in the default, with its GPL-only flag and namespace
+    // (one kit per architecture today: the same set).
+    auto d = KernelProfile::default_for(GetParam());
+    auto k = KernelProfile::read_kit(kit_for(GetParam()));
+    for (size_t i = 0; i < k->exports.size(); ++i) {
+        ProfileSymbol s = k->exports[i];
+        auto in_default = d->exports.find(s.name);
+        ASSERT_TRUE(in_default) << s.name;
+        EXPECT_EQ(in_default->gpl_only, s.gpl_only) << s.name;
+        EXPECT_EQ(in_default->ns, s.ns) << s.name;
+    }
+    EXPECT_EQ(d->exports.size(), k->exports.size());
+}
+
+TEST_P(DefaultProfile, StubsNoRealKernelExportsStayInternal) {
+    // What kmodemu implements beyond the real kernels' exports (printk, sized_strscpy, arm64's
+    // _raw_spin_*, ARM's __aeabi_uldivmod, ...) may stay in the stub table as internal helpers,
+    // but a module importing one fails as on the real kernels.
+    Emulator emu(GetParam());
+    Kernel kernel(emu);
+    ASSERT_TRUE(kernel.config().profile);
+    EXPECT_TRUE(kernel.config().profile->generic);
+    std::vector<std::string> internal;
+    for (const auto& e : kernel.exports())
+        if (!kernel.config().profile->exports.find(e->name)) internal.push_back(e->name);
+    std::string list;
+    for (const std::string& n : internal)
+        list += " " + n;
+    RecordProperty("internal_stubs", list);
+    std::string flavour = GetParam() == Arch::arm64 ? "arm64" : "armhf";
+    const std::string slot = "kmodemu_missing_one";  // an import of fixtures/unknown_sym
+    size_t tried = 0;
+    for (const std::string& n : internal) {
+        if (n.size() > slot.size()) continue;
+        RunOutcome out = run(fx::rename_import(fx::module(flavour, "unknown_sym"), slot, n));
+        EXPECT_EQ(out.exit_status, ENOENT) << n;
+        EXPECT_TRUE(has_line(out, "unknown_sym: Unknown symbol " + n + " (err -2)")) << n;
+        ++tried;
+    }
+    EXPECT_GT(tried, 0u);
+    for (const char* n : {"printk", "sized_strscpy"})
+        EXPECT_FALSE(kernel.config().profile->exports.find(n)) << n;
+    EXPECT_EQ(!kernel.config().profile->exports.find("_raw_spin_lock"), GetParam() == Arch::arm64);
+    EXPECT_EQ(!kernel.config().profile->exports.find("__aeabi_uldivmod"), true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Arch, DefaultProfile, ::testing::Values(Arch::arm64, Arch::arm),
+                         [](const auto& info) { return std::string(arch_name(info.param)); });
+
+TEST(DefaultKernel, PrintkIsAnUnknownSymbolAsOnTheRealKernel) {
+    // printk() has been a macro around _printk() since 5.15: no arm64 kernel exports printk.
+    auto bytes = fx::rename_import(fx::module("arm64", "hello"), "_printk", "printk");
+    RunOutcome out = run(bytes);
+    EXPECT_EQ(out.exit_status, ENOENT);
+    EXPECT_TRUE(has_line(out, "hello: Unknown symbol printk (err -2)"));
+    EXPECT_FALSE(out.load.init_ran);
+    // The kit's kernel says the same.
+    RunOutcome real = run(bytes, kit(Arch::arm64));
+    EXPECT_EQ(real.exit_status, ENOENT);
+    EXPECT_EQ(texts(out), texts(real));
+}
+
+TEST(DefaultKernel, GplOnlyExportsAreRefusedToProprietaryModules) {
+    auto d = KernelProfile::default_for(Arch::arm64);
+    ASSERT_TRUE(d->exports.find("blocking_notifier_chain_register"));
+    EXPECT_TRUE(d->exports.find("blocking_notifier_chain_register")->gpl_only);
+    EXPECT_FALSE(d->exports.find("_printk")->gpl_only);
+    // hello with MODULE_LICENSE("BSD"): check_exported_symbol() skips the _gpl exports, so
+    // resolve_symbol() reports them unknown, as 6.1.0-57-arm64 did under QEMU (tests/oracle).
+    for (const char* flavour : {"arm64", "armhf"}) {
+        SCOPED_TRACE(flavour);
+        std::string path =
+            std::string(KMODEMU_FIXTURES) + "/" + flavour + "/variants/hello_license.ko";
+        std::ifstream in(path, std::ios::binary);
+        ASSERT_TRUE(in.good()) << path;
+        std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+        RunOutcome out = run(bytes);
+        EXPECT_EQ(out.exit_status, ENOENT);
+        std::vector<std::string> want = {
+            "hello: loading out-of-tree module taints kernel.",
+            "hello: module license 'BSD' taints kernel.",
+            "Disabling lock debugging due to kernel taint",
+            "hello: module verification failed: signature and/or required key missing - "
+            "tainting kernel",
+            "hello: Unknown symbol blocking_notifier_chain_register (err -2)",
+            "hello: Unknown symbol blocking_notifier_call_chain (err -2)",
+            "hello: Unknown symbol blocking_notifier_chain_unregister (err -2)"};
+        EXPECT_EQ(texts(out), want);
+    }
+}
+
+TEST(DefaultKernel, NoVermagicOrCrcChecks) {
+    for (const char* variant : {"hello_vermagic", "hello_crc"}) {
+        SCOPED_TRACE(variant);
+        std::string path = std::string(KMODEMU_FIXTURES) + "/arm64/variants/" + variant + ".ko";
+        std::ifstream in(path, std::ios::binary);
+        std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+        ASSERT_FALSE(bytes.empty()) << path;
+        EXPECT_EQ(run(bytes).exit_status, 0);
+        EXPECT_NE(run(bytes, kit(Arch::arm64)).exit_status, 0);  // the kit's kernel checks
+    }
+}
+
+TEST(DefaultKernel, NamespacesAreEnforced) {
+    // crypto_cipher_setkey is exported in CRYPTO_INTERNAL; the module does not import it.
+    RunOutcome out = run(fx::module("arm64", "ns_missing"));
+    EXPECT_EQ(out.exit_status, EINVAL);
+    EXPECT_TRUE(has_line(out,
+                         "ns_missing: module uses symbol (crypto_cipher_setkey) from namespace "
+                         "CRYPTO_INTERNAL, but does not import it."));
+    EXPECT_EQ(texts(out), texts(run(fx::module("arm64", "ns_missing"), kit(Arch::arm64))));
+}
+
+TEST(DefaultKernel, ExportedButUnimplementedIsReportedAsWithAKit) {
+    // A module calling two functions real kernels export but kmodemu does not implement.
+    auto d = KernelProfile::default_for(Arch::arm64);
+    Emulator emu(Arch::arm64);
+    Kernel kernel(emu);
+    const std::string one = "kobject_get_path", two = "kset_find_obj";
+    for (const std::string& n : {one, two}) {
+        ASSERT_TRUE(d->exports.find(n)) << n;
+        ASSERT_FALSE(kernel.find_export(n)) << n << " is implemented now: pick another";
+    }
+    auto bytes = fx::rename_import(
+        fx::rename_import(fx::module("arm64", "unknown_sym"), "kmodemu_missing_one", one),
+        "kmodemu_missing_two", two);
+    RunOutcome out = run(bytes);
+    EXPECT_EQ(out.exit_status, ENOENT);
+    EXPECT_EQ(out.unimplemented, (std::vector<std::string>{one, two}));
+    EXPECT_TRUE(has_diag(out, one + " is exported by the default kernel (6.1.0-"));
+    for (const std::string& t : texts(out))
+        EXPECT_EQ(t.find("Unknown symbol"), std::string::npos) << t;
+    // The kit's kernel too (it also warns that the module has no CRCs for them).
+    RunOutcome real = run(bytes, kit(Arch::arm64));
+    EXPECT_EQ(real.exit_status, ENOENT);
+    EXPECT_EQ(real.unimplemented, out.unimplemented);
+    // --auto-stub pretends them, and only them.
+    out = run(bytes, nullptr, true);
+    EXPECT_EQ(out.exit_status, 0);
+    EXPECT_EQ(out.auto_stubs, (std::vector<std::string>{one, two}));
+}
+
+TEST(DefaultKernel, ArmHelpersTheArmmpKernelDoesNotExportAreUnknown) {
+    // 64-bit division compiles to __aeabi_uldivmod/__aeabi_ldivmod, which arch/arm/kernel/
+    // armksyms.c does not export: the real armmp kernel refuses arith (tests/oracle).
+    for (const char* flavour : {"armhf", "armhf-thumb"}) {
+        SCOPED_TRACE(flavour);
+        RunOutcome out = run(fx::module(flavour, "arith"));
+        EXPECT_EQ(out.exit_status, ENOENT);
+        EXPECT_TRUE(has_line(out, "arith: Unknown symbol __aeabi_uldivmod (err -2)"));
+        EXPECT_TRUE(has_line(out, "arith: Unknown symbol __aeabi_ldivmod (err -2)"));
+    }
+}
+
+TEST(DefaultKernel, AcceptsThumb2RelocationsAsAThumb2Kernel) {
+    // The default behaves as a CONFIG_THUMB2_KERNEL build; Debian's armmp is not one.
+    RunOutcome out = run(fx::module("armhf-thumb", "hello"));
+    EXPECT_EQ(out.exit_status, 0);
+    EXPECT_EQ(out.kernel, "generic");
+    EXPECT_FALSE(kit(Arch::arm)->thumb2_kernel);
+    EXPECT_EQ(run(fx::module("armhf-thumb", "hello"), kit(Arch::arm)).exit_status, ENOEXEC);
+}
+
+// --- the cache of a kit's profile ---
+
+namespace {
+
+void expect_same(const KernelProfile& a, const KernelProfile& b) {
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.release, b.release);
+    EXPECT_EQ(a.vermagic, b.vermagic);
+    EXPECT_EQ(a.arch, b.arch);
+    EXPECT_EQ(a.generic, b.generic);
+    EXPECT_EQ(a.modversions, b.modversions);
+    EXPECT_EQ(a.thumb2_kernel, b.thumb2_kernel);
+    EXPECT_EQ(a.hz, b.hz);
+    ASSERT_EQ(a.exports.size(), b.exports.size());
+    for (size_t i = 0; i < a.exports.size(); ++i) {
+        EXPECT_EQ(a.exports[i].name, b.exports[i].name);
+        EXPECT_EQ(a.exports[i].crc, b.exports[i].crc);
+        EXPECT_EQ(a.exports[i].gpl_only, b.exports[i].gpl_only);
+        EXPECT_EQ(a.exports[i].ns, b.exports[i].ns);
+    }
+    EXPECT_EQ(a.config.size(), b.config.size());
+}
+
+void write(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A small kit of its own in a temporary directory.
+class ProfileCache : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/kmodemu-profile-test.XXXXXX";
+        ASSERT_TRUE(mkdtemp(tmpl));
+        dir = tmpl;
+        fs::create_directories(dir + "/headers");
+        fs::create_directories(dir + "/boot");
+        write(dir + "/kit.env",
+              "KIT_ARCH=arm64\nKIT_RELEASE=6.1.0-99-test\n"
+              "KIT_VERMAGIC=\"6.1.0-99-test SMP mod_unload modversions aarch64\"\n"
+              "KIT_HEADERS=" +
+                  dir + "/headers\nKIT_BOOT=" + dir + "/boot\n");
+        write(dir + "/headers/Module.symvers",
+              "0x12345678\t_printk\tvmlinux\tEXPORT_SYMBOL\t\n"
+              "0x0badcafe\tkfree\tvmlinux\tEXPORT_SYMBOL\t\n"
+              "0x00000001\tcrypto_cipher_setkey\tvmlinux\tEXPORT_SYMBOL_GPL\tCRYPTO_INTERNAL\n"
+              "0x00000002\tsome_module_func\tdrivers/foo/foo\tEXPORT_SYMBOL\t\n"
+              "0xdeadbeef\tblocking_notifier_chain_register\tvmlinux\tEXPORT_SYMBOL_GPL\t\n");
+        write(dir + "/boot/config-6.1.0-99-test",
+              "# comment\nCONFIG_MODVERSIONS=y\nCONFIG_HZ=100\n# CONFIG_THUMB2_KERNEL is not set\n"
+              "CONFIG_LOCALVERSION=\"\"\n");
+        cache = KernelProfile::cache_path(dir);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    std::string dir, cache;
+};
+
+}  // namespace
+
+TEST_F(ProfileCache, IsWrittenOnceThenMapped) {
+    EXPECT_FALSE(fs::exists(cache));
+    auto a = KernelProfile::from_kit(dir);
+    ASSERT_TRUE(fs::exists(cache));
+    struct stat s1 {};
+    ASSERT_EQ(stat(cache.c_str(), &s1), 0);
+    auto b = KernelProfile::from_kit(dir);
+    struct stat s2 {};
+    ASSERT_EQ(stat(cache.c_str(), &s2), 0);
+    EXPECT_EQ(s1.st_ino, s2.st_ino);  // not rewritten
+    EXPECT_EQ(s1.st_mtim.tv_nsec, s2.st_mtim.tv_nsec);
+    auto parsed = KernelProfile::read_kit(dir);
+    expect_same(*a, *parsed);
+    expect_same(*b, *parsed);
+    EXPECT_EQ(b->release, "6.1.0-99-test");
+    EXPECT_EQ(b->kernels, "6.1.0-99-test");
+    EXPECT_FALSE(b->generic);
+    EXPECT_TRUE(b->modversions);
+    EXPECT_FALSE(b->thumb2_kernel);
+    EXPECT_EQ(b->hz, 100);
+    EXPECT_EQ(b->exports.size(), 4u);  // vmlinux's only
+    EXPECT_FALSE(b->exports.find("some_module_func"));
+    EXPECT_EQ(b->exports.find("kfree")->crc, 0x0badcafeu);
+    EXPECT_TRUE(b->exports.find("crypto_cipher_setkey")->gpl_only);
+    EXPECT_EQ(b->exports.find("crypto_cipher_setkey")->ns, "CRYPTO_INTERNAL");
+    EXPECT_EQ(b->config.find("CONFIG_HZ"), "100");
+    EXPECT_EQ(b->config.find("CONFIG_LOCALVERSION"), "\"\"");
+    EXPECT_FALSE(b->config.find("CONFIG_THUMB2_KERNEL"));
+}
+
+TEST_F(ProfileCache, StaleWhenASourceChanges) {
+    auto a = KernelProfile::from_kit(dir);
+    EXPECT_FALSE(a->exports.find("kmalloc"));
+    // A different Module.symvers (size and mtime differ).
+    write(dir + "/headers/Module.symvers",
+          "0x00000003\tkmalloc\tvmlinux\tEXPORT_SYMBOL\t\n"
+          "0x12345678\t_printk\tvmlinux\tEXPORT_SYMBOL\t\n");
+    auto b = KernelProfile::from_kit(dir);
+    EXPECT_TRUE(b->exports.find("kmalloc"));
+    EXPECT_EQ(b->exports.size(), 2u);
+    // The config, same size, another mtime.
+    write(dir + "/boot/config-6.1.0-99-test",
+          "# comment\nCONFIG_MODVERSIONS=y\nCONFIG_HZ=300\n# CONFIG_THUMB2_KERNEL is not set\n"
+          "CONFIG_LOCALVERSION=\"\"\n");
+    struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (dir + "/boot/config-6.1.0-99-test").c_str(), times, 0), 0);
+    EXPECT_EQ(KernelProfile::from_kit(dir)->hz, 300);
+    // And the one now cached is current.
+    expect_same(*KernelProfile::from_kit(dir), *KernelProfile::read_kit(dir));
+}
+
+TEST_F(ProfileCache, DamagedCacheIsIgnoredAndRebuilt) {
+    KernelProfile::from_kit(dir);
+    std::string good = read(cache);
+    ASSERT_GT(good.size(), 200u);
+    std::vector<std::string> damaged = {
+        "",
+        "not a cache",
+        good.substr(0, good.size() / 2),
+        good + "trailing",
+        std::string(good.size(), '\0'),
+    };
+    for (size_t at :
+         {size_t(0), size_t(12), size_t(40), size_t(100), good.size() / 2, good.size() - 1}) {
+        std::string flipped = good;
+        flipped[at] ^= 0x20;
+        damaged.push_back(flipped);
+    }
+    auto parsed = KernelProfile::read_kit(dir);
+    for (size_t i = 0; i < damaged.size(); ++i) {
+        SCOPED_TRACE(i);
+        write(cache, damaged[i]);
+        auto p = KernelProfile::from_kit(dir);
+        expect_same(*p, *parsed);
+        EXPECT_EQ(read(cache), good);  // rebuilt
+    }
+}
+
+TEST_F(ProfileCache, ReadOnlyKitCachesUnderXdgCacheHome) {
+    // A directory where the cache file would go: the kit's cache cannot be written there.
+    fs::create_directories(cache);
+    std::string xdg = dir + "/xdg";
+    const char* old = std::getenv("XDG_CACHE_HOME");
+    std::string saved = old ? old : "";
+    setenv("XDG_CACHE_HOME", xdg.c_str(), 1);
+    auto a = KernelProfile::from_kit(dir);
+    std::vector<fs::path> made;
+    if (fs::exists(xdg + "/kmodemu"))
+        for (const auto& e : fs::directory_iterator(xdg + "/kmodemu"))
+            made.push_back(e.path());
+    ASSERT_EQ(made.size(), 1u);
+    auto mtime = fs::last_write_time(made[0]);
+    auto b = KernelProfile::from_kit(dir);
+    EXPECT_EQ(fs::last_write_time(made[0]), mtime);  // used, not rewritten
+    if (old)
+        setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+    else
+        unsetenv("XDG_CACHE_HOME");
+    expect_same(*a, *KernelProfile::read_kit(dir));
+    expect_same(*b, *KernelProfile::read_kit(dir));
+}
+
+TEST_F(ProfileCache, UnusableKitIsAReadableError) {
+    fs::remove(dir + "/headers/Module.symvers");
+    try {
+        KernelProfile::from_kit(dir);
+        FAIL() << "no error";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("Module.symvers"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(KernelProfile::from_kit(dir + "/nowhere"), std::runtime_error);
+}
+
+TEST(ProfileCacheOfTheKits, SameAsParsingTheKit) {
+    for (Arch arch : {Arch::arm64, Arch::arm}) {
+        SCOPED_TRACE(arch_name(arch));
+        auto cached = KernelProfile::from_kit(kit_for(arch));
+        auto parsed = KernelProfile::read_kit(kit_for(arch));
+        expect_same(*cached, *parsed);
+        EXPECT_EQ(cached->config.find("CONFIG_MODVERSIONS"), "y");
+        EXPECT_EQ(parsed->config.find("CONFIG_MODVERSIONS"), "y");
+    }
+}

@@ -434,6 +434,7 @@ ProfileSymbol ExportTable::operator[](size_t i) const {
     s.name = pool_.substr(r.name, r.name_len);
     s.crc = r.crc;
     s.gpl_only = r.flags & export_gpl_only;
+    s.data = r.flags & export_data;
     if (r.ns_len) s.ns = pool_.substr(r.ns, r.ns_len);
     return s;
 }

@@ -21,6 +21,7 @@ struct ProfileSymbol {
     std::string_view name;
     uint32_t crc = 0;
     bool gpl_only = false;
+    bool data = false;    // a data object, not a function (known for the default kernel)
     std::string_view ns;  // symbol namespace, empty when none
 };
 
@@ -32,9 +33,10 @@ struct ExportRecord {
     uint32_t crc;
     uint16_t name_len;
     uint8_t ns_len;  // 0: no namespace
-    uint8_t flags;   // export_gpl_only
+    uint8_t flags;   // export_gpl_only | export_data
 };
 constexpr uint8_t export_gpl_only = 1;
+constexpr uint8_t export_data = 2;
 
 // A CONFIG_* line of the kernel's configuration, in a table sorted by key over the same pool.
 struct ConfigRecord {

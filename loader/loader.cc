@@ -712,7 +712,8 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
 }
 
 // --auto-stub: an export of the kernel kmodemu does not implement. A function returns 0; data (a
-// name in the kit's exports-data.txt, from the image's kallsyms) is a zeroed object of one page,
+// name in the kit's exports-data.txt, from the image's kallsyms, or marked data in the default
+// kernel's export list) is a zeroed object of one page,
 // which holds the pointers, counters and most structures modules read (the kit tells no sizes).
 const Export& Loader::auto_stub(const std::string& name, LoadResult& res) {
     const KernelProfile* prof = k_.config().profile.get();
@@ -723,13 +724,18 @@ const Export& Loader::auto_stub(const std::string& name, LoadResult& res) {
         while (std::getline(in, line))
             if (!line.empty() && line[0] != '#') data_exports_->insert(line);
     }
-    if (data_exports_ && data_exports_->count(name)) {
+    // The default kernel knows its data exports from the kits it was made of (the D flag of
+    // kernel_stubs/exports/ARCH.txt).
+    bool data = data_exports_ ? data_exports_->count(name) > 0 : false;
+    if (prof && prof->kit_dir.empty())
+        if (auto s = prof->exports.find(name)) data = s->data;
+    if (data) {
         constexpr size_t size = 0x1000;
         Export& e = k_.add_data(name, "auto-stub", size);
         e.auto_stub = true;
         res.auto_stub_data.push_back(name);
         k_.diag(format("auto-stub: %s is data in %s: a zeroed object of %zu bytes (pretended)",
-                       name.c_str(), prof->release.c_str(), size));
+                       name.c_str(), prof->kernels.c_str(), size));
         return e;
     }
     res.auto_stubs.push_back(name);

@@ -367,6 +367,36 @@ TEST(AutoStub, DataExportsBecomeDataObjects) {
               r.auto_stubs.end());
 }
 
+// The same without a kit: the default kernel's export list marks the data exports of the kits it
+// was made of, so `--auto-stub` makes a data object of `_ctype` there too.
+TEST(AutoStub, DataExportsOfTheDefaultKernelBecomeDataObjects) {
+    auto profile = KernelProfile::default_for(Arch::arm64);
+    ASSERT_TRUE(profile->exports.find("_ctype"));
+    EXPECT_TRUE(profile->exports.find("_ctype")->data);
+    EXPECT_TRUE(profile->exports.find("system_wq")->data);
+    EXPECT_FALSE(profile->exports.find("textsearch_register")->data);
+    std::string kit = KMODEMU_KIT_ARM64;
+    ASSERT_FALSE(kit.empty()) << "no arm64 kit (tools/fetch-kernel-kit makes one)";
+    std::ifstream env(kit + "/kit.env");
+    std::string line, modules;
+    while (std::getline(env, line))
+        if (line.starts_with("KIT_MODULES=")) modules = line.substr(12);
+    std::string ko = modules + "/kernel/lib/ts_kmp.ko";
+    ASSERT_TRUE(std::filesystem::exists(ko)) << "no " << ko;
+    Emulator emu(Arch::arm64);
+    KernelConfig cfg;
+    Kernel k(emu, cfg);
+    Loader loader(k);
+    emu.set_budget(5'000'000);
+    LoadOptions lo;
+    lo.auto_stub = true;
+    LoadResult r = loader.load(read_file(ko), lo);
+    EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"_ctype"});
+    const Export* ctype = k.find_export("_ctype");
+    ASSERT_NE(ctype, nullptr);
+    EXPECT_FALSE(ctype->is_function);
+}
+
 // sysfs reads of a module's parameters: each kernel_param's ops->get() writes the value as
 // kernel/params.c formats it and returns its length; an array's elements are joined by commas;
 // an invbool reads back as it was set (inv=1 stores false, shown as Y).

@@ -14,7 +14,7 @@ constexpr uint64_t page = 0x1000;
 constexpr size_t slot_size = 4;
 }  // namespace
 
-KernelLayout KernelLayout::for_arch(Arch arch) {
+KernelLayout KernelLayout::for_arch(Arch arch, bool thumb2_kernel) {
     if (arch == Arch::arm64) {
         // arm64 6.1 with 48-bit VAs: MODULES_VADDR 0xffff800000000000, 128 MiB, then the kernel
         // image at KIMAGE_VADDR 0xffff800008000000; the linear map at 0xffff000000000000.
@@ -35,6 +35,10 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
         };
     }
     // ARM 3G/1G split: modules below PAGE_OFFSET (0xc0000000), kernel text after.
+    // arch/arm/include/asm/memory.h: MODULES_VADDR is PAGE_OFFSET - SZ_8M in a Thumb-2 kernel
+    // (BL.W reaches ±16 MiB), PAGE_OFFSET - SZ_16M otherwise; module_alloc() fills it from the
+    // bottom, so the first module of a boot lands at MODULES_VADDR.
+    uint64_t modules = thumb2_kernel ? 0xbf800000u : 0xbf000000u;
     return KernelLayout{
         .stub_text = 0xc0100000u,
         .stub_text_size = 0x20000,
@@ -45,10 +49,8 @@ KernelLayout KernelLayout::for_arch(Arch arch) {
         .heap_size = 0x8000000,
         .stack = 0xc0ffe000u,
         .stack_size = 0x2000,  // THREAD_SIZE: 8 KiB
-        // The upper 8 MiB: a Thumb-2 kernel's MODULES_VADDR (PAGE_OFFSET - 8 MiB), and inside an
-        // ARM-mode kernel's 16 MiB; within BL.W range (±16 MiB) of the kernel text.
-        .modules = 0xbf800000u,
-        .modules_size = 0x800000,
+        .modules = modules,
+        .modules_size = 0xc0000000u - modules,
     };
 }
 
@@ -123,7 +125,8 @@ int64_t StubCall::sarg(unsigned i) const {
 Kernel::Kernel(Emulator& emu, KernelConfig config)
     : emu_(emu),
       config_(std::move(config)),
-      layout_(config_.layout ? *config_.layout : KernelLayout::for_arch(emu.arch())) {
+      layout_(config_.layout ? *config_.layout
+                            : KernelLayout::for_arch(emu.arch(), config_.thumb2_kernel)) {
     // Without a kit: the default kernel, whose exports are those of the real kernels kmodemu
     // has profiles of (kernel_stubs/exports/); stubs beyond them stay internal.
     if (!config_.profile) config_.profile = KernelProfile::default_for(emu.arch());

@@ -96,7 +96,8 @@ struct KernelLayout {
     uint64_t stack_size;  // THREAD_SIZE
     uint64_t modules;     // module_alloc() area
     uint64_t modules_size;
-    static KernelLayout for_arch(Arch arch);
+    // thumb2_kernel: ARM's MODULES_VADDR is PAGE_OFFSET - 8 MiB in a Thumb-2 kernel, 16 MiB else.
+    static KernelLayout for_arch(Arch arch, bool thumb2_kernel = true);
 };
 
 // Thrown by Kernel::call_guest when the outermost guest call ended abnormally (fault, budget).

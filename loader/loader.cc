@@ -514,6 +514,38 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     if (auto* a64 = dynamic_cast<Aarch64Loader*>(arch_.get()))
         res.alternatives_applied = a64->alternatives_applied - alternatives_before;
 
+    // ftrace_module_init() -> ftrace_process_locs() -> ftrace_make_nop(): with
+    // CONFIG_DYNAMIC_FTRACE, every mcount call site listed in __mcount_loc becomes the
+    // architecture's nop before the module runs. ARM (arch/arm/kernel/ftrace.c): the
+    // `bl __gnu_mcount_nc` after `push {lr}` becomes `add sp, sp, #4` (add.w in a Thumb-2
+    // kernel). arm64 modules have patchable-entry nops already.
+    bool dynamic_ftrace = !prof || prof->generic ||
+                          prof->config.find("CONFIG_DYNAMIC_FTRACE") == std::string_view("y");
+    const ElfSection* mcount = elf->find_section("__mcount_loc", true);
+    if (k_.arch() == Arch::arm && dynamic_ftrace && mcount && img.host[mcount->index]) {
+        for (uint64_t off = 0; off + 4 <= mcount->hdr.sh_size; off += 4) {
+            uint32_t ip = 0;
+            std::memcpy(&ip, img.host[mcount->index] + off, 4);
+            for (const ElfSection& t : secs) {
+                uint64_t a = img.addr[t.index];
+                if (!a || !img.host[t.index] || !(t.hdr.sh_flags & SHF_EXECINSTR) || ip < a ||
+                    ip + 4 > a + t.hdr.sh_size)
+                    continue;
+                uint8_t* at = img.host[t.index] + (ip - a);
+                uint32_t insn = 0;
+                std::memcpy(&insn, at, 4);
+                if ((insn & 0x0f000000u) == 0x0b000000u && (insn >> 28) == 0xe) {  // ARM BL
+                    uint32_t nop = 0xe28dd004u;
+                    std::memcpy(at, &nop, 4);
+                } else if ((insn & 0xd000f800u) == 0xd000f000u) {  // Thumb BL (hw1, hw2)
+                    uint16_t nop[2] = {0xf10d, 0x0d04};  // add.w sp, sp, #4
+                    std::memcpy(at, nop, 4);
+                }
+                break;
+            }
+        }
+    }
+
     // --- the formed module ---
     auto mod = std::make_unique<LoadedModule>();
     mod->name = name;

@@ -33,10 +33,10 @@ std::string data_file(Arch arch) {
     return std::string(KMODEMU_SOURCE_DIR) + "/kernel_stubs/exports/" + arch_name(arch) + ".txt";
 }
 
-// The symbols of a data file: NAME [G|- [NAMESPACE]] per line.
+// The symbols of a data file: NAME [G|-[D] [NAMESPACE]] per line.
 struct DataLine {
     std::string name, ns;
-    bool gpl = false;
+    bool gpl = false, data = false;
 };
 std::vector<DataLine> read_data_file(Arch arch) {
     std::ifstream in(data_file(arch));
@@ -49,7 +49,8 @@ std::vector<DataLine> read_data_file(Arch arch) {
         DataLine d;
         std::string flag;
         f >> d.name >> flag >> d.ns;
-        d.gpl = flag == "G";
+        d.gpl = flag.starts_with("G");
+        d.data = flag.ends_with("D");
         out.push_back(d);
     }
     return out;
@@ -92,6 +93,7 @@ TEST_P(DefaultProfile, ExportsAreTheDataFile) {
         ProfileSymbol s = p->exports[i];
         ASSERT_EQ(s.name, data[i].name) << i;
         EXPECT_EQ(s.gpl_only, data[i].gpl) << s.name;
+        EXPECT_EQ(s.data, data[i].data) << s.name;
         EXPECT_EQ(s.ns, data[i].ns) << s.name;
         EXPECT_EQ(s.crc, 0u);
         if (i) {

@@ -163,9 +163,15 @@ const std::vector<RuleDef>& defs() {
           "land) differ between boots; addresses in the NULL page and other small values stay"},
          [](Lines& l, const Context& c) {
              static const std::regex word(R"(\b(0x)?([0-9a-fA-F]{8,16})\b)");
+             // Instruction words, not addresses: the `Code:` line has a rule of its own.
+             std::vector<std::pair<size_t, std::string>> code;
+             for (size_t i = 0; i < l.size(); ++i)
+                 if (l[i].starts_with("Code: ")) code.emplace_back(i, l[i]);
              each_match(l, word, [&](const std::smatch& m) {
                  return kernel_address(m[2].str(), c.arm64) ? m[1].str() + "<kaddr>" : m[0].str();
              });
+             for (auto& [i, line] : code)
+                 l[i] = std::move(line);
          }},
         {{"code-pc-relative", RuleKind::boot,
           "in a `Code:` line, the words that encode PC-relative branches (B/BL) or ADRP hold "
@@ -208,7 +214,8 @@ const std::vector<RuleDef>& defs() {
              // before it, ARM prints `PC is at` before psr and Flags.
              auto pc_in_kernel = [&](size_t i) {
                  for (size_t j = i; j < l.size() && j < i + 4; ++j)
-                     if (l[j].starts_with("pc : ")) return std::regex_match(l[j], in_kernel);
+                     if (l[j].starts_with("pc : ") && !l[j].starts_with("pc : [<"))
+                         return std::regex_match(l[j], in_kernel);
                  for (size_t j = i + 1; j-- > 0 && j + 8 > i;)
                      if (l[j].starts_with("PC is at ")) return std::regex_match(l[j], in_kernel);
                  return false;
@@ -235,12 +242,44 @@ const std::vector<RuleDef>& defs() {
              for (size_t i = 0; i < l.size(); ++i) {
                  if (!l[i].starts_with("Code: ")) continue;
                  for (size_t j = i; j-- > 0;) {
-                     if (!l[j].starts_with("pc : ") && !l[j].starts_with("PC is at ")) continue;
+                     bool arm64_pc = l[j].starts_with("pc : ") && !l[j].starts_with("pc : [<");
+                     if (!arm64_pc && !l[j].starts_with("PC is at ")) continue;
                      if (std::regex_match(l[j], in_kernel))
                          l[i] = std::regex_replace(l[i], before, "Code: <kernel code> (");
                      break;
                  }
              }
+         }},
+        {{"arm-dump-stack-frames", RuleKind::known,
+          "ARM's dump_stack() (of a WARN, or of do_init_module for a positive return) starts "
+          "its trace with the real kernel's own frames (unwind_backtrace, show_stack, "
+          "dump_stack_lvl, __warn) before the first frame kmodemu has; kmodemu does not find "
+          "their call sites in the kit's image yet (arm64 does)"},
+         [](Lines& l, const Context& c) {
+             if (c.arm64) return;
+             static const std::regex frame(
+                 R"(^ (unwind_backtrace|show_stack|dump_stack_lvl|__warn) from )");
+             std::erase_if(l, [](const std::string& s) { return std::regex_search(s, frame); });
+         }},
+        {{"arm-page-table-walk", RuleKind::known,
+          "ARM's show_pte() line (`[addr] *pgd=..., *pte=..., *ppte=...`) walks the real "
+          "kernel's page tables; kmodemu models no ARM page tables yet (arm64 does)"},
+         [](Lines& l, const Context& c) {
+             if (c.arm64) return;
+             static const std::regex walk(R"(^\[[^\]]*\] \*pgd=)");
+             std::erase_if(l, [](const std::string& s) { return std::regex_search(s, walk); });
+         }},
+        {{"arm-kernel-function-lr", RuleKind::known,
+          "on ARM, when a BUG fires inside the real kernel's own function, `LR is at` is a "
+          "place in that function (its last call, e.g. to printk); kmodemu's C++ stub made no "
+          "call, so its LR still holds the module's return address (the call trace, compared, "
+          "names that caller in both)"},
+         [](Lines& l, const Context& c) {
+             if (c.arm64) return;
+             static const std::regex in_kernel(R"(^PC is at [^\[]*$)");
+             for (size_t i = 1; i < l.size(); ++i)
+                 if (l[i].starts_with("LR is at ") && std::regex_match(l[i - 1], in_kernel))
+                     l[i] = "LR is at <in the kernel function>";
          }},
         {{"kernel-call-path", RuleKind::known,
           "below the module's frames a call trace shows the real kernel's own insmod path "

@@ -18,6 +18,22 @@
 
 namespace kmodemu {
 
+std::optional<std::map<std::string, std::string>> read_kit_env(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::map<std::string, std::string> env;
+    std::string line;
+    while (std::getline(in, line)) {
+        size_t eq = line.find('=');
+        if (eq == std::string::npos || line.starts_with("#")) continue;
+        std::string value = line.substr(eq + 1);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);  // kit.env is also sourced by scripts
+        env[line.substr(0, eq)] = value;
+    }
+    return env;
+}
+
 namespace {
 
 std::string slurp(const std::string& path) {
@@ -41,21 +57,11 @@ void for_each_line(std::string_view text, F f) {
 }
 
 std::map<std::string, std::string> read_env(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
+    auto env = read_kit_env(path);
+    if (!env)
         throw std::runtime_error("cannot read " + path +
                                  " (not a kit made by tools/fetch-kernel-kit?)");
-    std::map<std::string, std::string> env;
-    std::string line;
-    while (std::getline(in, line)) {
-        size_t eq = line.find('=');
-        if (eq == std::string::npos || line.starts_with("#")) continue;
-        std::string value = line.substr(eq + 1);
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-            value = value.substr(1, value.size() - 2);  // kit.env is also sourced by scripts
-        env[line.substr(0, eq)] = value;
-    }
-    return env;
+    return std::move(*env);
 }
 
 std::string need(const std::map<std::string, std::string>& env, const std::string& key,

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,10 @@ struct TaskLayout {
     // the kits kmodemu knows, 6.1.0-57-arm64 and 6.1.0-50-armmp.
     static TaskLayout defaults(Arch arch);
 };
+
+// The KEY=value lines of a kit's kit.env (double quotes around a value removed); nullopt when
+// the file cannot be read.
+std::optional<std::map<std::string, std::string>> read_kit_env(const std::string& path);
 
 struct KernelProfile {
     std::string name = "generic";

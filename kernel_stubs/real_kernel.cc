@@ -53,18 +53,7 @@ std::optional<std::string> slurp(const std::string& path) {
 
 // KEY=value lines of kit.env (values may be double-quoted: scripts source the file too).
 std::map<std::string, std::string> read_env(const std::string& path) {
-    std::map<std::string, std::string> env;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-        size_t eq = line.find('=');
-        if (eq == std::string::npos || line.starts_with("#")) continue;
-        std::string value = line.substr(eq + 1);
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-            value = value.substr(1, value.size() - 2);
-        env[line.substr(0, eq)] = value;
-    }
-    return env;
+    return read_kit_env(path).value_or(std::map<std::string, std::string>{});
 }
 
 // The string of `#define NAME "..."` in a generated header, if there.

@@ -334,33 +334,40 @@ TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
     std::filesystem::remove_all(dir);
 }
 
+// Loads the arm64 kit's real lib/ts_kmp.ko (it uses the data export _ctype and the function
+// textsearch_register, neither implemented) with --auto-stub under `profile` (null: the default).
+LoadResult load_ts_kmp(std::shared_ptr<const KernelProfile> profile, Kernel*& out_kernel,
+                       std::unique_ptr<Emulator>& emu, std::unique_ptr<Kernel>& kernel) {
+    std::string kit = KMODEMU_KIT_ARM64;
+    EXPECT_FALSE(kit.empty()) << "no arm64 kit (tools/fetch-kernel-kit makes one)";
+    auto env = read_kit_env(kit + "/kit.env").value_or(std::map<std::string, std::string>{});
+    std::string ko = env["KIT_MODULES"] + "/kernel/lib/ts_kmp.ko";
+    EXPECT_TRUE(std::filesystem::exists(ko)) << "no " << ko;
+    emu = std::make_unique<Emulator>(Arch::arm64);
+    KernelConfig cfg;
+    cfg.profile = std::move(profile);
+    kernel = std::make_unique<Kernel>(*emu, cfg);
+    out_kernel = kernel.get();
+    Loader loader(*kernel);
+    emu->set_budget(5'000'000);
+    LoadOptions lo;
+    lo.auto_stub = true;
+    return loader.load(read_file(ko), lo);
+}
+
 // --auto-stub: an export the kit's kallsyms does not list as text is data (a zeroed object), not
 // a function that returns 0.
 TEST(AutoStub, DataExportsBecomeDataObjects) {
-    std::string kit = KMODEMU_KIT_ARM64;
-    ASSERT_FALSE(kit.empty()) << "no arm64 kit (tools/fetch-kernel-kit makes one)";
-    auto profile = KernelProfile::from_kit(kit);
-    std::ifstream env(kit + "/kit.env");
-    std::string line, modules;
-    while (std::getline(env, line))
-        if (line.starts_with("KIT_MODULES=")) modules = line.substr(12);
-    std::string ko = modules + "/kernel/lib/ts_kmp.ko";  // uses _ctype and textsearch_register
-    ASSERT_TRUE(std::filesystem::exists(ko)) << "no " << ko;
-    Emulator emu(Arch::arm64);
-    KernelConfig cfg;
-    cfg.profile = profile;
-    Kernel k(emu, cfg);
-    Loader loader(k);
-    emu.set_budget(5'000'000);
-    LoadOptions lo;
-    lo.auto_stub = true;
-    LoadResult r = loader.load(read_file(ko), lo);
+    std::unique_ptr<Emulator> emu;
+    std::unique_ptr<Kernel> kernel;
+    Kernel* k = nullptr;
+    LoadResult r = load_ts_kmp(KernelProfile::from_kit(KMODEMU_KIT_ARM64), k, emu, kernel);
     EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"_ctype"});
-    const Export* ctype = k.find_export("_ctype");
+    const Export* ctype = k->find_export("_ctype");
     ASSERT_NE(ctype, nullptr);
     EXPECT_FALSE(ctype->is_function);
     EXPECT_TRUE(ctype->auto_stub);
-    const Export* reg = k.find_export("textsearch_register");
+    const Export* reg = k->find_export("textsearch_register");
     ASSERT_NE(reg, nullptr);
     EXPECT_TRUE(reg->is_function);
     EXPECT_NE(std::find(r.auto_stubs.begin(), r.auto_stubs.end(), "textsearch_register"),
@@ -375,24 +382,12 @@ TEST(AutoStub, DataExportsOfTheDefaultKernelBecomeDataObjects) {
     EXPECT_TRUE(profile->exports.find("_ctype")->data);
     EXPECT_TRUE(profile->exports.find("system_wq")->data);
     EXPECT_FALSE(profile->exports.find("textsearch_register")->data);
-    std::string kit = KMODEMU_KIT_ARM64;
-    ASSERT_FALSE(kit.empty()) << "no arm64 kit (tools/fetch-kernel-kit makes one)";
-    std::ifstream env(kit + "/kit.env");
-    std::string line, modules;
-    while (std::getline(env, line))
-        if (line.starts_with("KIT_MODULES=")) modules = line.substr(12);
-    std::string ko = modules + "/kernel/lib/ts_kmp.ko";
-    ASSERT_TRUE(std::filesystem::exists(ko)) << "no " << ko;
-    Emulator emu(Arch::arm64);
-    KernelConfig cfg;
-    Kernel k(emu, cfg);
-    Loader loader(k);
-    emu.set_budget(5'000'000);
-    LoadOptions lo;
-    lo.auto_stub = true;
-    LoadResult r = loader.load(read_file(ko), lo);
+    std::unique_ptr<Emulator> emu;
+    std::unique_ptr<Kernel> kernel;
+    Kernel* k = nullptr;
+    LoadResult r = load_ts_kmp(nullptr, k, emu, kernel);
     EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"_ctype"});
-    const Export* ctype = k.find_export("_ctype");
+    const Export* ctype = k->find_export("_ctype");
     ASSERT_NE(ctype, nullptr);
     EXPECT_FALSE(ctype->is_function);
 }

@@ -35,9 +35,24 @@ std::shared_ptr<const KernelProfile> kit_for(const std::string& flavour) {
     return dir.empty() ? nullptr : KernelProfile::from_kit(dir);
 }
 
+
 Arch arch_of(const std::string& flavour) {
     return flavour == "arm64" ? Arch::arm64 : Arch::arm;
 }
+
+// An emulated kernel with the flavour's kit and a loader for it.
+struct KitKernel {
+    explicit KitKernel(const std::string& flavour)
+        : emu(arch_of(flavour)), k(emu, config(flavour)), loader(k) {}
+    static KernelConfig config(const std::string& flavour) {
+        KernelConfig c;
+        c.profile = kit_for(flavour);
+        return c;
+    }
+    Emulator emu;
+    Kernel k;
+    Loader loader;
+};
 
 RunOutcome run_quirks(const std::string& flavour, std::vector<std::string> params) {
     RunOptions opts;
@@ -141,11 +156,10 @@ TEST_P(Stubs, ModuleReferenceCounts) {
 // A module somebody holds a reference to does not unload (try_stop_module(): EWOULDBLOCK); once
 // the reference is put, it does.
 TEST_P(Stubs, AReferencedModuleDoesNotUnload) {
-    Emulator emu(arch_of(flavour()));
-    KernelConfig cfg;
-    cfg.profile = kit_for(flavour());
-    Kernel k(emu, cfg);
-    Loader loader(k);
+    KitKernel kk(flavour());
+    Emulator& emu = kk.emu;
+    Kernel& k = kk.k;
+    Loader& loader = kk.loader;
     emu.set_budget(5'000'000);
     LoadResult r = loader.load(fx::module(flavour(), "quirks"), LoadOptions{});
     ASSERT_EQ(r.err, 0);
@@ -163,11 +177,10 @@ TEST_P(Stubs, AReferencedModuleDoesNotUnload) {
 // quirks_percpu, and the benchmark's warm loop: a module with per-cpu data loads, runs and
 // unloads again and again in one kernel, each time with a fresh copy of its per-cpu data.
 TEST_P(Stubs, PerCpuDataIsFreedOnUnload) {
-    Emulator emu(arch_of(flavour()));
-    KernelConfig cfg;
-    cfg.profile = kit_for(flavour());
-    Kernel k(emu, cfg);
-    Loader loader(k);
+    KitKernel kk(flavour());
+    Emulator& emu = kk.emu;
+    Kernel& k = kk.k;
+    Loader& loader = kk.loader;
     std::vector<uint8_t> ko = fx::module(flavour(), "quirks");
     LoadOptions lo;
     lo.args = "mode=12";
@@ -214,11 +227,10 @@ TEST(StubsLoader, WritableExecutableSectionIsRefusedBeforeTheSignatureNotice) {
 // The kernel says once that it is tainted by out-of-tree and by unsigned modules (check_modinfo()
 // tests the taint first; pr_notice_once()).
 TEST_P(Stubs, TaintMessagesComeOnce) {
-    Emulator emu(arch_of(flavour()));
-    KernelConfig cfg;
-    cfg.profile = kit_for(flavour());
-    Kernel k(emu, cfg);
-    Loader loader(k);
+    KitKernel kk(flavour());
+    Emulator& emu = kk.emu;
+    Kernel& k = kk.k;
+    Loader& loader = kk.loader;
     std::vector<uint8_t> ko = fx::module(flavour(), "hello");
     for (int i = 0; i < 2; ++i) {
         emu.set_budget(5'000'000);
@@ -396,11 +408,10 @@ TEST(AutoStub, DataExportsOfTheDefaultKernelBecomeDataObjects) {
 // kernel/params.c formats it and returns its length; an array's elements are joined by commas;
 // an invbool reads back as it was set (inv=1 stores false, shown as Y).
 TEST_P(Stubs, ParamGetOfEveryStandardType) {
-    Emulator emu(arch_of(flavour()));
-    KernelConfig cfg;
-    cfg.profile = kit_for(flavour());
-    Kernel k(emu, cfg);
-    Loader loader(k);
+    KitKernel kk(flavour());
+    Emulator& emu = kk.emu;
+    Kernel& k = kk.k;
+    Loader& loader = kk.loader;
     emu.set_budget(5'000'000);
     LoadOptions lo;
     lo.args =

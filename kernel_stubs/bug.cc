@@ -248,6 +248,77 @@ std::string arm_call_site(Kernel& k, const char* fn, const char* callee, int nth
     return fn;
 }
 
+// arm_call_site() when the kit's image has the call.
+std::optional<std::string> arm_frame(Kernel& k, const char* fn, const char* callee, int nth = 1) {
+    std::string f = arm_call_site(k, fn, callee, nth);
+    return f == fn ? std::nullopt : std::optional<std::string>(f);
+}
+
+// The 32-bit ARM kernel's frames of insmod's path below `from` (do_one_initcall() or
+// do_init_module()), as unwind_backtrace() prints them: load_module() tail-calls
+// do_init_module(), and vector_swi enters the syscall with lr = ret_fast_syscall
+// (arch/arm/kernel/entry-common.S). Empty without the kit's image.
+std::vector<std::string> arm_insmod_frames(Kernel& k, std::string_view from) {
+    static const char* const path[][3] = {
+        {"do_one_initcall", "do_init_module", "do_one_initcall"},
+        {"do_init_module", "sys_finit_module", "load_module"},
+    };
+    std::vector<std::string> out;
+    bool below = false;
+    for (const auto& [fn, caller, callee] : path) {
+        if (!(below |= fn == from)) continue;
+        std::optional<std::string> f = arm_frame(k, caller, callee);
+        if (!f) return {};
+        out.push_back(std::string(" ") + fn + " from " + *f);
+    }
+    const Kallsyms* ks = k.config().thumb2_kernel ? nullptr : k.real().kallsyms();
+    std::optional<KernelSymbol> ret = ks ? ks->find("ret_fast_syscall") : std::nullopt;
+    if (!ret) return {};
+    out.push_back(fmt(" sys_finit_module from %s+0x0/0x%llx", ret->name.c_str(),
+                      (unsigned long long)ret->size));
+    return out;
+}
+
+// The first frames of ARM's dump_stack() called from `caller` (its call of `callee`, the
+// nth): show_stack() -> unwind_backtrace() (arch/arm/kernel/traps.c, unwind.c), and
+// dump_stack() tail-calls dump_stack_lvl(). Empty without the kit's image.
+std::vector<std::string> arm_dump_stack_frames(Kernel& k, const char* caller, const char* callee,
+                                               int nth = 1) {
+    std::optional<std::string> f[] = {arm_frame(k, "show_stack", "unwind_backtrace"),
+                                      arm_frame(k, "dump_stack_lvl", "show_stack"),
+                                      arm_frame(k, caller, callee, nth)};
+    if (!f[0] || !f[1] || !f[2]) return {};
+    return {" unwind_backtrace from " + *f[0], " show_stack from " + *f[1],
+            " dump_stack_lvl from " + *f[2]};
+}
+
+// unwind_backtrace() from the CPU state at `pc`; when it ends where a module's init returns to
+// do_one_initcall(), the real kernel's frames below it.
+void arm_backtrace(Kernel& k, uint64_t pc, int level) {
+    bool to_initcall = false;
+    arm::dump_backtrace(k, arm::current_frame(k, pc), level, [&k, &to_initcall](uint64_t a) {
+        to_initcall |= a == k.layout().exit_page;
+        return sym(k, a);
+    });
+    if (to_initcall && in_init(k))
+        for (const std::string& f : arm_insmod_frames(k, "do_one_initcall"))
+            k.log(level, f);
+}
+
+// dump_stack() (lib/dump_stack.c): the task and machine lines, then on ARM `own` (the real
+// kernel's frames above the emulated kernel function) and the call trace from that function,
+// when a guest call is under way.
+void dump_stack_with(Kernel& k, const std::vector<std::string>& own) {
+    k.log(4, cpu_line(k));
+    if (k.arch() != Arch::arm) return;
+    k.log(4, arm_hardware_name);
+    uint64_t pc = k.emu().pc();
+    if (!k.export_at(pc) && !k.real_code_at(pc)) return;
+    for (const std::string& f : own)
+        k.log(4, f);
+    arm_backtrace(k, pc, 4);
+}
+
 // kmalloc_info[] names: kmalloc-64 ... kmalloc-512, kmalloc-1k ...
 std::string kmalloc_name(uint64_t size) {
     return size >= 1024 ? fmt("kmalloc-%lluk", (unsigned long long)(size / 1024))
@@ -381,13 +452,26 @@ void arm_die_tail(Kernel& k, uint64_t pc) {
                        : ((sp & ~static_cast<uint32_t>(l.stack_size - 1)) +
                           static_cast<uint32_t>(l.stack_size));
     arm_dump_mem(k, 0, "Stack: ", sp, top);
-    arm::dump_backtrace(k, arm::current_frame(k, pc), 0, [&k](uint64_t a) { return sym(k, a); });
+    arm_backtrace(k, pc, 0);
     k.log(0, arm_dump_instr(k, pc));
 }
 
 }  // namespace
 
 void dump_stack(Kernel& k, std::string_view caller) {
+    if (k.arch() == Arch::arm) {
+        // dump_stack() tail-calls dump_stack_lvl(): its frame returns into the caller.
+        k.log(4, cpu_line(k));
+        k.log(4, arm_hardware_name);
+        std::vector<std::string> frames =
+            arm_dump_stack_frames(k, std::string(caller).c_str(), "dump_stack");
+        if (frames.empty()) return;  // without the kit's image: no trace to show
+        for (const std::string& f : arm_insmod_frames(k, caller))
+            frames.push_back(f);
+        for (const std::string& f : frames)
+            k.log(4, f);
+        return;
+    }
     if (k.arch() != Arch::arm64) return dump_stack(k);
     // dump_stack() -> dump_stack_lvl() -> show_stack() -> dump_backtrace(), which starts at its
     // own call of arch_stack_walk(); then the caller and its callers.
@@ -410,14 +494,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
 }
 
 void dump_stack(Kernel& k) {
-    k.log(4, cpu_line(k));
-    if (k.arch() != Arch::arm) return;
-    k.log(4, arm_hardware_name);
-    // show_stack(): from the kernel function the guest called, when a guest call is under way.
-    uint64_t pc = k.emu().pc();
-    if (k.export_at(pc) || k.real_code_at(pc))
-        arm::dump_backtrace(k, arm::current_frame(k, pc), 4,
-                            [&k](uint64_t a) { return sym(k, a); });
+    dump_stack_with(k, {});
 }
 
 namespace {
@@ -430,10 +507,22 @@ void warn(Kernel& k, const std::string& file, unsigned line, uint64_t caller,
     if (message) k.printk(*message);
     k.log(4, modules_linked_in(k));
     // ARM has no __WARN_FLAGS: every WARN() is warn_slowpath_fmt(), which passes no registers.
-    if (regs && k.arch() != Arch::arm)
+    if (regs && k.arch() != Arch::arm) {
         show_regs(k, caller);
-    else
+    } else if (k.arch() == Arch::arm && !regs) {
+        // The module's warn_slowpath_fmt() (kernel/panic.c): __warn() tail-calls
+        // dump_stack_lvl() through dump_stack(). The kit's build calls __warn() at three
+        // places; the recorded traces return to the second with a format, the third without.
+        std::vector<std::string> own = arm_dump_stack_frames(k, "__warn", "dump_stack");
+        std::optional<std::string> w = arm_frame(k, "warn_slowpath_fmt", "__warn", message ? 2 : 3);
+        if (own.empty() || !w)
+            own.clear();
+        else
+            own.push_back(" __warn from " + *w);
+        dump_stack_with(k, own);
+    } else {
         dump_stack(k);
+    }
     k.log(4, "---[ end trace 0000000000000000 ]---");
     k.add_taint('W');
     if (k.config().panic_on_warn) {

@@ -14,8 +14,8 @@ void show_regs(Kernel& k, uint64_t pc);
 // the kernel function the guest called (none when the emulated kernel's C++ code calls it).
 void dump_stack(Kernel& k);
 // dump_stack() called by the emulated kernel's own `caller`, a function of insmod's path
-// (do_init_module): on arm64 the call trace from dump_stack() through caller to the syscall
-// entry, as the kit's kallsyms and code name the frames.
+// (do_init_module): on arm64 and ARM the call trace from dump_stack() through caller to the
+// syscall entry, as the kit's kallsyms and code name the frames.
 void dump_stack(Kernel& k, std::string_view caller);
 
 // BUG() at file:line inside the emulated kernel function the module called (c.slot), for the

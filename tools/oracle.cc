@@ -60,10 +60,6 @@ bool kernel_address(const std::string& word, bool arm64) {
     return word.size() == 8 && std::strtoul(word.c_str(), nullptr, 16) >= 0xbf000000ul;
 }
 
-bool starts_call_trace_frame(const std::string& l) {
-    return l.starts_with(" ") && l.size() > 1 && l[1] != ' ';
-}
-
 const std::vector<RuleDef>& defs() {
     static const std::vector<RuleDef> d = {
         {{"after-oops", RuleKind::boot,
@@ -103,8 +99,7 @@ const std::vector<RuleDef>& defs() {
                  }
              }
          }},
-        {{"pid", RuleKind::boot,
-          "process IDs depend on what ran before insmod during the boot"},
+        {{"pid", RuleKind::boot, "process IDs depend on what ran before insmod during the boot"},
          [](Lines& l, const Context&) {
              static const std::regex pid(R"(\b(PID|pid): \d+)"), task(R"(\b(insmod|rmmod)\[\d+\])");
              replace_all(l, pid, "$1: N");
@@ -128,7 +123,8 @@ const std::vector<RuleDef>& defs() {
           "the physical addresses of insmod's page tables (`pgdp=`, `pgd=`, ..., ARM's `Table:`) "
           "depend on the boot's allocations"},
          [](Lines& l, const Context&) {
-             static const std::regex entry(R"((\*?(?:pgdp|pgd|p4d|pud|pmd|pte|ppte))=([0-9a-f]{8,16})\b)");
+             static const std::regex entry(
+                 R"((\*?(?:pgdp|pgd|p4d|pud|pmd|pte|ppte))=([0-9a-f]{8,16})\b)");
              static const std::regex table(R"(\bTable: [0-9a-f]{8}\b)");
              each_match(l, entry, [](const std::smatch& m) {
                  std::string v = m[2].str();
@@ -185,8 +181,7 @@ const std::vector<RuleDef>& defs() {
                      auto w = static_cast<uint32_t>(std::strtoul(m[2].str().c_str(), nullptr, 16));
                      bool pcrel = c.arm64 ? ((w & 0x7c000000u) == 0x14000000u ||
                                              (w & 0x9f000000u) == 0x90000000u)
-                                          : ((w & 0x0e000000u) == 0x0a000000u &&
-                                             (w >> 28) != 0xfu);
+                                          : ((w & 0x0e000000u) == 0x0a000000u && (w >> 28) != 0xfu);
                      return m[1].str() + (pcrel ? "<pc-relative>" : m[2].str());
                  });
                  line = one[0];
@@ -250,17 +245,6 @@ const std::vector<RuleDef>& defs() {
                  }
              }
          }},
-        {{"arm-dump-stack-frames", RuleKind::known,
-          "ARM's dump_stack() (of a WARN, or of do_init_module for a positive return) starts "
-          "its trace with the real kernel's own frames (unwind_backtrace, show_stack, "
-          "dump_stack_lvl, __warn) before the first frame kmodemu has; kmodemu does not find "
-          "their call sites in the kit's image yet (arm64 does)"},
-         [](Lines& l, const Context& c) {
-             if (c.arm64) return;
-             static const std::regex frame(
-                 R"(^ (unwind_backtrace|show_stack|dump_stack_lvl|__warn) from )");
-             std::erase_if(l, [](const std::string& s) { return std::regex_search(s, frame); });
-         }},
         {{"arm-page-table-walk", RuleKind::known,
           "ARM's show_pte() line (`[addr] *pgd=..., *pte=..., *ppte=...`) walks the real "
           "kernel's page tables; kmodemu models no ARM page tables yet (arm64 does)"},
@@ -281,21 +265,15 @@ const std::vector<RuleDef>& defs() {
                  if (l[i].starts_with("LR is at ") && std::regex_match(l[i - 1], in_kernel))
                      l[i] = "LR is at <in the kernel function>";
          }},
-        {{"kernel-call-path", RuleKind::known,
-          "below the module's frames an ARM call trace shows the real kernel's own insmod path "
-          "(do_one_initcall from do_init_module, ..., sys_finit_module from ret_fast_syscall, "
-          "`Exception stack`); kmodemu calls init from no system call, so those "
-          "frames are not compared on ARM (arm64 finds them in the kit's image)"},
+        {{"exception-stack", RuleKind::known,
+          "an ARM call trace that reaches the system call ends with `Exception stack(0x... to "
+          "0x...)`, the place of the syscall's registers on the boot's kernel stack (their dump "
+          "lines are the `stack-dump` rule's); kmodemu calls init from no system call and has "
+          "no such registers to show"},
          [](Lines& l, const Context& c) {
              if (c.arm64) return;
-             static const std::regex entry(R"(^ (do_one_initcall|do_init_module|load_module|__do_sys_finit_module|__arm64_sys_finit_module|sys_finit_module|invoke_syscall|el0_svc_common\S*|do_el0_svc|el0_svc|el0t_64_sync_handler|el0t_64_sync)\b)");
-             Lines out;
-             for (const std::string& s : l) {
-                 if (starts_call_trace_frame(s) && std::regex_search(s, entry)) continue;
-                 if (s.starts_with("Exception stack(")) continue;
-                 out.push_back(s);
-             }
-             l = std::move(out);
+             std::erase_if(l,
+                           [](const std::string& s) { return s.starts_with("Exception stack("); });
          }},
         {{"kernel-function-offsets", RuleKind::known,
           "`function+0xoff/0xsize` of the real kernel's own functions (not a module's) is a "

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 #include "kernel_stubs/arm_unwind.h"
 #include "kernel_stubs/printk.h"
@@ -782,6 +783,47 @@ void arm64_kernel_fault(Kernel& k, const Fault& f) {
     k.log(0, fmt("Internal error: Oops: %016llx [#1] SMP", (unsigned long long)esr));
 }
 
+// show_pte() of arch/arm/mm/fault.c with classic (non-LPAE) tables: insmod's pgd entry of
+// the 2 MiB around the address (user: its executable and stack; kernel: what kmodemu maps)
+// points to a table of Linux and hardware ptes (pte_offset_map(), pte[PTE_HWTABLE_PTRS]);
+// a missing entry ends the walk. The physical addresses are the emulated machine's own.
+void arm_show_pte(Kernel& k, uint64_t addr, uint64_t task_size) {
+    bool user = addr < task_size;
+    std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> ranges;  // [lo, hi), prot
+    if (user) {
+        for (const auto& [lo, hi] : k.real().user_mappings(task_size))
+            ranges.emplace_back(lo, hi, UC_PROT_READ | UC_PROT_WRITE);
+    } else {
+        for (const uc_mem_region& r : k.emu().regions())
+            if (r.begin >= task_size) ranges.emplace_back(r.begin, r.end + 1, r.perms);
+    }
+    uint64_t lo = addr & ~0x1fffffull, hi = lo + 0x200000;
+    bool table = false;
+    std::optional<uint32_t> page;
+    for (const auto& [b, e, prot] : ranges) {
+        table |= b < hi && e > lo;
+        if (addr >= b && addr < e) page = prot;
+    }
+    // PMD_TYPE_TABLE | PMD_BIT4 | PMD_DOMAIN(DOMAIN_USER or DOMAIN_KERNEL), as recorded
+    uint64_t pgd = table ? 0x41e00000 + ((addr >> 21) << 10 & 0xffc00) + (user ? 0x835 : 0x811) : 0;
+    std::string line =
+        fmt("[%08llx] *pgd=%08llx", (unsigned long long)addr, (unsigned long long)pgd);
+    if (table) {
+        uint32_t pte = 0, ppte = 0;
+        if (page) {
+            uint32_t phys = 0x42000000 + static_cast<uint32_t>(addr >> 12 & 0xfff) * 0x1000;
+            // L_PTE_PRESENT|YOUNG|MT_WRITEALLOC|DIRTY|SHARED, RDONLY, XN; the hardware's
+            // small page with S, TEX, AP0, C, B, APX (read-only) and XN.
+            pte = phys | 0x45f | (*page & UC_PROT_WRITE ? 0 : 0x80) |
+                  (*page & UC_PROT_EXEC ? 0 : 0x200);
+            ppte =
+                phys | 0x45e | (*page & UC_PROT_WRITE ? 0 : 0x200) | (*page & UC_PROT_EXEC ? 0 : 1);
+        }
+        line += fmt(", *pte=%08x, *ppte=%08x", pte, ppte);
+    }
+    k.log(1, line);
+}
+
 // print_pstate() (arch/arm64/kernel/process.c) of a kernel context: EL1h with interrupts on,
 // the flags as the CPU has them, no PAN (a Cortex-A57 has none), UAO, TCO, DIT or SSBS.
 std::string arm64_pstate(Kernel& k) {
@@ -887,10 +929,12 @@ void report_oops(Kernel& k, const RunResult& r) {
                 unsigned fsr = f.kind == Fault::Kind::write ? 0x81b : 0x01b;
                 k.log(1, fmt("Unhandled fault: page domain fault (0x%03x) at 0x%08llx", fsr,
                              (unsigned long long)f.address));
+                arm_show_pte(k, f.address, task_size);
                 k.log(0, fmt("Internal error: : %x [#1] SMP ARM", fsr));
             } else {
                 k.log(1, fmt("Unable to handle kernel paging request at virtual address %s",
                              addr_str(k, f.address).c_str()));
+                arm_show_pte(k, f.address, task_size);
                 k.log(0, fmt("Internal error: Oops: %x [#1] SMP ARM", f.kind == Fault::Kind::write
                                                                           ? 0x80f
                                                                       : fetch ? 0x80000007
@@ -1002,6 +1046,25 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line) {
     uint64_t trap = code->addr + (bug->addr - code->symbol.addr);
     if (k.arch() == Arch::arm && !thumb_state(k)) arm_enter_function(c, code->addr, trap);
     kernel_bug(c, bug->file, bug->line, {trap});
+}
+
+void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
+                         const std::string& callee, const std::vector<uint64_t>& chain) {
+    Kernel& k = c.kernel;
+    const Export* e = k.export_at(c.slot);
+    const Kallsyms* ks = k.real().kallsyms();
+    if (k.arch() == Arch::arm64 && e && ks) {
+        const Kernel::RealCode* caller = k.real_code(e->name);
+        const Kernel::RealCode* inner = caller ? k.real_code(callee) : nullptr;
+        std::optional<uint64_t> ret = inner ? ks->return_address(e->name, callee) : std::nullopt;
+        std::optional<KernelBug> bug = ret ? ks->bug_in(inner->symbol, line) : std::nullopt;
+        if (bug) {
+            uint64_t trap = inner->addr + (bug->addr - inner->symbol.addr);
+            kernel_bug(c, bug->file, bug->line,
+                       {caller->addr + (*ret - caller->symbol.addr), trap});
+        }
+    }
+    kernel_bug(c, file, line, chain);
 }
 
 void register_bug(Kernel& k) {

@@ -34,6 +34,13 @@ void set_printk_flags(Emulator& e);
 // (else its first), with that entry's file:line; without the kit's image, at the stub with the
 // given file:line.
 [[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line);
+// The same for a BUG() in `callee`, which the function the module called (c.slot) calls (kfree()
+// -> __kmem_cache_free()): on arm64, at the trap of callee's code from the kit's image, below
+// the caller's frame at its return from the call; else (or without the kit) kernel_bug() with
+// `chain`.
+[[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
+                                      const std::string& callee,
+                                      const std::vector<uint64_t>& chain);
 // WARN(1, "%s", message) at file:line there: __warn_printk() and __warn(); returns, as the
 // kernel carries on (a panic when panic_on_warn is set).
 void kernel_warn(StubCall& c, std::string_view file, unsigned line, std::string_view message);

@@ -308,6 +308,9 @@ void register_slab(Kernel& k) {
             case Kernel::Slab::FreeResult::caught:
                 c.kernel.diag("double " + what + " of " + hex(p) +
                               ": the head of its cache's freelist (set_freepointer()'s check)");
+                if (chain.size() == 2)  // kfree() -> __kmem_cache_free()
+                    kernel_function_bug(c, "mm/slub.c", set_freepointer_bug_line,
+                                        "__kmem_cache_free", chain);
                 kernel_bug(c, "mm/slub.c", set_freepointer_bug_line, chain);
             case Kernel::Slab::FreeResult::missed:
                 c.kernel.diag("double " + what + " of " + hex(p) +

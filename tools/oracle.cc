@@ -226,12 +226,13 @@ const std::vector<RuleDef>& defs() {
              }
          }},
         {{"kernel-function-code", RuleKind::known,
-          "in the `Code:` line of a report whose pc is in the real kernel's own function, the "
-          "words before the faulting one are that function's machine code; kmodemu shows them "
-          "only where it runs the function's code from the kit's image, not where a C++ stub "
-          "stands for it (e.g. kfree()'s chain into __kmem_cache_free()); the faulting word is "
-          "compared"},
-         [](Lines& l, const Context&) {
+          "in an ARM `Code:` line of a report whose pc is in the real kernel's own function, "
+          "the words before the faulting one are that function's machine code; kmodemu shows "
+          "them only where it runs the function's code from the kit's image, not where a C++ "
+          "stub stands for it (e.g. kfree()'s tail call of __kmem_cache_free()); the faulting "
+          "word is compared"},
+         [](Lines& l, const Context& c) {
+             if (c.arm64) return;
              static const std::regex in_kernel(R"(^(pc : |PC is at )[^\[]*$)");
              static const std::regex before(R"(^Code: [^(]*\()");
              for (size_t i = 0; i < l.size(); ++i) {
@@ -244,14 +245,6 @@ const std::vector<RuleDef>& defs() {
                      break;
                  }
              }
-         }},
-        {{"arm-page-table-walk", RuleKind::known,
-          "ARM's show_pte() line (`[addr] *pgd=..., *pte=..., *ppte=...`) walks the real "
-          "kernel's page tables; kmodemu models no ARM page tables yet (arm64 does)"},
-         [](Lines& l, const Context& c) {
-             if (c.arm64) return;
-             static const std::regex walk(R"(^\[[^\]]*\] \*pgd=)");
-             std::erase_if(l, [](const std::string& s) { return std::regex_search(s, walk); });
          }},
         {{"arm-kernel-function-lr", RuleKind::known,
           "on ARM, when a BUG fires inside the real kernel's own function, `LR is at` is a "

@@ -155,10 +155,19 @@ std::optional<Found> find_kernel_idx(Kernel& k, uint32_t pc) {
     const uint32_t fn = static_cast<uint32_t>(code->symbol.addr);
     const uint32_t delta = fn - static_cast<uint32_t>(code->addr);
     const uint32_t real_pc = pc + delta;
+    // search_index(): the entry of the last function at or below the pc. The linker merges
+    // entries of neighbouring functions that unwind alike, so the function may have none of its
+    // own: the index is recognised by a run of entries whose functions ascend inside the image.
+    auto in_text = [&](uint32_t a) { return a >= base && a - base < img.size(); };
+    auto index_run = [&](size_t off) {
+        if (off < 32 || off + 40 > img.size()) return false;
+        for (size_t o = off - 32; o < off + 32; o += 8)
+            if (!in_text(fn_at(o)) || fn_at(o + 8) <= fn_at(o)) return false;
+        return true;
+    };
     for (size_t off = 8; off + 20 <= img.size(); off += 4) {
-        if (fn_at(off) != fn) continue;
-        uint32_t prev = fn_at(off - 8), next = fn_at(off + 8);
-        if (!prev || prev >= fn || next <= fn) continue;
+        uint32_t here = fn_at(off);
+        if (!here || here > fn || fn_at(off + 8) <= fn || !index_run(off)) continue;
         while (off + 20 <= img.size() && fn_at(off + 8) > fn_at(off) && fn_at(off + 8) <= real_pc)
             off += 8;
         IndexEntry ent{base + static_cast<uint32_t>(off), word(off), word(off + 4)};

@@ -39,10 +39,7 @@ bool corruption(StubCall& c, bool bug, unsigned line, const std::string& msg) {
     if (bug) {
         c.kernel.log(3, msg);  // pr_err()
         set_printk_flags(c.emu);
-        // arm64: at the trap in the kit's own code of the function; ARM: at the stub, whose
-        // frame the EHABI unwinder knows (the copied code's frame it does not find yet).
-        if (c.emu.arch() == Arch::arm64) kernel_function_bug(c, list_debug_c, line);
-        kernel_bug(c, list_debug_c, line);
+        kernel_function_bug(c, list_debug_c, line);
     }
     kernel_warn(c, list_debug_c, line, msg);
     return false;

@@ -246,18 +246,6 @@ const std::vector<RuleDef>& defs() {
                  }
              }
          }},
-        {{"arm-kernel-function-lr", RuleKind::known,
-          "on ARM, when a BUG fires inside the real kernel's own function, `LR is at` is a "
-          "place in that function (its last call, e.g. to printk); kmodemu's C++ stub made no "
-          "call, so its LR still holds the module's return address (the call trace, compared, "
-          "names that caller in both)"},
-         [](Lines& l, const Context& c) {
-             if (c.arm64) return;
-             static const std::regex in_kernel(R"(^PC is at [^\[]*$)");
-             for (size_t i = 1; i < l.size(); ++i)
-                 if (l[i].starts_with("LR is at ") && std::regex_match(l[i - 1], in_kernel))
-                     l[i] = "LR is at <in the kernel function>";
-         }},
         {{"exception-stack", RuleKind::known,
           "an ARM call trace that reaches the system call ends with `Exception stack(0x... to "
           "0x...)`, the place of the syscall's registers on the boot's kernel stack (their dump "

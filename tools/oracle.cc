@@ -112,13 +112,6 @@ const std::vector<RuleDef>& defs() {
              static const std::regex cpu(R"(\bCPU: \d+)");
              replace_all(l, cpu, "CPU: N");
          }},
-        {{"source-dir", RuleKind::boot,
-          "a fixture's build directory is compiled into its __bug_table and differs between "
-          "checkouts; the file name and line stay"},
-         [](Lines& l, const Context&) {
-             static const std::regex dir(R"(( at |kernel BUG at )/(?:[^ /]*/)*)");
-             replace_all(l, dir, "$1");
-         }},
         {{"page-tables", RuleKind::boot,
           "the physical addresses of insmod's page tables (`pgdp=`, `pgd=`, ..., ARM's `Table:`) "
           "depend on the boot's allocations"},

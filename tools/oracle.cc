@@ -60,6 +60,17 @@ bool kernel_address(const std::string& word, bool arm64) {
     return word.size() == 8 && std::strtoul(word.c_str(), nullptr, 16) >= 0xbf000000ul;
 }
 
+// A report's pc line: arm64's `pc : sym+off/size [mod]`, ARM's `PC is at sym+off/size [mod]`
+// (not ARM's `pc : [<address>]` register line).
+bool is_pc_line(const std::string& s) {
+    return (s.starts_with("pc : ") && !s.starts_with("pc : [<")) || s.starts_with("PC is at ");
+}
+
+// A pc line naming the real kernel's own function (no `[module]`).
+bool pc_in_kernel(const std::string& s) {
+    return is_pc_line(s) && s.find('[') == std::string::npos;
+}
+
 const std::vector<RuleDef>& defs() {
     static const std::vector<RuleDef> d = {
         {{"after-oops", RuleKind::boot,
@@ -194,25 +205,23 @@ const std::vector<RuleDef>& defs() {
           "code, which kmodemu's C++ stubs do not run; the flags are compared for faults in "
           "module code"},
          [](Lines& l, const Context&) {
-             static const std::regex in_kernel(R"(^(pc : |PC is at )[^\[]*$)");
              static const std::regex pstate(R"(^(pstate: )[0-9a-f](\S* \()[nN][zZ][cC][vV])");
              static const std::regex psr(R"(psr: [0-9a-fx])");
              static const std::regex flags(R"(^Flags: [nN][zZ][cC][vV])");
              // The pc line of the report a flags line belongs to: arm64 prints pstate just
              // before it, ARM prints `PC is at` before psr and Flags.
-             auto pc_in_kernel = [&](size_t i) {
+             auto report_in_kernel = [&](size_t i) {
                  for (size_t j = i; j < l.size() && j < i + 4; ++j)
-                     if (l[j].starts_with("pc : ") && !l[j].starts_with("pc : [<"))
-                         return std::regex_match(l[j], in_kernel);
+                     if (l[j].starts_with("pc : ") && is_pc_line(l[j])) return pc_in_kernel(l[j]);
                  for (size_t j = i + 1; j-- > 0 && j + 8 > i;)
-                     if (l[j].starts_with("PC is at ")) return std::regex_match(l[j], in_kernel);
+                     if (l[j].starts_with("PC is at ")) return pc_in_kernel(l[j]);
                  return false;
              };
              for (size_t i = 0; i < l.size(); ++i) {
                  std::string& s = l[i];
                  bool arm64 = s.starts_with("pstate: ");
                  bool arm = s.starts_with("pc : [<") || s.starts_with("Flags: ");
-                 if ((!arm64 && !arm) || !pc_in_kernel(i)) continue;
+                 if ((!arm64 && !arm) || !report_in_kernel(i)) continue;
                  s = std::regex_replace(s, pstate, "$1<f>$2<nzcv>");
                  s = std::regex_replace(s, psr, "psr: <f>");
                  s = std::regex_replace(s, flags, "Flags: <nzcv>");
@@ -226,17 +235,14 @@ const std::vector<RuleDef>& defs() {
           "word is compared"},
          [](Lines& l, const Context& c) {
              if (c.arm64) return;
-             static const std::regex in_kernel(R"(^(pc : |PC is at )[^\[]*$)");
              static const std::regex before(R"(^Code: [^(]*\()");
              for (size_t i = 0; i < l.size(); ++i) {
                  if (!l[i].starts_with("Code: ")) continue;
-                 for (size_t j = i; j-- > 0;) {
-                     bool arm64_pc = l[j].starts_with("pc : ") && !l[j].starts_with("pc : [<");
-                     if (!arm64_pc && !l[j].starts_with("PC is at ")) continue;
-                     if (std::regex_match(l[j], in_kernel))
-                         l[i] = std::regex_replace(l[i], before, "Code: <kernel code> (");
-                     break;
-                 }
+                 size_t j = i;
+                 while (j > 0 && !is_pc_line(l[j - 1]))
+                     --j;
+                 if (j > 0 && pc_in_kernel(l[j - 1]))
+                     l[i] = std::regex_replace(l[i], before, "Code: <kernel code> (");
              }
          }},
         {{"exception-stack", RuleKind::known,

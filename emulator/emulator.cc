@@ -73,14 +73,17 @@ void Emulator::check(uc_err err, const char* what) const {
 }
 
 void Emulator::map(uint64_t addr, uint64_t size, uint32_t prot) {
+    regions_valid_ = false;
     check(uc_mem_map(uc_, addr, size, prot), "uc_mem_map");
 }
 
 void Emulator::unmap(uint64_t addr, uint64_t size) {
+    regions_valid_ = false;
     check(uc_mem_unmap(uc_, addr, size), "uc_mem_unmap");
 }
 
 void Emulator::protect(uint64_t addr, uint64_t size, uint32_t prot) {
+    regions_valid_ = false;
     check(uc_mem_protect(uc_, addr, size, prot), "uc_mem_protect");
 }
 
@@ -89,15 +92,18 @@ bool Emulator::is_mapped(uint64_t addr) const {
     return uc_mem_read(uc_, addr, &b, 1) == UC_ERR_OK;
 }
 
-std::vector<uc_mem_region> Emulator::regions() const {
+// Kept between mapping changes: stubs check every guest access they make against it.
+const std::vector<uc_mem_region>& Emulator::regions() const {
+    if (regions_valid_) return regions_;
     uc_mem_region* r = nullptr;
     uint32_t n = 0;
     check(uc_mem_regions(uc_, &r, &n), "uc_mem_regions");
-    std::vector<uc_mem_region> out(r, r + n);
+    regions_.assign(r, r + n);
     uc_free(r);
-    std::sort(out.begin(), out.end(),
+    std::sort(regions_.begin(), regions_.end(),
               [](const uc_mem_region& a, const uc_mem_region& b) { return a.begin < b.begin; });
-    return out;
+    regions_valid_ = true;
+    return regions_;
 }
 
 std::optional<uint64_t> Emulator::first_inaccessible(uint64_t addr, uint64_t size,
@@ -105,8 +111,11 @@ std::optional<uint64_t> Emulator::first_inaccessible(uint64_t addr, uint64_t siz
     if (size == 0) return std::nullopt;
     uint64_t last = addr + size - 1 < addr ? ~0ull : addr + size - 1;
     uint64_t at = addr;
-    for (const uc_mem_region& r : regions()) {
-        if (r.end < at) continue;
+    const auto& rs = regions();
+    auto first = std::lower_bound(rs.begin(), rs.end(), at,
+                                  [](const uc_mem_region& r, uint64_t a) { return r.end < a; });
+    for (auto it = first; it != rs.end(); ++it) {
+        const uc_mem_region& r = *it;
         if (r.begin > at || (r.perms & prot) != prot) return at;
         if (r.end >= last) return std::nullopt;
         at = r.end + 1;

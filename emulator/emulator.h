@@ -112,7 +112,7 @@ class Emulator {
     // The first address of [addr, addr + size) that is not mapped with all of `prot`, if any.
     std::optional<uint64_t> first_inaccessible(uint64_t addr, uint64_t size, uint32_t prot) const;
     // The mapped regions, by address: [begin, end] inclusive, with their protections.
-    std::vector<uc_mem_region> regions() const;
+    const std::vector<uc_mem_region>& regions() const;
     void write(uint64_t addr, const void* data, size_t size);
     void read(uint64_t addr, void* data, size_t size) const;
     bool try_read(uint64_t addr, void* data, size_t size) const;
@@ -217,6 +217,8 @@ class Emulator {
     uint64_t block_pc_ = 0;
     uint64_t insn_pc_ = 0;  // the instruction running in a precise range
     std::vector<std::pair<uint64_t, uint64_t>> precise_;
+    mutable std::vector<uc_mem_region> regions_;  // regions(), until the next mapping change
+    mutable bool regions_valid_ = false;
 };
 
 }  // namespace kmodemu

@@ -49,6 +49,7 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["auto_stub_data"] = out.load.auto_stub_data;  // zeroed data objects, not functions
     r["unimplemented"] = out.unimplemented;
     r["kernel"] = out.kernel;
+    r["compression"] = out.compression;  // of the module file, as kmod read it
     r["diagnostics"] = out.diagnostics;
     r["instructions"] = out.instructions;
     return r;

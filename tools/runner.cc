@@ -2,6 +2,7 @@
 
 #include "kernel_stubs/bug.h"
 #include "kernel_stubs/profile.h"
+#include "loader/decompress.h"
 
 #include <cerrno>
 #include <chrono>
@@ -95,6 +96,17 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
                       std::function<void(const LogLine&)> on_log,
                       std::function<void(const std::string&)> on_diag) {
     RunOutcome out;
+    // kmod's insmod decompresses .ko.xz, .ko.zst and .ko.gz before init_module(2).
+    Decompressed file = decompress_module(std::move(bytes));
+    out.compression = compression_name(file.format);
+    if (file.err) {
+        out.diagnostics.push_back(file.message);
+        if (on_diag) on_diag(file.message);
+        out.ending = "errno";
+        out.exit_status = -file.err;
+        return out;
+    }
+    bytes = std::move(file.bytes);
     std::shared_ptr<const KernelProfile> profile = opts.profile;
     if (!profile && !opts.kernel_kit.empty()) profile = KernelProfile::from_kit(opts.kernel_kit);
     // The generic profile takes the architecture from the module; a kit is one architecture.

@@ -49,7 +49,8 @@ struct RunOutcome {
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;
     std::vector<std::string> unimplemented;
-    std::string kernel;  // the profile's name
+    std::string kernel;       // the profile's name
+    std::string compression;  // of the module file: "none", "xz", "zstd", "gzip"
     uint64_t instructions = 0;
 };
 

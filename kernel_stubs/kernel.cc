@@ -126,7 +126,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     : emu_(emu),
       config_(std::move(config)),
       layout_(config_.layout ? *config_.layout
-                            : KernelLayout::for_arch(emu.arch(), config_.thumb2_kernel)) {
+                             : KernelLayout::for_arch(emu.arch(), config_.thumb2_kernel)) {
     // Without a kit: the default kernel, whose exports are those of the real kernels kmodemu
     // has profiles of (kernel_stubs/exports/); stubs beyond them stay internal.
     if (!config_.profile) config_.profile = KernelProfile::default_for(emu.arch());
@@ -267,6 +267,22 @@ Export& Kernel::add_auto_stub(std::string name) {
     Export& e = add_function(std::move(name), "auto-stub", [](StubCall&) { return 0; });
     e.auto_stub = true;
     return e;
+}
+
+Export& Kernel::add_lazy(std::string name) {
+    std::string fn = name;
+    return add_function(std::move(name), "unimplemented", [fn](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        UnimplementedCall u;
+        u.function = fn;
+        u.caller = c.ret_addr();
+        u.where = k.symbolize(u.caller, true).value_or(hex(u.caller));
+        for (const LoadedModule* m : k.modules)
+            if (m->contains(u.caller)) u.module = m->name;
+        k.unimplemented_call = u;
+        throw KernelPanic{(u.module.empty() ? std::string("the kernel") : u.module) + " called " +
+                          u.function + ", which kmodemu does not implement"};
+    });
 }
 
 const Export* Kernel::find_export(std::string_view name) const {

@@ -82,6 +82,15 @@ struct KernelPanic {
     std::string message;
 };
 
+// The guest called an export that the profile's kernel has and kmodemu does not implement (bound
+// lazily at load time, as the real kernel resolves it): the run stops there.
+struct UnimplementedCall {
+    std::string function;
+    std::string module;   // the caller's module, or empty when the caller is not in a module
+    uint64_t caller = 0;  // the return address
+    std::string where;    // the caller symbolized: "hello_init+0x24/0x80 [hello]"
+};
+
 // Guest memory layout of the emulated kernel. Module memory is placed within ±128 MiB (arm64)
 // or ±32 MiB (ARM) of the stub text, like a kernel without module PLTs (module_alloc()).
 struct KernelLayout {
@@ -147,6 +156,10 @@ class Kernel {
     Export* find_export(std::string_view name);
     // An auto-stub for an unknown function: returns 0, marked as pretended.
     Export& add_auto_stub(std::string name);
+    // Lazy binding of an export kmodemu does not implement: a call records the UnimplementedCall
+    // and ends the run (a KernelPanic that the runner reports as such, not as a panic).
+    Export& add_lazy(std::string name);
+    std::optional<UnimplementedCall> unimplemented_call;
     // A second name for an existing data export (a linker-script alias: jiffies = jiffies_64).
     Export& add_alias(std::string name, std::string subsystem, const Export& of);
     const std::vector<std::unique_ptr<Export>>& exports() const { return exports_; }

@@ -454,16 +454,10 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                     sym_err = err;
                     break;
                 }
+                // The kernel resolves it; when kmodemu does not implement it, it is bound
+                // lazily and the load goes on.
                 const Export* e = k_.find_export(sn);
-                if (!e && opts.auto_stub) e = &auto_stub(sn, res);
-                if (!e) {
-                    // The kernel would resolve it; kmodemu cannot run it.
-                    k_.diag(sn + " is exported by " + prof->kernels +
-                            " but not implemented by kmodemu (--auto-stub pretends it)");
-                    res.unimplemented.push_back(sn);
-                    sym_err = -ENOENT;
-                    break;
-                }
+                if (!e) e = &bind_unimplemented(sn, opts.auto_stub, res);
                 img.sym_value[i] = e->address;
                 break;
             }
@@ -479,6 +473,15 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         }
     }
     if (sym_err) return fail(sym_err);
+    if (!res.unimplemented.empty()) {
+        std::string names;
+        for (const std::string& n : res.unimplemented)
+            names += (names.empty() ? "" : ", ") + n;
+        k_.diag("exported by " + prof->kernels +
+                " but not implemented by kmodemu, bound lazily (a call stops the run; "
+                "--auto-stub pretends them): " +
+                names);
+    }
 
     // --- apply_relocations() ---
     res.phase = LoadResult::Phase::relocation;
@@ -538,7 +541,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                     uint32_t nop = 0xe28dd004u;
                     std::memcpy(at, &nop, 4);
                 } else if ((insn & 0xd000f800u) == 0xd000f000u) {  // Thumb BL (hw1, hw2)
-                    uint16_t nop[2] = {0xf10d, 0x0d04};  // add.w sp, sp, #4
+                    uint16_t nop[2] = {0xf10d, 0x0d04};            // add.w sp, sp, #4
                     std::memcpy(at, nop, 4);
                 }
                 break;
@@ -743,11 +746,12 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
     return 0;
 }
 
-// --auto-stub: an export of the kernel kmodemu does not implement. A function returns 0; data (a
-// name in the kit's exports-data.txt, from the image's kallsyms, or marked data in the default
-// kernel's export list) is a zeroed object of one page,
-// which holds the pointers, counters and most structures modules read (the kit tells no sizes).
-const Export& Loader::auto_stub(const std::string& name, LoadResult& res) {
+// An export of the profile's kernel that kmodemu does not implement. Data (a name in the kit's
+// exports-data.txt, from the image's kallsyms, or marked data in the default kernel's export
+// list) is a zeroed object of one page, which holds the pointers, counters and most structures
+// modules read (the kit tells no sizes). A function is bound lazily: a call stops the run
+// (Kernel::add_lazy); with --auto-stub it returns 0 instead, reported as pretended.
+const Export& Loader::bind_unimplemented(const std::string& name, bool auto_stub, LoadResult& res) {
     const KernelProfile* prof = k_.config().profile.get();
     if (!data_exports_ && prof && !prof->kit_dir.empty()) {
         data_exports_.emplace();
@@ -770,8 +774,12 @@ const Export& Loader::auto_stub(const std::string& name, LoadResult& res) {
                        name.c_str(), prof->kernels.c_str(), size));
         return e;
     }
-    res.auto_stubs.push_back(name);
-    return k_.add_auto_stub(name);
+    if (auto_stub) {
+        res.auto_stubs.push_back(name);
+        return k_.add_auto_stub(name);
+    }
+    res.unimplemented.push_back(name);
+    return k_.add_lazy(name);
 }
 
 void Loader::going(LoadedModule& m) {

@@ -16,8 +16,10 @@
 namespace kmodemu {
 
 struct LoadOptions {
-    std::string args;        // "name=value ..." as insmod passes them
-    bool auto_stub = false;  // resolve unknown functions to auto-stubs instead of failing
+    std::string args;  // "name=value ..." as insmod passes them
+    // Functions the kernel exports and kmodemu does not implement return 0 (auto-stubs) instead
+    // of stopping the run when called.
+    bool auto_stub = false;
 };
 
 // How far a load got and how it ended.
@@ -45,9 +47,12 @@ struct LoadResult {
     // exports-data.txt).
     std::vector<std::string> auto_stubs;
     std::vector<std::string> auto_stub_data;
-    std::vector<std::string> unimplemented;  // exported by the profile's kernel, not by kmodemu
+    // Functions exported by the profile's kernel that kmodemu does not implement, bound lazily
+    // (a call stops the run).
+    std::vector<std::string> unimplemented;
     size_t plt_entries = 0;
-    size_t alternatives_applied = 0;  // arm64 .altinstructions entries patched                  // module PLT entries emitted (branches out of range)
+    size_t alternatives_applied = 0;  // arm64 .altinstructions entries patched                  //
+                                      // module PLT entries emitted (branches out of range)
 };
 
 const char* phase_name(LoadResult::Phase p);
@@ -75,7 +80,7 @@ class Loader {
     int run_init(LoadedModule& mod, LoadResult& res);
     void free_module(LoadedModule& mod);
     void going(LoadedModule& mod);
-    const Export& auto_stub(const std::string& name, LoadResult& res);
+    const Export& bind_unimplemented(const std::string& name, bool auto_stub, LoadResult& res);
     bool guest_call(uint64_t fn, std::initializer_list<uint64_t> args, uint64_t& ret,
                     std::optional<RunResult>& abort, std::optional<std::string>& panic);
 

@@ -16,6 +16,7 @@
 #include "kernel_stubs/profile.h"
 #include "loader/elf_file.h"
 #include "tests/fixture_util.h"
+#include "tools/report.h"
 #include "tools/runner.h"
 
 using namespace kmodemu;
@@ -224,8 +225,9 @@ TEST(DefaultKernel, NamespacesAreEnforced) {
     EXPECT_EQ(texts(out), texts(run(fx::module("arm64", "ns_missing"), kit(Arch::arm64))));
 }
 
-TEST(DefaultKernel, ExportedButUnimplementedIsReportedAsWithAKit) {
-    // A module calling two functions real kernels export but kmodemu does not implement.
+TEST(DefaultKernel, ExportedButUnimplementedBindsLazilyAndStopsWhenCalled) {
+    // A module calling two functions real kernels export but kmodemu does not implement: the
+    // kernel resolves both, so the load goes on to init, which calls the first one.
     auto d = KernelProfile::default_for(Arch::arm64);
     Emulator emu(Arch::arm64);
     Kernel kernel(emu);
@@ -238,19 +240,36 @@ TEST(DefaultKernel, ExportedButUnimplementedIsReportedAsWithAKit) {
         fx::rename_import(fx::module("arm64", "unknown_sym"), "kmodemu_missing_one", one),
         "kmodemu_missing_two", two);
     RunOutcome out = run(bytes);
-    EXPECT_EQ(out.exit_status, ENOENT);
+    EXPECT_EQ(out.exit_status, exit_unimplemented);
+    EXPECT_EQ(out.ending, "unimplemented");
+    EXPECT_EQ(out.load.phase, LoadResult::Phase::init);
+    EXPECT_TRUE(out.load.init_ran);
     EXPECT_EQ(out.unimplemented, (std::vector<std::string>{one, two}));
-    EXPECT_TRUE(has_diag(out, one + " is exported by the default kernel (6.1.0-"));
+    ASSERT_TRUE(out.unimplemented_call);
+    EXPECT_EQ(out.unimplemented_call->function, one);
+    EXPECT_EQ(out.unimplemented_call->module, "unknown_sym");
+    EXPECT_TRUE(out.unimplemented_call->where.starts_with("unknown_sym_init+0x"))
+        << out.unimplemented_call->where;
+    EXPECT_TRUE(out.unimplemented_call->where.ends_with(" [unknown_sym]"));
+    EXPECT_TRUE(has_diag(out, "exported by the default kernel (6.1.0-"));
+    EXPECT_TRUE(has_diag(out, "unknown_sym called " + one +
+                                  ", which kmodemu does not implement (from unknown_sym_init+0x"));
     for (const std::string& t : texts(out))
         EXPECT_EQ(t.find("Unknown symbol"), std::string::npos) << t;
+    nlohmann::json js = make_report(out, "unknown_sym.ko");
+    EXPECT_EQ(js["unimplemented_call"]["function"], one);
+    EXPECT_EQ(js["unimplemented_call"]["where"], out.unimplemented_call->where);
     // The kit's kernel too (it also warns that the module has no CRCs for them).
     RunOutcome real = run(bytes, kit(Arch::arm64));
-    EXPECT_EQ(real.exit_status, ENOENT);
+    EXPECT_EQ(real.exit_status, exit_unimplemented);
     EXPECT_EQ(real.unimplemented, out.unimplemented);
+    ASSERT_TRUE(real.unimplemented_call);
+    EXPECT_EQ(real.unimplemented_call->function, one);
     // --auto-stub pretends them, and only them.
     out = run(bytes, nullptr, true);
     EXPECT_EQ(out.exit_status, 0);
     EXPECT_EQ(out.auto_stubs, (std::vector<std::string>{one, two}));
+    EXPECT_FALSE(out.unimplemented_call);
 }
 
 TEST(DefaultKernel, ArmHelpersTheArmmpKernelDoesNotExportAreUnknown) {

@@ -47,7 +47,12 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["calls"] = out.calls;
     r["auto_stubs"] = out.auto_stubs;
     r["auto_stub_data"] = out.load.auto_stub_data;  // zeroed data objects, not functions
-    r["unimplemented"] = out.unimplemented;
+    r["unimplemented"] = out.unimplemented;         // bound lazily
+    if (const auto& u = out.unimplemented_call)     // the call that stopped the run (exit 69)
+        r["unimplemented_call"] = {{"function", u->function},
+                                   {"module", u->module},
+                                   {"caller", hex(u->caller)},
+                                   {"where", u->where}};
     r["kernel"] = out.kernel;
     r["compression"] = out.compression;  // of the module file, as kmod read it
     r["diagnostics"] = out.diagnostics;

@@ -137,7 +137,13 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
 
     auto finish_abort = [&](const std::optional<RunResult>& abort,
                             const std::optional<std::string>& panic) {
-        if (panic) {
+        if (panic && kernel.unimplemented_call) {
+            // Not a kernel event: kmodemu cannot go on where the real kernel would.
+            const UnimplementedCall& u = *kernel.unimplemented_call;
+            kernel.diag(*panic + " (from " + u.where + ")");
+            out.ending = "unimplemented";
+            out.exit_status = exit_unimplemented;
+        } else if (panic) {
             out.ending = "panic";
             out.exit_status = exit_oops;
         } else if (abort->reason == RunResult::Reason::fault ||
@@ -211,6 +217,7 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     out.calls = kernel.call_counts();
     out.auto_stubs = out.load.auto_stubs;
     out.unimplemented = out.load.unimplemented;
+    out.unimplemented_call = kernel.unimplemented_call;
     out.instructions = emu.instructions_executed();
     return out;
 }

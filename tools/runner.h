@@ -20,6 +20,8 @@ constexpr int exit_oops = 139;     // init oopsed (insmod killed by SIGSEGV unde
 constexpr int exit_hang = 124;     // instruction budget or time limit ran out
 constexpr int exit_usage = 64;     // EX_USAGE
 constexpr int exit_internal = 70;  // EX_SOFTWARE: a bug or resource failure of kmodemu
+// EX_UNAVAILABLE: the module called a kernel function kmodemu does not implement.
+constexpr int exit_unimplemented = 69;
 
 struct RunOptions {
     std::vector<std::string> params;  // name=value, as on the insmod command line
@@ -42,14 +44,15 @@ struct RunOutcome {
     std::string vermagic;
     LoadResult load;
     std::optional<UnloadResult> unload;
-    std::string ending;  // "ok", "errno", "oops", "panic", "hang", "internal"
+    std::string ending;  // "ok", "errno", "oops", "panic", "hang", "internal", "unimplemented"
     std::vector<LogLine> log;
     size_t load_log_lines = 0;  // how many of them insmod produced (the rest: rmmod)
     std::vector<std::string> diagnostics;
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;
-    std::vector<std::string> unimplemented;
-    std::string kernel;       // the profile's name
+    std::vector<std::string> unimplemented;               // bound lazily
+    std::optional<UnimplementedCall> unimplemented_call;  // the call that stopped the run
+    std::string kernel;                                   // the profile's name
     std::string compression;  // of the module file: "none", "xz", "zstd", "gzip"
     uint64_t instructions = 0;
 };

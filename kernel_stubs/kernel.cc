@@ -239,6 +239,12 @@ Export& Kernel::add_function(std::string name, std::string subsystem, StubFn fn,
     return *exports_.back();
 }
 
+void Kernel::add_functions(std::initializer_list<const char*> names, const std::string& subsystem,
+                           const StubFn& fn, bool gpl) {
+    for (const char* n : names)
+        add_function(n, subsystem, fn, gpl);
+}
+
 Export& Kernel::add_data(std::string name, std::string subsystem, size_t size, const void* init,
                          bool gpl) {
     auto e = std::make_unique<Export>();

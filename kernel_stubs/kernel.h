@@ -149,6 +149,10 @@ class Kernel {
 
     // --- the export table ---
     Export& add_function(std::string name, std::string subsystem, StubFn fn, bool gpl = false);
+    // One function under each name different kernel versions export it by (6.1's kmalloc_trace
+    // is 6.12's __kmalloc_cache_noprof); each name has its own slot and call count.
+    void add_functions(std::initializer_list<const char*> names, const std::string& subsystem,
+                       const StubFn& fn, bool gpl = false);
     // A data export of `size` bytes (zeroed, or `init`), 16-byte aligned.
     Export& add_data(std::string name, std::string subsystem, size_t size,
                      const void* init = nullptr, bool gpl = false);

@@ -61,58 +61,65 @@ void register_list(Kernel& k) {
     }
     const uint64_t poison1 = 0x100 + delta, poison2 = 0x122 + delta;  // LIST_POISON1, 2
 
-    // __list_add_valid(new, prev, next)
-    k.add_function("__list_add_valid", sub, [bug](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        uint64_t nw = c.arg(0), prev = c.arg(1), next = c.arg(2);
-        uint64_t w = c.emu.word_size();
-        if (!prev) return corruption(c, bug, add_prev_null, "list_add corruption. prev is NULL.");
-        if (!next) return corruption(c, bug, add_next_null, "list_add corruption. next is NULL.");
-        if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != prev)
-            return corruption(c, bug, add_next_prev,
-                              "list_add corruption. next->prev should be prev (" + px(k, prev) +
-                                  "), but was " + px(k, next_prev) + ". (next=" + px(k, next) +
-                                  ").");
-        if (uint64_t prev_next = c.emu.read_word(prev); prev_next != next)
-            return corruption(c, bug, add_prev_next,
-                              "list_add corruption. prev->next should be next (" + px(k, next) +
-                                  "), but was " + px(k, prev_next) + ". (prev=" + px(k, prev) +
-                                  ").");
-        if (nw == prev || nw == next)
-            return corruption(c, bug, add_double,
-                              "list_add double add: new=" + px(k, nw) + ", prev=" + px(k, prev) +
-                                  ", next=" + px(k, next) + ".");
-        return 1;
-    });
-    // __list_del_entry_valid(entry)
-    k.add_function("__list_del_entry_valid", sub, [bug, poison1, poison2](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        uint64_t e = c.arg(0), w = c.emu.word_size();
-        uint64_t prev = c.emu.read_word(e + w), next = c.emu.read_word(e);
-        if (!next)
-            return corruption(c, bug, del_next_null,
-                              "list_del corruption, " + px(k, e) + "->next is NULL");
-        if (!prev)
-            return corruption(c, bug, del_prev_null,
-                              "list_del corruption, " + px(k, e) + "->prev is NULL");
-        if (next == poison1)
-            return corruption(c, bug, del_poison1,
-                              "list_del corruption, " + px(k, e) + "->next is LIST_POISON1 (" +
-                                  px(k, poison1) + ")");
-        if (prev == poison2)
-            return corruption(c, bug, del_poison2,
-                              "list_del corruption, " + px(k, e) + "->prev is LIST_POISON2 (" +
-                                  px(k, poison2) + ")");
-        if (uint64_t prev_next = c.emu.read_word(prev); prev_next != e)
-            return corruption(c, bug, del_prev_next,
-                              "list_del corruption. prev->next should be " + px(k, e) +
-                                  ", but was " + px(k, prev_next) + ". (prev=" + px(k, prev) + ")");
-        if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != e)
-            return corruption(c, bug, del_next_prev,
-                              "list_del corruption. next->prev should be " + px(k, e) +
-                                  ", but was " + px(k, next_prev) + ". (next=" + px(k, next) + ")");
-        return 1;
-    });
+    // __list_add_valid(new, prev, next); 6.6 renamed it __list_add_valid_or_report.
+    k.add_functions(
+        {"__list_add_valid", "__list_add_valid_or_report"}, sub, [bug](StubCall& c) -> uint64_t {
+            Kernel& k = c.kernel;
+            uint64_t nw = c.arg(0), prev = c.arg(1), next = c.arg(2);
+            uint64_t w = c.emu.word_size();
+            if (!prev)
+                return corruption(c, bug, add_prev_null, "list_add corruption. prev is NULL.");
+            if (!next)
+                return corruption(c, bug, add_next_null, "list_add corruption. next is NULL.");
+            if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != prev)
+                return corruption(c, bug, add_next_prev,
+                                  "list_add corruption. next->prev should be prev (" + px(k, prev) +
+                                      "), but was " + px(k, next_prev) + ". (next=" + px(k, next) +
+                                      ").");
+            if (uint64_t prev_next = c.emu.read_word(prev); prev_next != next)
+                return corruption(c, bug, add_prev_next,
+                                  "list_add corruption. prev->next should be next (" + px(k, next) +
+                                      "), but was " + px(k, prev_next) + ". (prev=" + px(k, prev) +
+                                      ").");
+            if (nw == prev || nw == next)
+                return corruption(c, bug, add_double,
+                                  "list_add double add: new=" + px(k, nw) +
+                                      ", prev=" + px(k, prev) + ", next=" + px(k, next) + ".");
+            return 1;
+        });
+    // __list_del_entry_valid(entry); 6.6 renamed it __list_del_entry_valid_or_report.
+    k.add_functions(
+        {"__list_del_entry_valid", "__list_del_entry_valid_or_report"}, sub,
+        [bug, poison1, poison2](StubCall& c) -> uint64_t {
+            Kernel& k = c.kernel;
+            uint64_t e = c.arg(0), w = c.emu.word_size();
+            uint64_t prev = c.emu.read_word(e + w), next = c.emu.read_word(e);
+            if (!next)
+                return corruption(c, bug, del_next_null,
+                                  "list_del corruption, " + px(k, e) + "->next is NULL");
+            if (!prev)
+                return corruption(c, bug, del_prev_null,
+                                  "list_del corruption, " + px(k, e) + "->prev is NULL");
+            if (next == poison1)
+                return corruption(c, bug, del_poison1,
+                                  "list_del corruption, " + px(k, e) + "->next is LIST_POISON1 (" +
+                                      px(k, poison1) + ")");
+            if (prev == poison2)
+                return corruption(c, bug, del_poison2,
+                                  "list_del corruption, " + px(k, e) + "->prev is LIST_POISON2 (" +
+                                      px(k, poison2) + ")");
+            if (uint64_t prev_next = c.emu.read_word(prev); prev_next != e)
+                return corruption(c, bug, del_prev_next,
+                                  "list_del corruption. prev->next should be " + px(k, e) +
+                                      ", but was " + px(k, prev_next) + ". (prev=" + px(k, prev) +
+                                      ")");
+            if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != e)
+                return corruption(c, bug, del_next_prev,
+                                  "list_del corruption. next->prev should be " + px(k, e) +
+                                      ", but was " + px(k, next_prev) + ". (next=" + px(k, next) +
+                                      ")");
+            return 1;
+        });
 }
 
 }  // namespace kmodemu

@@ -233,19 +233,21 @@ void register_kmem_caches(Kernel& k, const char* sub) {
             return p;
         };
     };
-    k.add_function("kmem_cache_alloc", sub, cache_alloc(1));
-    k.add_function("kmem_cache_alloc_lru", sub, cache_alloc(2));
-    k.add_function("kmem_cache_alloc_node", sub, cache_alloc(1));
+    // 6.10 renamed the allocators for memory allocation profiling (the _noprof names).
+    k.add_functions({"kmem_cache_alloc", "kmem_cache_alloc_noprof"}, sub, cache_alloc(1));
+    k.add_functions({"kmem_cache_alloc_lru", "kmem_cache_alloc_lru_noprof"}, sub, cache_alloc(2));
+    k.add_functions({"kmem_cache_alloc_node", "kmem_cache_alloc_node_noprof"}, sub, cache_alloc(1));
 
     // The page allocator (mm/page_alloc.c): whole pages, page-aligned, from the same heap.
-    k.add_function("__get_free_pages", sub, [](StubCall& c) -> uint64_t {
-        unsigned order = static_cast<unsigned>(c.arg(1));
-        if (order > 10) return 0;  // beyond MAX_ORDER
-        return c.kernel.slab().alloc(uint64_t(0x1000) << order, c.arg(0));
-    });
-    k.add_function("get_zeroed_page", sub, [](StubCall& c) -> uint64_t {
-        return c.kernel.slab().alloc(0x1000, c.arg(0) | gfp_zero);
-    });
+    k.add_functions({"__get_free_pages", "get_free_pages_noprof"}, sub,
+                    [](StubCall& c) -> uint64_t {
+                        unsigned order = static_cast<unsigned>(c.arg(1));
+                        if (order > 10) return 0;  // beyond MAX_ORDER
+                        return c.kernel.slab().alloc(uint64_t(0x1000) << order, c.arg(0));
+                    });
+    k.add_functions(
+        {"get_zeroed_page", "get_zeroed_page_noprof"}, sub,
+        [](StubCall& c) -> uint64_t { return c.kernel.slab().alloc(0x1000, c.arg(0) | gfp_zero); });
     k.add_function("free_pages", sub, [](StubCall& c) -> uint64_t {
         uint64_t addr = c.arg(0);
         if (addr && !c.kernel.slab().free(addr))
@@ -281,22 +283,31 @@ void register_slab(Kernel& k) {
         return
             [=](StubCall& c) { return c.kernel.slab().alloc(c.arg(size_arg), c.arg(flags_arg)); };
     };
-    k.add_function("__kmalloc", sub, alloc(0, 1));
+    // 6.1 name, 6.12 name (the _noprof names of memory allocation profiling, 6.10). With
+    // CONFIG_SLAB_BUCKETS the _node allocators take a kmem_buckets pointer after the size
+    // (DECL_BUCKET_PARAMS in include/linux/slab.h), which moves the flags one place.
+    const KernelProfile* prof = k.config().profile.get();
+    unsigned b = prof && prof->config.find("CONFIG_SLAB_BUCKETS") == "y" ? 1 : 0;
+    k.add_functions({"__kmalloc", "__kmalloc_noprof"}, sub, alloc(0, 1));
     k.add_function("__kmalloc_node", sub, alloc(0, 1));
-    k.add_function("kmalloc_large", sub, alloc(0, 1));
-    k.add_function("kmalloc_large_node", sub, alloc(0, 1));
-    k.add_function("kmalloc_trace", sub, alloc(2, 1));       // (s, gfpflags, size)
-    k.add_function("kmalloc_node_trace", sub, alloc(3, 1));  // (s, gfpflags, node, size)
+    k.add_function("__kmalloc_node_noprof", sub, alloc(0, 1 + b));  // (size, [b,] flags, node)
+    k.add_functions({"kmalloc_large", "kmalloc_large_noprof"}, sub, alloc(0, 1));
+    k.add_functions({"kmalloc_large_node", "kmalloc_large_node_noprof"}, sub, alloc(0, 1));
+    // (s, gfpflags, size)
+    k.add_functions({"kmalloc_trace", "__kmalloc_cache_noprof"}, sub, alloc(2, 1));
+    // (s, gfpflags, node, size)
+    k.add_functions({"kmalloc_node_trace", "__kmalloc_cache_node_noprof"}, sub, alloc(3, 1));
     k.add_function("kvmalloc_node", sub, alloc(0, 1));
-    k.add_function("vmalloc", sub, [](StubCall& c) { return c.kernel.slab().alloc(c.arg(0), 0); });
-    k.add_function("vzalloc", sub,
-                   [](StubCall& c) { return c.kernel.slab().alloc(c.arg(0), gfp_zero); });
+    k.add_function("__kvmalloc_node_noprof", sub, alloc(0, 1 + b));  // (size, [b,] flags, node)
+    k.add_functions({"vmalloc", "vmalloc_noprof"}, sub,
+                    [](StubCall& c) { return c.kernel.slab().alloc(c.arg(0), 0); });
+    k.add_functions({"vzalloc", "vzalloc_noprof"}, sub,
+                    [](StubCall& c) { return c.kernel.slab().alloc(c.arg(0), gfp_zero); });
     register_kmem_caches(k, sub);
     // slab_free() of an object (mm/slub.c). SLUB with CONFIG_SLAB_FREELIST_HARDENED (Debian's
     // kernels; the default profile is configured as they are) BUG()s in set_freepointer() on a
     // double free of its freelist's head. `chain`: the kernel functions down to the one that
     // inlines slab_free() (kernel_bug()).
-    const KernelProfile* prof = k.config().profile.get();
     bool hardened = !prof || prof->generic ||
                     (prof->config.find("CONFIG_SLUB") == "y" &&
                      prof->config.find("CONFIG_SLAB_FREELIST_HARDENED") == "y");
@@ -368,7 +379,7 @@ void register_slab(Kernel& k) {
             slab_free(c, p, "kfree_sensitive", {c.slot, kfree_addr, kmem_cache_free_inner});
             return 0;
         });
-    k.add_function("krealloc", sub, [](StubCall& c) {
+    k.add_functions({"krealloc", "krealloc_noprof"}, sub, [](StubCall& c) {
         return c.kernel.slab().krealloc(c.arg(0), c.arg(1), c.arg(2));
     });
     k.add_function("ksize", sub, [](StubCall& c) {

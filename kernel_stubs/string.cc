@@ -162,7 +162,7 @@ void register_string(Kernel& k) {
         if (p) c.write(p, s.c_str(), s.size() + 1);
         return p;
     });
-    k.add_function("kmemdup", sub, [](StubCall& c) -> uint64_t {
+    k.add_functions({"kmemdup", "kmemdup_noprof"}, sub, [](StubCall& c) -> uint64_t {
         auto buf = c.read(c.arg(0), c.arg(1));
         uint64_t p = c.kernel.slab_alloc(buf.size(), c.arg(2));
         if (p) c.write(p, buf.data(), buf.size());

@@ -110,22 +110,35 @@ TEST_P(DefaultProfile, ExportsAreTheDataFile) {
 }
 
 TEST_P(DefaultProfile, IsTheUnionOfTheKitsExports) {
-    // Every vmlinux export of the kit is in the default, with its GPL-only flag and namespace
-    // (one kit per architecture today: the same set).
+    // Every vmlinux export of the kit is in the default, GPL-only when the kit has it so (the
+    // default is GPL-only only where every kernel is) and in its namespace, unless the kernels
+    // disagree, where the default asks for none. The default is made of the 6.1 and 6.12 kits.
     auto d = KernelProfile::default_for(GetParam());
     auto k = KernelProfile::read_kit(kit_for(GetParam()));
+    size_t ns_dropped = 0;
     for (size_t i = 0; i < k->exports.size(); ++i) {
         ProfileSymbol s = k->exports[i];
         auto in_default = d->exports.find(s.name);
         ASSERT_TRUE(in_default) << s.name;
-        EXPECT_EQ(in_default->gpl_only, s.gpl_only) << s.name;
-        EXPECT_EQ(in_default->ns, s.ns) << s.name;
+        if (in_default->gpl_only) {
+            EXPECT_TRUE(s.gpl_only) << s.name;
+        }
+        if (in_default->ns != s.ns) {
+            EXPECT_EQ(in_default->ns, "") << s.name;
+            ++ns_dropped;
+        }
     }
-    EXPECT_EQ(d->exports.size(), k->exports.size());
+    EXPECT_LT(ns_dropped, 50u);
+    EXPECT_GT(d->exports.size(), k->exports.size());
+    EXPECT_NE(d->kernels.find(k->release), std::string::npos) << d->kernels;
+    EXPECT_NE(d->kernels.find("6.12."), std::string::npos) << d->kernels;
+    // The 6.12 names of functions the 6.1 kernels call otherwise.
+    for (const char* n : {"__kmalloc_cache_noprof", "__list_add_valid_or_report", "kmalloc_trace"})
+        EXPECT_TRUE(d->exports.find(n)) << n;
 }
 
 TEST_P(DefaultProfile, StubsNoRealKernelExportsStayInternal) {
-    // What kmodemu implements beyond the real kernels' exports (printk, sized_strscpy, arm64's
+    // What kmodemu implements beyond the real kernels' exports (printk, arm64's
     // _raw_spin_*, ARM's __aeabi_uldivmod, ...) may stay in the stub table as internal helpers,
     // but a module importing one fails as on the real kernels.
     Emulator emu(GetParam());
@@ -150,8 +163,7 @@ TEST_P(DefaultProfile, StubsNoRealKernelExportsStayInternal) {
         ++tried;
     }
     EXPECT_GT(tried, 0u);
-    for (const char* n : {"printk", "sized_strscpy"})
-        EXPECT_FALSE(kernel.config().profile->exports.find(n)) << n;
+    EXPECT_FALSE(kernel.config().profile->exports.find("printk"));
     EXPECT_EQ(!kernel.config().profile->exports.find("_raw_spin_lock"), GetParam() == Arch::arm64);
     EXPECT_EQ(!kernel.config().profile->exports.find("__aeabi_uldivmod"), true);
 }

@@ -269,9 +269,18 @@ Export& Kernel::add_alias(std::string name, std::string subsystem, const Export&
     return *exports_.back();
 }
 
-Export& Kernel::add_auto_stub(std::string name) {
-    Export& e = add_function(std::move(name), "auto-stub", [](StubCall&) { return 0; });
+Export& Kernel::add_auto_stub(std::string name, std::optional<Prototype> proto) {
+    StubFn fn = [](StubCall&) { return uint64_t(0); };
+    if (proto && proto->ret == Prototype::Ret::pointer) {
+        // A zeroed object of the pointee's size (a page for void * or an unknown size), never
+        // NULL: the module goes on as after a successful call, not down an error path the real
+        // kernel would not take. Each call returns a fresh object, as an allocator would.
+        uint64_t size = proto->pointee_size ? proto->pointee_size : 0x1000;
+        fn = [size](StubCall& c) { return c.kernel.slab().alloc(size, gfp_zero); };
+    }
+    Export& e = add_function(std::move(name), "auto-stub", std::move(fn));
     e.auto_stub = true;
+    e.prototype = proto;
     return e;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "emulator/emulator.h"
+#include "kernel_stubs/btf.h"
 #include "kernel_stubs/real_kernel.h"
 
 namespace kmodemu {
@@ -66,9 +67,10 @@ struct Export {
     uint64_t address = 0;
     bool is_function = true;
     bool gpl_only = false;
-    bool auto_stub = false;  // pretended: returns 0 and does nothing (reported as such)
-    std::string subsystem;   // the kernel_stubs file that provides it
-    StubFn fn;               // for functions
+    bool auto_stub = false;              // pretended: returns 0 and does nothing (reported as such)
+    std::optional<Prototype> prototype;  // an auto-stub's, when known (kernel_stubs/btf.h)
+    std::string subsystem;               // the kernel_stubs file that provides it
+    StubFn fn;                           // for functions
     uint64_t calls = 0;
 };
 
@@ -158,8 +160,10 @@ class Kernel {
                      const void* init = nullptr, bool gpl = false);
     const Export* find_export(std::string_view name) const;
     Export* find_export(std::string_view name);
-    // An auto-stub for an unknown function: returns 0, marked as pretended.
-    Export& add_auto_stub(std::string name);
+    // An auto-stub for a function kmodemu does not implement, marked as pretended: returns what
+    // its prototype makes a success (0; for a pointer, a fresh zeroed object of the pointee's
+    // size), 0 when the prototype is not known.
+    Export& add_auto_stub(std::string name, std::optional<Prototype> proto = std::nullopt);
     // Lazy binding of an export kmodemu does not implement: a call records the UnimplementedCall
     // and ends the run (a KernelPanic that the runner reports as such, not as a panic).
     Export& add_lazy(std::string name);

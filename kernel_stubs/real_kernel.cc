@@ -400,10 +400,8 @@ const std::string& RealKernel::package_id() {
     return package_id_;
 }
 
-const Kallsyms* RealKernel::kallsyms() {
-    if (kallsyms_tried_) return kallsyms_.get();
-    kallsyms_tried_ = true;
-    if (!profile_ || profile_->kit_dir.empty()) return nullptr;
+std::optional<std::string> RealKernel::image_path() const {
+    if (!profile_ || profile_->kit_dir.empty()) return std::nullopt;
     // KIT/Image, or an uncompressed vmlinuz (arm64's Image: "ARM\x64" at 0x38) as it is.
     std::string path = profile_->kit_dir + "/Image";
     if (::access(path.c_str(), R_OK) != 0) {
@@ -412,8 +410,24 @@ const Kallsyms* RealKernel::kallsyms() {
         char magic[4] = {};
         std::ifstream in(path, std::ios::binary);
         if (!in.seekg(0x38) || !in.read(magic, 4) || std::string_view(magic, 4) != "ARM\x64")
-            return nullptr;
+            return std::nullopt;
     }
+    return path;
+}
+
+const KernelBtf* RealKernel::btf() {
+    if (btf_tried_) return btf_.get();
+    btf_tried_ = true;
+    if (auto path = image_path()) btf_ = KernelBtf::from_file(*path);
+    return btf_.get();
+}
+
+const Kallsyms* RealKernel::kallsyms() {
+    if (kallsyms_tried_) return kallsyms_.get();
+    kallsyms_tried_ = true;
+    std::optional<std::string> image = image_path();
+    if (!image) return nullptr;
+    const std::string& path = *image;
     try {
         kallsyms_ = Kallsyms::from_file(path, arch_, profile_->thumb2_kernel);
     } catch (const std::runtime_error&) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "emulator/emulator.h"
+#include "kernel_stubs/btf.h"
 
 namespace kmodemu {
 
@@ -85,6 +86,8 @@ class RealKernel {
     // The kernel's kallsyms, from KIT/Image (tools/fetch-kernel-kit decompresses a compressed
     // vmlinuz there) or the kit's vmlinuz when it is an uncompressed image; null without them.
     const Kallsyms* kallsyms();
+    // The BTF in the same image (Debian's arm64 kernels carry it); null without.
+    const KernelBtf* btf();
     // Whether the code of `fn` can run on its own in the emulated kernel: no calls, branches or
     // PC-relative references out of it, no system register writes or exceptions (a leaf
     // routine such as __memset).
@@ -96,12 +99,15 @@ class RealKernel {
 
   private:
     void read_identity();
+    std::optional<std::string> image_path() const;
     std::shared_ptr<const KernelProfile> profile_;
     Arch arch_;
     bool identity_read_ = false;
     std::string uts_build_ = "#1", package_id_;
     bool kallsyms_tried_ = false;
     std::unique_ptr<Kallsyms> kallsyms_;
+    bool btf_tried_ = false;
+    std::unique_ptr<KernelBtf> btf_;
     std::vector<std::pair<uint64_t, uint64_t>> user_;
 };
 

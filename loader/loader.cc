@@ -775,8 +775,14 @@ const Export& Loader::bind_unimplemented(const std::string& name, bool auto_stub
         return e;
     }
     if (auto_stub) {
+        // The prototype from the kit's BTF, else from the compiled-in table (the default
+        // kernel; kits without BTF).
+        std::optional<Prototype> proto;
+        if (const KernelBtf* btf = prof && !prof->kit_dir.empty() ? k_.real().btf() : nullptr)
+            proto = btf->function(name);
+        if (!proto) proto = default_prototype(name);
         res.auto_stubs.push_back(name);
-        return k_.add_auto_stub(name);
+        return k_.add_auto_stub(name, proto);
     }
     res.unimplemented.push_back(name);
     return k_.add_lazy(name);

@@ -120,7 +120,8 @@ int run(int argc, char** argv) {
                                                                  << std::flush; },
         [](const std::string& d) { std::cerr << "kmodemu: " << d << "\n"; });
     for (const std::string& s : out.auto_stubs)
-        std::cerr << "kmodemu: auto-stub: " << s << " (pretended: returns 0, does nothing)\n";
+        std::cerr << "kmodemu: auto-stub: " << s << " (pretended: returns "
+                  << out.auto_stub_returns[s] << ", does nothing)\n";
     if (out.ending == "errno")
         std::cerr << "kmodemu: can't insert '" << path << "': " << std::strerror(out.exit_status)
                   << "\n";

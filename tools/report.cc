@@ -46,9 +46,10 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["log"] = log;
     r["calls"] = out.calls;
     r["auto_stubs"] = out.auto_stubs;
-    r["auto_stub_data"] = out.load.auto_stub_data;  // zeroed data objects, not functions
-    r["unimplemented"] = out.unimplemented;         // bound lazily
-    if (const auto& u = out.unimplemented_call)     // the call that stopped the run (exit 69)
+    r["auto_stub_returns"] = out.auto_stub_returns;  // what each pretends to return
+    r["auto_stub_data"] = out.load.auto_stub_data;   // zeroed data objects, not functions
+    r["unimplemented"] = out.unimplemented;          // bound lazily
+    if (const auto& u = out.unimplemented_call)      // the call that stopped the run (exit 69)
         r["unimplemented_call"] = {{"function", u->function},
                                    {"module", u->module},
                                    {"caller", hex(u->caller)},

@@ -216,6 +216,18 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     out.diagnostics = kernel.diagnostics();
     out.calls = kernel.call_counts();
     out.auto_stubs = out.load.auto_stubs;
+    for (const std::string& n : out.auto_stubs) {
+        const Export* e = kernel.find_export(n);
+        const std::optional<Prototype>& p = e ? e->prototype : std::nullopt;
+        std::string what = "0 (prototype unknown)";
+        if (p && p->ret == Prototype::Ret::pointer)
+            what = "a zeroed object of " +
+                   std::to_string(p->pointee_size ? p->pointee_size : 0x1000) + " bytes" +
+                   (p->pointee_size ? "" : " (void * or size unknown)");
+        else if (p)
+            what = p->ret == Prototype::Ret::void_ ? "0 (void)" : "0";
+        out.auto_stub_returns[n] = what;
+    }
     out.unimplemented = out.load.unimplemented;
     out.unimplemented_call = kernel.unimplemented_call;
     out.instructions = emu.instructions_executed();

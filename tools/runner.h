@@ -50,6 +50,9 @@ struct RunOutcome {
     std::vector<std::string> diagnostics;
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;
+    // What each auto-stub returns, by its prototype: "0", "0 (void)", "a zeroed object of 24
+    // bytes", "0 (prototype unknown)".
+    std::map<std::string, std::string> auto_stub_returns;
     std::vector<std::string> unimplemented;               // bound lazily
     std::optional<UnimplementedCall> unimplemented_call;  // the call that stopped the run
     std::string kernel;                                   // the profile's name

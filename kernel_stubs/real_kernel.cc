@@ -299,7 +299,7 @@ std::optional<KernelSymbol> Kallsyms::find(std::string_view name) const {
     while (next < addrs_.size() && addrs_[next] == addrs_[i])
         ++next;
     if (next == addrs_.size()) return std::nullopt;
-    return KernelSymbol{names_[first], addrs_[i], addrs_[next] - addrs_[i]};
+    return KernelSymbol{names_[first], addrs_[i], addrs_[next] - addrs_[i], types_[i]};
 }
 
 std::optional<std::pair<uint64_t, std::string_view>> Kallsyms::image() const {

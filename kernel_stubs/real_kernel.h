@@ -23,6 +23,7 @@ struct KernelSymbol {
     std::string name;   // as kallsyms prints the address: the first of its aliases
     uint64_t addr = 0;  // link-time address (arm64: relative to the lowest symbol)
     uint64_t size = 0;  // up to the next higher symbol, as kallsyms_lookup_size_offset()
+    char type = 0;      // as /proc/kallsyms prints it: T t W w (text), D d B b R r (data)
 };
 
 // An entry of the kernel's __bug_table.

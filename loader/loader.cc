@@ -748,9 +748,10 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
 
 // An export of the profile's kernel that kmodemu does not implement. Data (a name in the kit's
 // exports-data.txt, from the image's kallsyms, or marked data in the default kernel's export
-// list) is a zeroed object of one page, which holds the pointers, counters and most structures
-// modules read (the kit tells no sizes). A function is bound lazily: a call stops the run
-// (Kernel::add_lazy); with --auto-stub it returns 0 instead, reported as pretended.
+// list) is a zeroed object of the kernel's size for it where the kit tells it, else of one page,
+// which holds the pointers, counters and most structures modules read. A function is bound lazily:
+// a call stops the run (Kernel::add_lazy); with --auto-stub it returns 0 instead, reported as
+// pretended.
 const Export& Loader::bind_unimplemented(const std::string& name, bool auto_stub, LoadResult& res) {
     const KernelProfile* prof = k_.config().profile.get();
     if (!data_exports_ && prof && !prof->kit_dir.empty()) {
@@ -766,12 +767,30 @@ const Export& Loader::bind_unimplemented(const std::string& name, bool auto_stub
     if (prof && prof->kit_dir.empty())
         if (auto s = prof->exports.find(name)) data = s->data;
     if (data) {
-        constexpr size_t size = 0x1000;
+        // The kernel's size for it: up to the next symbol in kallsyms when it lists data
+        // (CONFIG_KALLSYMS_ALL, as Debian's arm64 6.12), or a per-CPU variable's in BTF; else
+        // one page.
+        size_t size = 0x1000;
+        std::string source = "size unknown: one page";
+        if (prof && !prof->kit_dir.empty()) {
+            const Kallsyms* ks = k_.real().kallsyms();
+            auto sym = ks ? ks->find(name) : std::nullopt;
+            const KernelBtf* btf = k_.real().btf();
+            uint32_t var = 0;
+            if (btf) var = btf->variable_size(name).value_or(0);
+            if (sym && std::strchr("DdBbRrVv", sym->type) && sym->size && sym->size <= (16 << 20)) {
+                size = sym->size;
+                source = "the kernel's size, from kallsyms";
+            } else if (var) {
+                size = var;
+                source = "the kernel's size, from BTF";
+            }
+        }
         Export& e = k_.add_data(name, "auto-stub", size);
         e.auto_stub = true;
         res.auto_stub_data.push_back(name);
-        k_.diag(format("auto-stub: %s is data in %s: a zeroed object of %zu bytes (pretended)",
-                       name.c_str(), prof->kernels.c_str(), size));
+        k_.diag(format("auto-stub: %s is data in %s: a zeroed object of %zu bytes (%s; pretended)",
+                       name.c_str(), prof->kernels.c_str(), size, source.c_str()));
         return e;
     }
     if (auto_stub) {

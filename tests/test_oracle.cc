@@ -198,6 +198,27 @@ TEST(OracleRules, NormaliseWhatDiffersBetweenBootsAndNothingElse) {
     EXPECT_NE(n("Code: 94000000 d2800000 (b9400400) "), n("Code: 94000000 d2800000 (b9400404) "));
 }
 
+TEST(OracleRules, TheFtraceOpsAddressBeforeAnArm64FunctionIsABootDifferenceSince6_4) {
+    // poke+0xc faults: the first word shown is poke-4, the upper half of its ftrace_ops address.
+    std::vector<std::string> log = {"pc : poke.constprop.0+0xc/0x18 [faulty]", "Call trace:",
+                                    "Code: ffffd35e aa1e03e9 d503201f d2800000 (b9400400) "};
+    auto code = [&](const char* release, const char* first) {
+        std::vector<std::string> l = log;
+        l[2].replace(6, 8, first);
+        return oracle::normalise(l, oracle::Context{true, release, "v"}).at(2);
+    };
+    EXPECT_EQ(code("6.12.95+deb12-arm64", "ffffd35e"), code("6.12.95+deb12-arm64", "ffffbe62"));
+    EXPECT_EQ(code("6.12.95+deb12-arm64", "ffffd35e"),
+              "Code: <ftrace-ops> aa1e03e9 d503201f d2800000 (b9400400) ");
+    // Before 6.4 the words before a function are the code before it, and are compared.
+    EXPECT_NE(code("6.1.0-57-arm64", "ffffd35e"), code("6.1.0-57-arm64", "ffffbe62"));
+    // Words of the function itself are compared.
+    std::vector<std::string> l = log;
+    l[2] = "Code: ffffd35e aa1e03e9 d503201f d2800001 (b9400400) ";
+    EXPECT_NE(oracle::normalise(l, oracle::Context{true, "6.12.95+deb12-arm64", "v"}).at(2),
+              code("6.12.95+deb12-arm64", "ffffd35e"));
+}
+
 TEST(OracleRules, AfterAnOopsEndsNothingIsCompared) {
     oracle::Context c{true, "r", "v"};
     std::vector<std::string> log = {"Internal error: Oops: 0000000096000006 [#1] SMP",

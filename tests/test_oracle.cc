@@ -219,6 +219,19 @@ TEST(OracleRules, TheFtraceOpsAddressBeforeAnArm64FunctionIsABootDifferenceSince
               code("6.12.95+deb12-arm64", "ffffd35e"));
 }
 
+TEST(OracleRules, ArmPsrIsComparedButForItsGeAndABits) {
+    oracle::Context c{false, "6.12.95+deb12-armmp", "v"};
+    auto n = [&](const char* psr) {
+        return oracle::normalise(
+                   {std::string("pc : [<bf006108>]    lr : [<bf006030>]    psr: ") + psr}, c)
+            .at(0);
+    };
+    EXPECT_EQ(n("800f0013"), n("80070113"));  // GE (19:16) and A (8)
+    EXPECT_NE(n("800f0013"), n("800f0213"));  // E (9)
+    EXPECT_NE(n("800f0013"), n("800f0093"));  // I (7)
+    EXPECT_NE(n("800f0013"), n("400f0013"));  // the condition flags of a fault in module code
+}
+
 TEST(OracleRules, AfterAnOopsEndsNothingIsCompared) {
     oracle::Context c{true, "r", "v"};
     std::vector<std::string> log = {"Internal error: Oops: 0000000096000006 [#1] SMP",

@@ -246,6 +246,18 @@ const std::vector<RuleDef>& defs() {
              static const std::regex psr(R"(psr: ([0-9a-f]{3})[0-9a-f]([0-9a-f]{4})\b)");
              replace_all(l, psr, "psr: $1x$2");
          }},
+        {{"arm-psr-a", RuleKind::boot,
+          "the A bit (8, asynchronous aborts masked) of ARM's psr follows what ran on the CPU "
+          "before insmod (ARM's context switch does not restore a task's CPSR): Debian's 6.12 "
+          "armmp kernel showed it set in 2 of 12 boots of the same BUG"},
+         [](Lines& l, const Context& c) {
+             if (c.arm64) return;
+             static const std::regex psr(R"(psr: ([0-9a-fx]{5})([0-9a-f])([0-9a-f]{2})\b)");
+             each_match(l, psr, [](const std::smatch& m) {
+                 unsigned d = static_cast<unsigned>(std::stoul(m[2].str(), nullptr, 16)) & ~1u;
+                 return "psr: " + m[1].str() + "0123456789abcdef"[d] + m[3].str();
+             });
+         }},
         {{"kernel-function-flags", RuleKind::known,
           "when an oops or BUG stops inside the real kernel's own function (its pc names no "
           "module), the condition flags of pstate/psr were set by that function's machine "

@@ -1,10 +1,12 @@
 #include "tools/oracle.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <regex>
+#include <sstream>
 
 namespace kmodemu::oracle {
 
@@ -64,6 +66,14 @@ bool kernel_address(const std::string& word, bool arm64) {
 // (not ARM's `pc : [<address>]` register line).
 bool is_pc_line(const std::string& s) {
     return (s.starts_with("pc : ") && !s.starts_with("pc : [<")) || s.starts_with("PC is at ");
+}
+
+// Whether the kernel the log came from is release MAJOR.MINOR or later (its release string
+// starts with the version: 6.1.0-57-arm64, 6.12.95+deb12-arm64); an unknown release is not.
+bool release_at_least(const Context& c, int major, int minor) {
+    int ma = 0, mi = 0;
+    if (std::sscanf(c.release.c_str(), "%d.%d", &ma, &mi) != 2) return false;
+    return ma > major || (ma == major && mi >= minor);
 }
 
 // A pc line naming the real kernel's own function (no `[module]`).
@@ -173,6 +183,43 @@ const std::vector<RuleDef>& defs() {
              for (auto& [i, line] : code)
                  l[i] = std::move(line);
          }},
+        {{"ftrace-ops-literal", RuleKind::boot,
+          "on arm64 since Linux 6.4 (DYNAMIC_FTRACE_WITH_CALL_OPS, as in Debian's 6.12), the 8 "
+          "bytes before each function's entry hold the address of its ftrace_ops, written when "
+          "the module is loaded and moved by KASLR: a `Code:` line of a fault in a function's "
+          "first instructions shows one or both halves of that address"},
+         [](Lines& l, const Context& c) {
+             if (!c.arm64 || !release_at_least(c, 6, 4)) return;
+             static const std::regex pc(R"(^pc : \S+\+0x([0-9a-f]+)/0x[0-9a-f]+)");
+             static const std::regex word(R"(^[0-9a-f]{8}$)");
+             for (size_t i = 0; i < l.size(); ++i) {
+                 if (!l[i].starts_with("Code: ")) continue;
+                 // The report's pc line: the offset of the faulting word in its function.
+                 std::smatch m;
+                 size_t j = i;
+                 while (j > 0 && !std::regex_search(l[j - 1], m, pc))
+                     --j;
+                 if (j == 0) continue;
+                 long off = std::strtol(m[1].str().c_str(), nullptr, 16);
+                 // The words before the faulting one `(...)` end 4 bytes before the pc.
+                 std::string line = l[i];
+                 size_t paren = line.find('(');
+                 if (paren == std::string::npos) continue;
+                 std::vector<std::string> before;
+                 std::istringstream words(line.substr(6, paren - 6));
+                 for (std::string w; words >> w;)
+                     before.push_back(w);
+                 for (size_t k = 0; k < before.size(); ++k) {
+                     long at = off - 4 * static_cast<long>(before.size() - k);
+                     if ((at == -8 || at == -4) && std::regex_match(before[k], word))
+                         before[k] = "<ftrace-ops>";
+                 }
+                 std::string out = "Code:";
+                 for (const std::string& w : before)
+                     out += " " + w;
+                 l[i] = out + " " + line.substr(paren);
+             }
+         }},
         {{"code-pc-relative", RuleKind::boot,
           "in a `Code:` line, the words that encode PC-relative branches (B/BL) or ADRP hold "
           "displacements that depend on where the module and the kernel were placed"},
@@ -198,6 +245,18 @@ const std::vector<RuleDef>& defs() {
              if (c.arm64) return;
              static const std::regex psr(R"(psr: ([0-9a-f]{3})[0-9a-f]([0-9a-f]{4})\b)");
              replace_all(l, psr, "psr: $1x$2");
+         }},
+        {{"arm-psr-a", RuleKind::boot,
+          "the A bit (8, asynchronous aborts masked) of ARM's psr follows what ran on the CPU "
+          "before insmod (ARM's context switch does not restore a task's CPSR): Debian's 6.12 "
+          "armmp kernel showed it set in 2 of 12 boots of the same BUG"},
+         [](Lines& l, const Context& c) {
+             if (c.arm64) return;
+             static const std::regex psr(R"(psr: ([0-9a-fx]{5})([0-9a-f])([0-9a-f]{2})\b)");
+             each_match(l, psr, [](const std::smatch& m) {
+                 unsigned d = static_cast<unsigned>(std::stoul(m[2].str(), nullptr, 16)) & ~1u;
+                 return "psr: " + m[1].str() + "0123456789abcdef"[d] + m[3].str();
+             });
          }},
         {{"kernel-function-flags", RuleKind::known,
           "when an oops or BUG stops inside the real kernel's own function (its pc names no "

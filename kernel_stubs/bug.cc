@@ -159,9 +159,19 @@ std::string modules_linked_in(Kernel& k) {
 std::string cpu_line(Kernel& k) {
     RealKernel& real = k.real();
     std::string debian = real.package_id().empty() ? "" : " " + real.package_id();
-    return fmt("CPU: 0 PID: %d Comm: %.20s %s %s %s%s", k.config().pid, k.config().comm.c_str(),
-               k.print_tainted().c_str(), k.config().release.c_str(), real.uts_build().c_str(),
-               debian.c_str());
+    // 6.12 prints the task's effective UID too (insmod runs as root).
+    const char* uid = kernel_since(k.config().profile.get(), 6, 12) ? "UID: 0 " : "";
+    return fmt("CPU: 0 %sPID: %d Comm: %.20s %s %s %s%s", uid, k.config().pid,
+               k.config().comm.c_str(), k.print_tainted().c_str(), k.config().release.c_str(),
+               real.uts_build().c_str(), debian.c_str());
+}
+
+// dump_stack_print_info() (lib/dump_stack.c): the CPU line and, since 6.10, the taints spelled
+// out when the kernel is tainted.
+void log_cpu_lines(Kernel& k, int level) {
+    k.log(level, cpu_line(k));
+    if (k.taints() && kernel_since(k.config().profile.get(), 6, 10))
+        k.log(level, k.print_tainted_verbose());
 }
 
 // --- 32-bit ARM: __show_regs() (arch/arm/kernel/process.c), __die() and its helpers
@@ -310,7 +320,7 @@ void arm_backtrace(Kernel& k, uint64_t pc, int level) {
 // kernel's frames above the emulated kernel function) and the call trace from that function,
 // when a guest call is under way.
 void dump_stack_with(Kernel& k, const std::vector<std::string>& own) {
-    k.log(4, cpu_line(k));
+    log_cpu_lines(k, 4);
     if (k.arch() != Arch::arm) return;
     k.log(4, arm_hardware_name);
     uint64_t pc = k.emu().pc();
@@ -462,7 +472,7 @@ void arm_die_tail(Kernel& k, uint64_t pc) {
 void dump_stack(Kernel& k, std::string_view caller) {
     if (k.arch() == Arch::arm) {
         // dump_stack() tail-calls dump_stack_lvl(): its frame returns into the caller.
-        k.log(4, cpu_line(k));
+        log_cpu_lines(k, 4);
         k.log(4, arm_hardware_name);
         std::vector<std::string> frames =
             arm_dump_stack_frames(k, std::string(caller).c_str(), "dump_stack");
@@ -476,7 +486,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
     if (k.arch() != Arch::arm64) return dump_stack(k);
     // dump_stack() -> dump_stack_lvl() -> show_stack() -> dump_backtrace(), which starts at its
     // own call of arch_stack_walk(); then the caller and its callers.
-    k.log(4, cpu_line(k));
+    log_cpu_lines(k, 4);
     k.log(4, arm64_hardware_name);
     static const char* const own[][2] = {{"dump_backtrace", "arch_stack_walk"},
                                          {"show_stack", "dump_backtrace"},
@@ -841,7 +851,7 @@ std::string arm64_pstate(Kernel& k) {
 
 void show_regs(Kernel& k, uint64_t pc) {
     Emulator& e = k.emu();
-    k.log(4, cpu_line(k));
+    log_cpu_lines(k, 4);
     k.log(4, k.arch() == Arch::arm ? arm_hardware_name : arm64_hardware_name);
     if (k.arch() == Arch::arm64) {
         k.log(4, arm64_pstate(k));

@@ -150,6 +150,14 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
 namespace {
 constexpr char taint_true[] = "PFSRMBUDAWCIOELKXTN";
 constexpr char taint_false[] = "G                  ";
+// taint_flags[].desc (kernel/panic.c, 6.10+), in the same order.
+constexpr const char* taint_desc[] = {
+    "PROPRIETARY_MODULE", "FORCED_MODULE", "CPU_OUT_OF_SPEC", "FORCED_RMMOD", "MACHINE_CHECK",
+    "BAD_PAGE",           "USER",          "DIE",             "OVERRIDDEN_ACPI_TABLE",
+    "WARN",               "CRAP",          "FIRMWARE_WORKAROUND", "OOT_MODULE",
+    "UNSIGNED_MODULE",    "SOFTLOCKUP",    "LIVEPATCH",       "AUX",
+    "RANDSTRUCT",         "TEST"};
+static_assert(sizeof taint_desc / sizeof *taint_desc == sizeof taint_true - 1);
 }  // namespace
 
 void Kernel::add_taint(char flag) {
@@ -162,6 +170,17 @@ std::string Kernel::print_tainted() const {
     std::string s = "Tainted: ";
     for (unsigned i = 0; taint_true[i]; ++i)
         s += (taints_ >> i) & 1 ? taint_true[i] : taint_false[i];
+    return s;
+}
+
+std::string Kernel::print_tainted_verbose() const {
+    std::string s = "Tainted: ";
+    const char* sep = "";
+    for (unsigned i = 0; taint_true[i]; ++i)
+        if ((taints_ >> i) & 1) {
+            s += std::string(sep) + "[" + taint_true[i] + "]=" + taint_desc[i];
+            sep = ", ";
+        }
     return s;
 }
 

@@ -199,6 +199,8 @@ class Kernel {
     // The printk_once()/pr_*_once() sites that have printed.
     std::set<std::string> printed_once;
     std::string print_tainted() const;  // "Tainted: G           OE     " / "Not tainted"
+    // 6.10+: "Tainted: [O]=OOT_MODULE, [E]=UNSIGNED_MODULE" (print_tainted_verbose())
+    std::string print_tainted_verbose() const;
     uint32_t taints() const { return taints_; }
 
     // --- the current task ---

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -474,6 +475,13 @@ std::shared_ptr<const KernelProfile> KernelProfile::default_for(Arch arch) {
     static const auto arm64 = make_default(default_exports_arm64, Arch::arm64);
     static const auto arm = make_default(default_exports_arm, Arch::arm);
     return arch == Arch::arm ? arm : arm64;
+}
+
+unsigned kernel_version(const KernelProfile* p) {
+    unsigned major = 0, minor = 0;
+    if (!p || p->generic || std::sscanf(p->release.c_str(), "%u.%u", &major, &minor) != 2)
+        return kernel_version_code(6, 1);
+    return kernel_version_code(major, minor);
 }
 
 std::string KernelProfile::cache_path(const std::string& dir) {

@@ -137,6 +137,18 @@ struct KernelProfile {
     static std::string cache_path(const std::string& dir);
 };
 
+// KERNEL_VERSION(major, minor, 0) of a profile's kernel, from its release ("6.12.95+deb12-arm64"
+// is 6.12). The default kernel behaves as the first of the kernels it was made of, 6.1. Where
+// the kernel's behaviour changed between versions (a message, an order of checks), the code
+// asks for the version it changed in: `kernel_since(p, 6, 12)`.
+constexpr unsigned kernel_version_code(unsigned major, unsigned minor) {
+    return (major << 16) | (minor << 8);
+}
+unsigned kernel_version(const KernelProfile* p);
+inline bool kernel_since(const KernelProfile* p, unsigned major, unsigned minor) {
+    return kernel_version(p) >= kernel_version_code(major, minor);
+}
+
 // same_magic() (kernel/module/version.c): with CRCs, only what follows the release counts.
 bool same_magic(const std::string& amagic, const std::string& bmagic, bool has_crcs);
 

@@ -31,7 +31,7 @@ std::string fmt(const char* f, auto... args) {
 }
 
 std::string addr_str(Kernel& k, uint64_t v) {
-    return fmt(k.word() == 8 ? "%016llx" : "%08llx", (unsigned long long)v);
+    return fmt("%0*llx", k.arch_info().hex_digits(), (unsigned long long)v);
 }
 
 // A frame of the real kernel in a call trace: where `caller` returns to from its call of
@@ -167,13 +167,13 @@ std::string cpu_line(Kernel& k) {
 // --- 32-bit ARM: __show_regs() (arch/arm/kernel/process.c), __die() and its helpers
 // (arch/arm/kernel/traps.c), mem_dump_obj() (mm/util.c) ---
 
-// dump_stack_print_info()'s description on arm64: the device tree's model, or its compatible
-// string (setup_machine_fdt()); kmodemu's machine is QEMU's virt board, where the oracle runs.
-constexpr const char* arm64_hardware_name = "Hardware name: linux,dummy-virt (DT)";
-
-// dump_stack_print_info()'s description: a DT machine without a board file of its own is the
-// kernel's generic one (arch/arm/kernel/devtree.c), as kmodemu's emulated board is.
-constexpr const char* arm_hardware_name = "Hardware name: Generic DT based system";
+// dump_stack_print_info()'s description of the machine: on arm64 the device tree's model, or its
+// compatible string (setup_machine_fdt()), of QEMU's virt board, where the oracle runs; on ARM
+// a DT machine without a board file of its own is the kernel's generic one
+// (arch/arm/kernel/devtree.c), as kmodemu's emulated board is.
+std::string hardware_name(Kernel& k) {
+    return std::string("Hardware name: ") + k.arch_info().hardware_name;
+}
 
 bool config_enabled(Kernel& k, std::string_view name) {
     const auto& p = k.config().profile;
@@ -312,7 +312,7 @@ void arm_backtrace(Kernel& k, uint64_t pc, int level) {
 void dump_stack_with(Kernel& k, const std::vector<std::string>& own) {
     k.log(4, cpu_line(k));
     if (k.arch() != Arch::arm) return;
-    k.log(4, arm_hardware_name);
+    k.log(4, hardware_name(k));
     uint64_t pc = k.emu().pc();
     if (!k.export_at(pc) && !k.real_code_at(pc)) return;
     for (const std::string& f : own)
@@ -463,7 +463,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
     if (k.arch() == Arch::arm) {
         // dump_stack() tail-calls dump_stack_lvl(): its frame returns into the caller.
         k.log(4, cpu_line(k));
-        k.log(4, arm_hardware_name);
+        k.log(4, hardware_name(k));
         std::vector<std::string> frames =
             arm_dump_stack_frames(k, std::string(caller).c_str(), "dump_stack");
         if (frames.empty()) return;  // without the kit's image: no trace to show
@@ -477,7 +477,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
     // dump_stack() -> dump_stack_lvl() -> show_stack() -> dump_backtrace(), which starts at its
     // own call of arch_stack_walk(); then the caller and its callers.
     k.log(4, cpu_line(k));
-    k.log(4, arm64_hardware_name);
+    k.log(4, hardware_name(k));
     static const char* const own[][2] = {{"dump_backtrace", "arch_stack_walk"},
                                          {"show_stack", "dump_backtrace"},
                                          {"dump_stack_lvl", "show_stack"},
@@ -540,16 +540,13 @@ std::optional<uint64_t> on_exception(Kernel& k, const Fault& f) {
     uint64_t pc = f.pc;
     bool is_trap = false;
     size_t len = 4;
-    if (k.arch() == Arch::arm64) {
-        uint32_t insn = 0;
-        is_trap = e.try_read(pc, &insn, 4) && insn == 0xd4210000;  // brk #0x800 (BUG_BRK_IMM)
-    } else if (thumb_state(k)) {
+    if (thumb_state(k)) {
         uint16_t insn = 0;
         is_trap = e.try_read(pc, &insn, 2) && insn == 0xde02;  // BUG_INSTR (Thumb)
         len = 2;
     } else {
-        uint32_t insn = 0;
-        is_trap = e.try_read(pc, &insn, 4) && insn == 0xe7f001f2;  // BUG_INSTR (ARM)
+        uint32_t insn = 0;  // brk #0x800 (BUG_BRK_IMM), BUG_INSTR (ARM)
+        is_trap = e.try_read(pc, &insn, 4) && insn == k.arch_info().bug_insn;
     }
     if (!is_trap) return std::nullopt;
     std::optional<BugEntry> b = find_bug(k, pc);
@@ -607,8 +604,8 @@ uint64_t refine_fault_pc(Kernel& k, const Fault& f) {
         have += 4;
     if (!have) return f.pc;
     csh h;
-    if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_ARM,
-                a64 ? CS_MODE_ARM : (thumb ? CS_MODE_THUMB : CS_MODE_ARM), &h) != CS_ERR_OK)
+    if (cs_open(static_cast<cs_arch>(k.arch_info().capstone_arch),
+                thumb ? CS_MODE_THUMB : CS_MODE_ARM, &h) != CS_ERR_OK)
         return f.pc;
     cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
     cs_insn* insn = nullptr;
@@ -842,7 +839,7 @@ std::string arm64_pstate(Kernel& k) {
 void show_regs(Kernel& k, uint64_t pc) {
     Emulator& e = k.emu();
     k.log(4, cpu_line(k));
-    k.log(4, k.arch() == Arch::arm ? arm_hardware_name : arm64_hardware_name);
+    k.log(4, hardware_name(k));
     if (k.arch() == Arch::arm64) {
         k.log(4, arm64_pstate(k));
         k.log(4, "pc : " + sym(k, pc));
@@ -971,10 +968,8 @@ void report_oops(Kernel& k, const RunResult& r) {
         if (thumb_state(k) && (pc & 2)) e.try_read(pc & ~1ull, &code[4], 4);
         // The faulting instruction, disassembled (a kmodemu diagnostic, not a kernel line).
         csh h;
-        bool a64 = k.arch() == Arch::arm64;
-        if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_ARM,
-                    a64 ? CS_MODE_ARM : (thumb_state(k) ? CS_MODE_THUMB : CS_MODE_ARM),
-                    &h) == CS_ERR_OK) {
+        if (cs_open(static_cast<cs_arch>(k.arch_info().capstone_arch),
+                    thumb_state(k) ? CS_MODE_THUMB : CS_MODE_ARM, &h) == CS_ERR_OK) {
             cs_insn* insn = nullptr;
             size_t n =
                 cs_disasm(h, reinterpret_cast<const uint8_t*>(&code[4]), 4, pc & ~1ull, 1, &insn);
@@ -1032,7 +1027,7 @@ void arm_enter_function(StubCall& c, uint64_t entry, uint64_t trap) {
 
 void set_printk_flags(Emulator& e) {
     constexpr uint64_t nzcv = 0xf0000000, zc = 0x60000000;
-    int reg = e.arch() == Arch::arm64 ? int(UC_ARM64_REG_NZCV) : int(UC_ARM_REG_CPSR);
+    int reg = e.info().reg_flags;
     e.set_reg(reg, (e.reg(reg) & ~nzcv) | zc);
 }
 
@@ -1128,20 +1123,20 @@ void kernel_bug(StubCall& c, std::string_view file, unsigned line,
     k.log(2, fmt("kernel BUG at %s:%u!", std::string(file).c_str(), line));
     // The trap instruction at the pc, where the kernel's BUG() has it (brk #0x800, BUG_INSTR),
     // for die() and the Code: line. The run ends with this oops, so the stub is not called again.
-    bool a64 = k.arch() == Arch::arm64;
-    if (a64) {
-        e.write_u32(pc, 0xd4210000);
-    } else if (thumb_state(k)) {
+    const ArchInfo& arch = k.arch_info();
+    if (thumb_state(k)) {
         const uint16_t insn = 0xde02;
         e.write(pc & ~1ull, &insn, sizeof insn);
     } else {
-        e.write_u32(pc, 0xe7f001f2);
+        e.write_u32(pc, arch.bug_insn);
     }
     e.flush_code(pc & ~1ull, 4);
     RunResult r;
     r.reason = RunResult::Reason::fault;
-    r.fault.kind = a64 ? Fault::Kind::exception : Fault::Kind::undefined_instruction;
-    r.fault.exception_index = a64 ? 7 : 1;  // QEMU's EXCP_BKPT, EXCP_UDEF
+    // As the emulator reports the trap: QEMU's EXCP_UDEF is an undefined instruction.
+    r.fault.exception_index = arch.bug_exception_index;
+    r.fault.kind =
+        arch.bug_exception_index == 1 ? Fault::Kind::undefined_instruction : Fault::Kind::exception;
     r.fault.pc = r.fault.address = r.pc = pc;
     throw GuestFault{r};
 }

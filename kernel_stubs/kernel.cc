@@ -27,7 +27,7 @@ KernelLayout KernelLayout::for_arch(Arch arch, bool thumb2_kernel) {
             .heap = 0xffff000010000000ull,
             .heap_size = 0x10000000,
             .stack = 0xffff800008ffc000ull,  // just below the data, a guard page below it
-            .stack_size = 0x4000,            // THREAD_SIZE: 16 KiB
+            .stack_size = arch_info(arch).thread_size,  // THREAD_SIZE
             // The upper half of MODULES_VADDR..MODULES_END: within CALL26 range of the
             // kernel text, as module_alloc() prefers (no PLTs needed).
             .modules = 0xffff800004000000ull,
@@ -48,7 +48,7 @@ KernelLayout KernelLayout::for_arch(Arch arch, bool thumb2_kernel) {
         .heap = 0xc4000000u,
         .heap_size = 0x8000000,
         .stack = 0xc0ffe000u,
-        .stack_size = 0x2000,  // THREAD_SIZE: 8 KiB
+        .stack_size = arch_info(arch).thread_size,  // THREAD_SIZE
         .modules = modules,
         .modules_size = 0xc0000000u - modules,
     };
@@ -66,7 +66,7 @@ void Kernel::diag(std::string text) {
 }
 
 uint64_t StubCall::arg(unsigned i) const {
-    unsigned in_regs = emu.arch() == Arch::arm64 ? 8 : 4;
+    unsigned in_regs = emu.info().arg_regs;
     if (i < in_regs) return emu.arg(i);
     // Further arguments are on the stack, one word each (AAPCS).
     return emu.read_word(emu.sp() + (i - in_regs) * emu.word_size());
@@ -118,7 +118,7 @@ std::string StubCall::read_cstr(uint64_t addr, size_t max) const {
 
 int64_t StubCall::sarg(unsigned i) const {
     uint64_t v = arg(i);
-    if (emu.arch() == Arch::arm) return static_cast<int32_t>(v);
+    if (emu.word_size() == 4) return static_cast<int32_t>(v);
     return static_cast<int64_t>(v);
 }
 

@@ -134,6 +134,7 @@ class Kernel {
 
     Emulator& emu() { return emu_; }
     Arch arch() const { return emu_.arch(); }
+    const ArchInfo& arch_info() const { return emu_.info(); }
     const KernelConfig& config() const { return config_; }
     const KernelLayout& layout() const { return layout_; }
     unsigned word() const { return emu_.word_size(); }

@@ -13,7 +13,7 @@ namespace {
 
 std::string px(Kernel& k, uint64_t v) {
     char buf[24];
-    std::snprintf(buf, sizeof buf, k.word() == 8 ? "%016llx" : "%08llx", (unsigned long long)v);
+    std::snprintf(buf, sizeof buf, "%0*llx", k.arch_info().hex_digits(), (unsigned long long)v);
     return buf;
 }
 

@@ -140,7 +140,7 @@ void register_misc(Kernel& k) {
     // `timeout` jiffies (no wake-up comes earlier); MAX_SCHEDULE_TIMEOUT never comes back.
     auto schedule_timeout = [clock](StubCall& c) -> uint64_t {
         int64_t t = c.sarg(0);
-        int64_t max = c.emu.word_size() == 8 ? INT64_MAX : INT32_MAX;
+        int64_t max = static_cast<int64_t>(c.emu.info().word_mask() >> 1);  // LONG_MAX
         if (t == max) {
             c.kernel.diag("schedule_timeout(MAX_SCHEDULE_TIMEOUT): the only task sleeps forever");
             RunResult r;

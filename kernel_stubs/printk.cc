@@ -19,8 +19,8 @@ class GuestVa : public VaSource {
   public:
     // Direct varargs.
     GuestVa(StubCall& c, unsigned first) : c_(c), next_reg_(first) {
-        a64_ = c.emu.arch() == Arch::arm64;
-        nregs_ = a64_ ? 8 : 4;
+        a64_ = c.emu.arch() == Arch::arm64;  // AAPCS64's va_list, and no register pairs
+        nregs_ = c.emu.info().arg_regs;
         stack_ = c.emu.sp();
     }
     // A va_list: arm64 passes a pointer to struct __va_list; ARM passes __ap itself.

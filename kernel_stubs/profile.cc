@@ -152,10 +152,8 @@ KitSources parse_kit(const std::string& dir) {
     k.stamps[0] = stamp(env_path);
     auto env = read_env(env_path);
     std::string arch = need(env, "KIT_ARCH", env_path);
-    if (arch == "arm64")
-        k.arch = Arch::arm64;
-    else if (arch == "armhf")
-        k.arch = Arch::arm;
+    if (std::optional<Arch> a = arch_of_debian(arch))
+        k.arch = *a;
     else
         throw std::runtime_error("unknown KIT_ARCH " + arch);
     k.release = need(env, "KIT_RELEASE", env_path);
@@ -471,9 +469,10 @@ bool same_magic(const std::string& amagic, const std::string& bmagic, bool has_c
 }
 
 std::shared_ptr<const KernelProfile> KernelProfile::default_for(Arch arch) {
-    static const auto arm64 = make_default(default_exports_arm64, Arch::arm64);
-    static const auto arm = make_default(default_exports_arm, Arch::arm);
-    return arch == Arch::arm ? arm : arm64;
+    static const std::shared_ptr<const KernelProfile> by_arch[] = {
+        make_default(default_exports_arm64, Arch::arm64),
+        make_default(default_exports_arm, Arch::arm)};
+    return by_arch[static_cast<int>(arch)];
 }
 
 std::string KernelProfile::cache_path(const std::string& dir) {

@@ -105,7 +105,7 @@ Kallsyms::Kallsyms(std::shared_ptr<const void> storage, std::string_view image, 
     : storage_(std::move(storage)), image_(image), arch_(arch), thumb2_(thumb2) {
     if (image_.empty() && storage_) image_ = *static_cast<const std::string*>(storage_.get());
     std::string_view d = image_;
-    const size_t word = arch == Arch::arm64 ? 8 : 4;  // ALGN of scripts/kallsyms.c
+    const size_t word = arch_info(arch).word_size;  // ALGN of scripts/kallsyms.c
     auto fail = [](const char* what) {
         throw std::runtime_error(std::string("kallsyms: ") + what);
     };
@@ -336,9 +336,8 @@ std::optional<uint64_t> Kallsyms::return_address(std::string_view caller,
 std::optional<KernelBug> Kallsyms::bug_in(const KernelSymbol& fn, unsigned line) const {
     auto text = code(fn.addr, fn.size);
     if (!text) return std::nullopt;
-    const uint32_t trap =
-        arch_ == Arch::arm64 ? 0xd4210000u : 0xe7f001f2u;  // brk #0x800; BUG_INSTR
-    std::vector<uint64_t> traps;                           // image offsets
+    const uint32_t trap = arch_info(arch_).bug_insn;  // brk #0x800; BUG_INSTR
+    std::vector<uint64_t> traps;                      // image offsets
     for (size_t o = 0; o + 4 <= text->size(); o += 4)
         if (rd32(*text, o) == trap) traps.push_back(*image_offset(fn.addr + o));
     if (traps.empty()) return std::nullopt;

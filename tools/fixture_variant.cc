@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
         const ElfSection* s = elf.find_section(argv[4], true);
         if (!s) return fail(std::string("no section ") + argv[4]);
         // sh_flags: the third field of a section header (ELF32: 4-byte words; ELF64: 8 bytes).
-        bool is64 = *arch == Arch::arm64;
+        bool is64 = elf.is64();
         uint64_t shoff = is64 ? *reinterpret_cast<const uint64_t*>(&bytes[0x28])
                               : *reinterpret_cast<const uint32_t*>(&bytes[0x20]);
         size_t shentsize = is64 ? 64 : 40;

@@ -344,7 +344,7 @@ std::string arm_mem_dump_obj(Kernel& k, uint32_t v) {
         std::optional<std::pair<uint64_t, uint64_t>> obj;
         std::string cache;
         uint64_t usersize = 0;
-        uint64_t task_struct_size = k.task_layout().size;
+        uint64_t task_struct_size = k.structs().task.size;
         constexpr uint64_t kmem_cache_size = 256;  // what kmodemu allocates for one
         for (const auto& [addr, size] : slab.cache_size)
             if (v >= addr && v < addr + kmem_cache_size)

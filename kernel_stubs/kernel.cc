@@ -169,11 +169,8 @@ void Kernel::add_taint_bit(unsigned flag) {
     if (flag < sizeof taint_true - 1) taints_ |= 1u << flag;
 }
 
-const TaskLayout& Kernel::task_layout() const {
-    static const TaskLayout arm64 = TaskLayout::defaults(Arch::arm64);
-    static const TaskLayout arm = TaskLayout::defaults(Arch::arm);
-    if (config_.profile && config_.profile->task.size) return config_.profile->task;
-    return arch() == Arch::arm ? arm : arm64;
+const KernelStructs& Kernel::structs() const {
+    return config_.profile->structs;
 }
 
 Kernel::~Kernel() = default;
@@ -199,7 +196,7 @@ void Kernel::map_layout() {
     // TPIDRURO. Modules dereference it inline (get_current()).
     // Its pid, tgid and comm are where the kit's struct task_struct has them, so that what a
     // module reads of `current` is what reports name (CPU: 0 PID: ... Comm: ...).
-    const TaskLayout& tl = task_layout();
+    const KernelStructs::Task& tl = structs().task;
     task_ = alloc_data(tl.size, 64);
     int32_t pid = config_.pid;
     emu_.write(task_ + tl.pid, &pid, 4);

@@ -101,7 +101,7 @@ TEST_P(Stubs, CurrentHasTheCommAndPidReportsName) {
     Emulator emu(arch_of(flavour()));
     cfg.profile = kit_for(flavour());
     Kernel k(emu, cfg);
-    const TaskLayout& tl = k.task_layout();
+    const KernelStructs::Task& tl = k.structs().task;
     int32_t pid = 0;
     emu.read(k.current_task() + tl.pid, &pid, 4);
     EXPECT_EQ(pid, cfg.pid);
@@ -314,7 +314,8 @@ TEST(Clock, DelaysAndSleepsAdvanceJiffies) {
     }
 }
 
-// A kit's layout.env places current's pid and comm; a kit without one has the default kernel's.
+// A kit's layout.env places current's pid and comm (here the default kernel's layout with
+// another struct task_struct).
 TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
     std::string kit = KMODEMU_KIT_ARM64;
     ASSERT_FALSE(kit.empty()) << "no arm64 kit (tools/fetch-kernel-kit makes one)";
@@ -322,17 +323,21 @@ TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     std::filesystem::path dir = tmpl;
     std::filesystem::copy_file(std::filesystem::path(kit) / "kit.env", dir / "kit.env");
-    auto p = KernelProfile::read_kit(dir);
-    EXPECT_EQ(p->task.pid, TaskLayout::defaults(Arch::arm64).pid);
     {
+        std::ifstream in(std::string(KMODEMU_SOURCE_DIR) +
+                         "/kernel_stubs/exports/layout-arm64.env");
+        ASSERT_TRUE(in.good());
         std::ofstream out(dir / "layout.env");
-        out << "# test\nKIT_TASK_STRUCT_SIZE=1024\nKIT_TASK_PID=256\nKIT_TASK_TGID=260\n"
+        std::string line;
+        while (std::getline(in, line))
+            if (!line.starts_with("KIT_TASK_")) out << line << "\n";
+        out << "KIT_TASK_STRUCT_SIZE=1024\nKIT_TASK_PID=256\nKIT_TASK_TGID=260\n"
                "KIT_TASK_COMM=512\nKIT_TASK_COMM_LEN=16\n";
     }
-    p = KernelProfile::read_kit(dir);
-    EXPECT_EQ(p->task.size, 1024u);
-    EXPECT_EQ(p->task.pid, 256u);
-    EXPECT_EQ(p->task.comm, 512u);
+    auto p = KernelProfile::read_kit(dir);
+    EXPECT_EQ(p->structs.task.size, 1024u);
+    EXPECT_EQ(p->structs.task.pid, 256u);
+    EXPECT_EQ(p->structs.task.comm, 512u);
     Emulator emu(Arch::arm64);
     KernelConfig cfg;
     cfg.profile = p;

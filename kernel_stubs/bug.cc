@@ -19,9 +19,6 @@ namespace kmodemu {
 
 namespace {
 
-constexpr uint16_t bugflag_warning = 1 << 0;
-constexpr uint16_t bugflag_once = 1 << 1;
-constexpr uint16_t bugflag_no_cut_here = 1 << 3;
 constexpr const char* cut_here = "------------[ cut here ]------------";
 
 std::string fmt(const char* f, auto... args) {
@@ -106,34 +103,32 @@ struct BugEntry {
     uint16_t flags;
 };
 
-// find_bug(): the module's __bug_table entry for a trap address. arm64 uses relative pointers
-// (GENERIC_BUG_RELATIVE_POINTERS); ARM absolute ones.
+// find_bug(): the module's __bug_table entry (struct bug_entry) for a trap address. arm64 uses
+// relative pointers (CONFIG_GENERIC_BUG_RELATIVE_POINTERS); ARM absolute ones.
 std::optional<BugEntry> find_bug(Kernel& k, uint64_t pc) {
     Emulator& e = k.emu();
+    const KernelStructs::BugEntry& l = k.structs().bug_entry;
+    std::vector<uint8_t> raw(l.size);
     for (LoadedModule* m : k.modules) {
         for (size_t i = 0; i < m->num_bugs; ++i) {
-            uint64_t ent = m->bug_table + i * 12;
-            uint8_t raw[12];
-            if (!e.try_read(ent, raw, sizeof raw)) break;
-            uint64_t bug_addr, file;
-            if (k.word() == 8) {
-                int32_t d1, d2;
-                std::memcpy(&d1, raw, 4);
-                std::memcpy(&d2, raw + 4, 4);
-                bug_addr = ent + static_cast<int64_t>(d1);
-                file = ent + 4 + static_cast<int64_t>(d2);
+            uint64_t ent = m->bug_table + i * l.size;
+            if (!e.try_read(ent, raw.data(), raw.size())) break;
+            uint64_t bug_addr = 0, file = 0;
+            if (l.relative) {
+                int32_t d1, d2;  // bug_addr_disp, file_disp
+                std::memcpy(&d1, raw.data() + l.addr, 4);
+                std::memcpy(&d2, raw.data() + l.file, 4);
+                bug_addr = ent + l.addr + static_cast<int64_t>(d1);
+                file = ent + l.file + static_cast<int64_t>(d2);
             } else {
-                uint32_t a, f;
-                std::memcpy(&a, raw, 4);
-                std::memcpy(&f, raw + 4, 4);
-                bug_addr = a;
-                file = f;
+                std::memcpy(&bug_addr, raw.data() + l.addr, k.word());
+                std::memcpy(&file, raw.data() + l.file, k.word());
             }
             if ((bug_addr & ~1ull) != (pc & ~1ull)) continue;
             BugEntry b{m, i, bug_addr, "", 0, 0};
             uint16_t line, flags;
-            std::memcpy(&line, raw + 8, 2);
-            std::memcpy(&flags, raw + 10, 2);
+            std::memcpy(&line, raw.data() + l.line, 2);
+            std::memcpy(&flags, raw.data() + l.flags, 2);
             b.line = line;
             b.flags = flags | m->bug_flags_done[i];
             if (!e.read_cstring(file, 4096, b.file)) b.file.clear();
@@ -551,12 +546,13 @@ std::optional<uint64_t> on_exception(Kernel& k, const Fault& f) {
     if (!is_trap) return std::nullopt;
     std::optional<BugEntry> b = find_bug(k, pc);
     if (!b) return std::nullopt;
-    bool warning = b->flags & bugflag_warning;
-    if (warning && (b->flags & bugflag_once)) {
+    const KernelStructs::BugFlags& bugflag = k.structs().bugflag;
+    bool warning = b->flags & bugflag.warning;
+    if (warning && (b->flags & bugflag.once)) {
         if (b->mod->bug_flags_done[b->index]) return pc + len + (thumb_state(k) ? 1 : 0);
-        b->mod->bug_flags_done[b->index] = 1 << 2;  // BUGFLAG_DONE
+        b->mod->bug_flags_done[b->index] = static_cast<uint16_t>(bugflag.done);
     }
-    if (!(b->flags & bugflag_no_cut_here)) k.log(4, cut_here);
+    if (!(b->flags & bugflag.no_cut_here)) k.log(4, cut_here);
     if (warning) {
         warn(k, b->file, b->line, pc, std::nullopt, true);
         return pc + len + (thumb_state(k) ? 1 : 0);
@@ -1036,7 +1032,8 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line) {
     const Export* e = k.export_at(c.slot);
     const Kernel::RealCode* code = e ? k.real_code(e->name) : nullptr;
     const Kallsyms* ks = k.real().kallsyms();
-    std::optional<KernelBug> bug = code && ks ? ks->bug_in(code->symbol, line) : std::nullopt;
+    std::optional<KernelBug> bug =
+        code && ks ? ks->bug_in(code->symbol, k.structs().bug_entry, line) : std::nullopt;
     if (!bug) kernel_bug(c, file, line);
     uint64_t trap = code->addr + (bug->addr - code->symbol.addr);
     if (k.arch() == Arch::arm && !thumb_state(k)) arm_enter_function(c, code->addr, trap);
@@ -1052,7 +1049,8 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
         const Kernel::RealCode* caller = k.real_code(e->name);
         const Kernel::RealCode* inner = caller ? k.real_code(callee) : nullptr;
         std::optional<uint64_t> ret = inner ? ks->return_address(e->name, callee) : std::nullopt;
-        std::optional<KernelBug> bug = ret ? ks->bug_in(inner->symbol, line) : std::nullopt;
+        std::optional<KernelBug> bug =
+            ret ? ks->bug_in(inner->symbol, k.structs().bug_entry, line) : std::nullopt;
         if (bug) {
             uint64_t trap = inner->addr + (bug->addr - inner->symbol.addr);
             kernel_bug(c, bug->file, bug->line,

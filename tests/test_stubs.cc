@@ -300,9 +300,10 @@ TEST(Clock, DelaysAndSleepsAdvanceJiffies) {
             if (arch == Arch::arm64) {
                 k.call_guest(k.find_export("__udelay")->address, {1000});
             } else {
-                // udelay() on ARM: arm_delay_ops.udelay (the third word).
+                // udelay() on ARM: arm_delay_ops.udelay.
                 uint32_t fn = 0;
-                emu.read(k.find_export("arm_delay_ops")->address + 8, &fn, 4);
+                emu.read(k.find_export("arm_delay_ops")->address + k.structs().arm_delay_ops.udelay,
+                         &fn, 4);
                 k.call_guest(fn, {1000});
             }
         }
@@ -425,14 +426,15 @@ TEST_P(Stubs, ParamGetOfEveryStandardType) {
     LoadResult r = loader.load(fx::module(flavour(), "hello"), lo);
     ASSERT_EQ(r.err, 0);
     const LoadedModule& m = *r.module;
-    const KParamLayout L = KParamLayout::for_arch(k.arch());
+    const KernelStructs::KernelParam& L = k.structs().kernel_param;
     uint64_t buf = k.slab_alloc(4096, 0);
     std::map<std::string, std::pair<int64_t, std::string>> got;
     for (size_t i = 0; i < m.num_kp; ++i) {
-        uint64_t kp = m.kp + i * L.kp_size;
+        uint64_t kp = m.kp + i * L.size;
         std::string name;
-        ASSERT_TRUE(emu.read_cstring(emu.read_word(kp + L.kp_name), 64, name));
-        uint64_t get = emu.read_word(emu.read_word(kp + L.kp_ops) + L.ops_get);
+        ASSERT_TRUE(emu.read_cstring(emu.read_word(kp + L.name), 64, name));
+        uint64_t ops = emu.read_word(kp + L.ops);
+        uint64_t get = emu.read_word(ops + k.structs().kernel_param_ops.get);
         int32_t n = static_cast<int32_t>(k.call_guest(get, {buf, kp}));
         std::string text;
         ASSERT_TRUE(emu.read_cstring(buf, 4096, text));

@@ -7,27 +7,11 @@ namespace kmodemu {
 
 namespace {
 
-constexpr uint64_t page_size = 0x1000;
-
-// Return instructions placed in trap slots and on the exit page. The trap hook stops the engine
-// before they execute; the emulator then sets the PC to the link register itself.
-constexpr uint32_t a64_ret = 0xd65f03c0;    // ret
-constexpr uint32_t arm_bx_lr = 0xe12fff1e;  // bx lr
-
 struct GuestAbort {
     RunResult result;
 };
 
-int arg_reg(Arch arch, unsigned i) {
-    if (arch == Arch::arm64) return UC_ARM64_REG_X0 + static_cast<int>(i);
-    return UC_ARM_REG_R0 + static_cast<int>(i);
-}
-
 }  // namespace
-
-const char* arch_name(Arch arch) {
-    return arch == Arch::arm64 ? "arm64" : "arm";
-}
 
 std::vector<uint64_t> BlockTrace::recent() const {
     std::vector<uint64_t> out;
@@ -37,21 +21,11 @@ std::vector<uint64_t> BlockTrace::recent() const {
     return out;
 }
 
-Emulator::Emulator(Arch arch) : arch_(arch) {
-    uc_err err = arch == Arch::arm64 ? uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc_)
-                                     : uc_open(UC_ARCH_ARM, UC_MODE_ARM, &uc_);
-    check(err, "uc_open");
-    if (arch == Arch::arm64) {
-        // QEMU's "max" core: ARMv8.x with the LSE atomics and the other extensions a kernel's
-        // alternatives may switch to when the modelled CPU has them.
-        check(uc_ctl_set_cpu_model(uc_, UC_CPU_ARM64_MAX), "uc_ctl_set_cpu_model");
-    }
-    if (arch == Arch::arm) {
-        // A Cortex-A15 class core: ARMv7-A with the division instructions and Thumb-2, as
-        // Debian's armmp kernels target.
-        int model = UC_CPU_ARM_CORTEX_A15;
-        check(uc_ctl_set_cpu_model(uc_, model), "uc_ctl_set_cpu_model");
-    }
+Emulator::Emulator(Arch arch) : arch_(arch), info_(arch_info(arch)) {
+    check(uc_open(info_.unicorn_arch, info_.unicorn_mode, &uc_), "uc_open");
+    // arm64: QEMU's "max" core, ARMv8.x with the LSE atomics and the other extensions a kernel's
+    // alternatives may switch to when the modelled CPU has them.
+    check(uc_ctl_set_cpu_model(uc_, info_.unicorn_cpu_model), "uc_ctl_set_cpu_model");
     uc_hook h;
     check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Emulator::on_block), this, 1,
                       0),
@@ -171,7 +145,7 @@ bool Emulator::read_cstring(uint64_t addr, size_t max, std::string& out) const {
     char chunk[64];
     while (out.size() < max) {
         // Read up to the end of the page so that a string ending before an unmapped page works.
-        size_t in_page = page_size - (addr & (page_size - 1));
+        size_t in_page = info_.page_size - (addr & (info_.page_size - 1));
         size_t n = std::min({sizeof chunk, in_page, max - out.size()});
         if (uc_mem_read(uc_, addr, chunk, n) != UC_ERR_OK) return false;
         for (size_t i = 0; i < n; ++i) {
@@ -186,43 +160,44 @@ bool Emulator::read_cstring(uint64_t addr, size_t max, std::string& out) const {
 uint64_t Emulator::reg(int uc_reg) const {
     uint64_t v = 0;
     check(uc_reg_read(uc_, uc_reg, &v), "uc_reg_read");
-    if (arch_ == Arch::arm) v &= 0xffffffffu;
-    return v;
+    return v & info_.word_mask();
 }
 
 void Emulator::set_reg(int uc_reg, uint64_t value) {
     check(uc_reg_write(uc_, uc_reg, &value), "uc_reg_write");
 }
 
+// x0-x7 and r0-r3 are consecutive in Unicorn's numbering.
 uint64_t Emulator::arg(unsigned i) const {
-    return reg(arg_reg(arch_, i));
+    return reg(info_.reg_arg0 + static_cast<int>(i));
 }
 void Emulator::set_arg(unsigned i, uint64_t value) {
-    set_reg(arg_reg(arch_, i), value);
+    set_reg(info_.reg_arg0 + static_cast<int>(i), value);
 }
 uint64_t Emulator::pc() const {
-    return reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_PC) : int(UC_ARM_REG_PC));
+    return reg(info_.reg_pc);
 }
 void Emulator::set_pc(uint64_t value) {
-    set_reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_PC) : int(UC_ARM_REG_PC), value);
+    set_reg(info_.reg_pc, value);
 }
 uint64_t Emulator::sp() const {
-    return reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_SP) : int(UC_ARM_REG_SP));
+    return reg(info_.reg_sp);
 }
 void Emulator::set_sp(uint64_t value) {
-    set_reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_SP) : int(UC_ARM_REG_SP), value);
+    set_reg(info_.reg_sp, value);
 }
 uint64_t Emulator::lr() const {
-    return reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_LR) : int(UC_ARM_REG_LR));
+    return reg(info_.reg_lr);
 }
 void Emulator::set_lr(uint64_t value) {
-    set_reg(arch_ == Arch::arm64 ? int(UC_ARM64_REG_LR) : int(UC_ARM_REG_LR), value);
+    set_reg(info_.reg_lr, value);
 }
 
 void Emulator::add_trap_range(uint64_t base, uint64_t size, TrapHandler handler, bool map_it) {
     if (map_it) map(base, size, prot_rx);
-    uint32_t insn = arch_ == Arch::arm64 ? a64_ret : arm_bx_lr;
-    std::vector<uint32_t> slots(size / 4, insn);
+    // Return instructions: the trap hook stops the engine before they execute; the emulator
+    // then sets the PC to the link register itself.
+    std::vector<uint32_t> slots(size / 4, info_.ret_insn);
     write(base, slots.data(), size);
     uc_hook h;
     traps_.push_back({base, size, std::move(handler)});
@@ -240,10 +215,9 @@ void Emulator::add_precise_range(uint64_t base, uint64_t size) {
 }
 
 void Emulator::set_exit_page(uint64_t addr, bool map_it) {
-    if (map_it) map(addr, page_size, prot_rx);
-    uint32_t insn = arch_ == Arch::arm64 ? a64_ret : arm_bx_lr;
-    std::vector<uint32_t> page(page_size / 4, insn);
-    write(addr, page.data(), page_size);
+    if (map_it) map(addr, info_.page_size, prot_rx);
+    std::vector<uint32_t> page(info_.page_size / 4, info_.ret_insn);
+    write(addr, page.data(), info_.page_size);
     exit_addr_ = addr;
 }
 
@@ -372,8 +346,7 @@ void Emulator::on_intr(uc_engine* uc, uint32_t intno, void* self_) {
 
 RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
     static thread_local int depth = 0;
-    unsigned max_args = arch_ == Arch::arm64 ? 8 : 4;
-    if (args.size() > max_args) throw EmulatorError("guest call with too many arguments");
+    if (args.size() > info_.arg_regs) throw EmulatorError("guest call with too many arguments");
     Context saved = save_context();
     for (size_t i = 0; i < args.size(); ++i)
         set_arg(static_cast<unsigned>(i), args[i]);

@@ -25,11 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "emulator/arch.h"
+
 namespace kmodemu {
-
-enum class Arch { arm64, arm };
-
-const char* arch_name(Arch arch);
 
 // An error of kmodemu itself while driving Unicorn (a bug or resource failure, not a guest fault).
 class EmulatorError : public std::runtime_error {
@@ -101,7 +99,8 @@ class Emulator {
     Emulator& operator=(const Emulator&) = delete;
 
     Arch arch() const { return arch_; }
-    unsigned word_size() const { return arch_ == Arch::arm64 ? 8 : 4; }
+    const ArchInfo& info() const { return info_; }
+    unsigned word_size() const { return info_.word_size; }
     uc_engine* engine() { return uc_; }
 
     // Memory. Addresses and sizes must be page aligned for map/protect/unmap.
@@ -196,6 +195,7 @@ class Emulator {
     };
 
     Arch arch_;
+    const ArchInfo& info_;
     uc_engine* uc_ = nullptr;
     ExceptionHandler exception_handler_;
     std::vector<TrapRange> traps_;

@@ -19,9 +19,6 @@ namespace kmodemu {
 
 namespace {
 
-constexpr uint16_t bugflag_warning = 1 << 0;
-constexpr uint16_t bugflag_once = 1 << 1;
-constexpr uint16_t bugflag_no_cut_here = 1 << 3;
 constexpr const char* cut_here = "------------[ cut here ]------------";
 
 std::string fmt(const char* f, auto... args) {
@@ -31,7 +28,7 @@ std::string fmt(const char* f, auto... args) {
 }
 
 std::string addr_str(Kernel& k, uint64_t v) {
-    return fmt(k.word() == 8 ? "%016llx" : "%08llx", (unsigned long long)v);
+    return fmt("%0*llx", k.arch_info().hex_digits(), (unsigned long long)v);
 }
 
 // A frame of the real kernel in a call trace: where `caller` returns to from its call of
@@ -106,34 +103,32 @@ struct BugEntry {
     uint16_t flags;
 };
 
-// find_bug(): the module's __bug_table entry for a trap address. arm64 uses relative pointers
-// (GENERIC_BUG_RELATIVE_POINTERS); ARM absolute ones.
+// find_bug(): the module's __bug_table entry (struct bug_entry) for a trap address. arm64 uses
+// relative pointers (CONFIG_GENERIC_BUG_RELATIVE_POINTERS); ARM absolute ones.
 std::optional<BugEntry> find_bug(Kernel& k, uint64_t pc) {
     Emulator& e = k.emu();
+    const KernelStructs::BugEntry& l = k.structs().bug_entry;
+    std::vector<uint8_t> raw(l.size);
     for (LoadedModule* m : k.modules) {
         for (size_t i = 0; i < m->num_bugs; ++i) {
-            uint64_t ent = m->bug_table + i * 12;
-            uint8_t raw[12];
-            if (!e.try_read(ent, raw, sizeof raw)) break;
-            uint64_t bug_addr, file;
-            if (k.word() == 8) {
-                int32_t d1, d2;
-                std::memcpy(&d1, raw, 4);
-                std::memcpy(&d2, raw + 4, 4);
-                bug_addr = ent + static_cast<int64_t>(d1);
-                file = ent + 4 + static_cast<int64_t>(d2);
+            uint64_t ent = m->bug_table + i * l.size;
+            if (!e.try_read(ent, raw.data(), raw.size())) break;
+            uint64_t bug_addr = 0, file = 0;
+            if (l.relative) {
+                int32_t d1, d2;  // bug_addr_disp, file_disp
+                std::memcpy(&d1, raw.data() + l.addr, 4);
+                std::memcpy(&d2, raw.data() + l.file, 4);
+                bug_addr = ent + l.addr + static_cast<int64_t>(d1);
+                file = ent + l.file + static_cast<int64_t>(d2);
             } else {
-                uint32_t a, f;
-                std::memcpy(&a, raw, 4);
-                std::memcpy(&f, raw + 4, 4);
-                bug_addr = a;
-                file = f;
+                std::memcpy(&bug_addr, raw.data() + l.addr, k.word());
+                std::memcpy(&file, raw.data() + l.file, k.word());
             }
             if ((bug_addr & ~1ull) != (pc & ~1ull)) continue;
             BugEntry b{m, i, bug_addr, "", 0, 0};
             uint16_t line, flags;
-            std::memcpy(&line, raw + 8, 2);
-            std::memcpy(&flags, raw + 10, 2);
+            std::memcpy(&line, raw.data() + l.line, 2);
+            std::memcpy(&flags, raw.data() + l.flags, 2);
             b.line = line;
             b.flags = flags | m->bug_flags_done[i];
             if (!e.read_cstring(file, 4096, b.file)) b.file.clear();
@@ -177,13 +172,13 @@ void log_cpu_lines(Kernel& k, int level) {
 // --- 32-bit ARM: __show_regs() (arch/arm/kernel/process.c), __die() and its helpers
 // (arch/arm/kernel/traps.c), mem_dump_obj() (mm/util.c) ---
 
-// dump_stack_print_info()'s description on arm64: the device tree's model, or its compatible
-// string (setup_machine_fdt()); kmodemu's machine is QEMU's virt board, where the oracle runs.
-constexpr const char* arm64_hardware_name = "Hardware name: linux,dummy-virt (DT)";
-
-// dump_stack_print_info()'s description: a DT machine without a board file of its own is the
-// kernel's generic one (arch/arm/kernel/devtree.c), as kmodemu's emulated board is.
-constexpr const char* arm_hardware_name = "Hardware name: Generic DT based system";
+// dump_stack_print_info()'s description of the machine: on arm64 the device tree's model, or its
+// compatible string (setup_machine_fdt()), of QEMU's virt board, where the oracle runs; on ARM
+// a DT machine without a board file of its own is the kernel's generic one
+// (arch/arm/kernel/devtree.c), as kmodemu's emulated board is.
+std::string hardware_name(Kernel& k) {
+    return std::string("Hardware name: ") + k.arch_info().hardware_name;
+}
 
 bool config_enabled(Kernel& k, std::string_view name) {
     const auto& p = k.config().profile;
@@ -322,7 +317,7 @@ void arm_backtrace(Kernel& k, uint64_t pc, int level) {
 void dump_stack_with(Kernel& k, const std::vector<std::string>& own) {
     log_cpu_lines(k, 4);
     if (k.arch() != Arch::arm) return;
-    k.log(4, arm_hardware_name);
+    k.log(4, hardware_name(k));
     uint64_t pc = k.emu().pc();
     if (!k.export_at(pc) && !k.real_code_at(pc)) return;
     for (const std::string& f : own)
@@ -354,7 +349,7 @@ std::string arm_mem_dump_obj(Kernel& k, uint32_t v) {
         std::optional<std::pair<uint64_t, uint64_t>> obj;
         std::string cache;
         uint64_t usersize = 0;
-        uint64_t task_struct_size = k.task_layout().size;
+        uint64_t task_struct_size = k.structs().task.size;
         constexpr uint64_t kmem_cache_size = 256;  // what kmodemu allocates for one
         for (const auto& [addr, size] : slab.cache_size)
             if (v >= addr && v < addr + kmem_cache_size)
@@ -473,7 +468,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
     if (k.arch() == Arch::arm) {
         // dump_stack() tail-calls dump_stack_lvl(): its frame returns into the caller.
         log_cpu_lines(k, 4);
-        k.log(4, arm_hardware_name);
+        k.log(4, hardware_name(k));
         std::vector<std::string> frames =
             arm_dump_stack_frames(k, std::string(caller).c_str(), "dump_stack");
         if (frames.empty()) return;  // without the kit's image: no trace to show
@@ -487,7 +482,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
     // dump_stack() -> dump_stack_lvl() -> show_stack() -> dump_backtrace(), which starts at its
     // own call of arch_stack_walk(); then the caller and its callers.
     log_cpu_lines(k, 4);
-    k.log(4, arm64_hardware_name);
+    k.log(4, hardware_name(k));
     static const char* const own[][2] = {{"dump_backtrace", "arch_stack_walk"},
                                          {"show_stack", "dump_backtrace"},
                                          {"dump_stack_lvl", "show_stack"},
@@ -550,26 +545,24 @@ std::optional<uint64_t> on_exception(Kernel& k, const Fault& f) {
     uint64_t pc = f.pc;
     bool is_trap = false;
     size_t len = 4;
-    if (k.arch() == Arch::arm64) {
-        uint32_t insn = 0;
-        is_trap = e.try_read(pc, &insn, 4) && insn == 0xd4210000;  // brk #0x800 (BUG_BRK_IMM)
-    } else if (thumb_state(k)) {
+    if (thumb_state(k)) {
         uint16_t insn = 0;
         is_trap = e.try_read(pc, &insn, 2) && insn == 0xde02;  // BUG_INSTR (Thumb)
         len = 2;
     } else {
-        uint32_t insn = 0;
-        is_trap = e.try_read(pc, &insn, 4) && insn == 0xe7f001f2;  // BUG_INSTR (ARM)
+        uint32_t insn = 0;  // brk #0x800 (BUG_BRK_IMM), BUG_INSTR (ARM)
+        is_trap = e.try_read(pc, &insn, 4) && insn == k.arch_info().bug_insn;
     }
     if (!is_trap) return std::nullopt;
     std::optional<BugEntry> b = find_bug(k, pc);
     if (!b) return std::nullopt;
-    bool warning = b->flags & bugflag_warning;
-    if (warning && (b->flags & bugflag_once)) {
+    const KernelStructs::BugFlags& bugflag = k.structs().bugflag;
+    bool warning = b->flags & bugflag.warning;
+    if (warning && (b->flags & bugflag.once)) {
         if (b->mod->bug_flags_done[b->index]) return pc + len + (thumb_state(k) ? 1 : 0);
-        b->mod->bug_flags_done[b->index] = 1 << 2;  // BUGFLAG_DONE
+        b->mod->bug_flags_done[b->index] = static_cast<uint16_t>(bugflag.done);
     }
-    if (!(b->flags & bugflag_no_cut_here)) k.log(4, cut_here);
+    if (!(b->flags & bugflag.no_cut_here)) k.log(4, cut_here);
     if (warning) {
         warn(k, b->file, b->line, pc, std::nullopt, true);
         return pc + len + (thumb_state(k) ? 1 : 0);
@@ -617,8 +610,8 @@ uint64_t refine_fault_pc(Kernel& k, const Fault& f) {
         have += 4;
     if (!have) return f.pc;
     csh h;
-    if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_ARM,
-                a64 ? CS_MODE_ARM : (thumb ? CS_MODE_THUMB : CS_MODE_ARM), &h) != CS_ERR_OK)
+    if (cs_open(static_cast<cs_arch>(k.arch_info().capstone_arch),
+                thumb ? CS_MODE_THUMB : CS_MODE_ARM, &h) != CS_ERR_OK)
         return f.pc;
     cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
     cs_insn* insn = nullptr;
@@ -852,7 +845,7 @@ std::string arm64_pstate(Kernel& k) {
 void show_regs(Kernel& k, uint64_t pc) {
     Emulator& e = k.emu();
     log_cpu_lines(k, 4);
-    k.log(4, k.arch() == Arch::arm ? arm_hardware_name : arm64_hardware_name);
+    k.log(4, hardware_name(k));
     if (k.arch() == Arch::arm64) {
         k.log(4, arm64_pstate(k));
         k.log(4, "pc : " + sym(k, pc));
@@ -981,10 +974,8 @@ void report_oops(Kernel& k, const RunResult& r) {
         if (thumb_state(k) && (pc & 2)) e.try_read(pc & ~1ull, &code[4], 4);
         // The faulting instruction, disassembled (a kmodemu diagnostic, not a kernel line).
         csh h;
-        bool a64 = k.arch() == Arch::arm64;
-        if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_ARM,
-                    a64 ? CS_MODE_ARM : (thumb_state(k) ? CS_MODE_THUMB : CS_MODE_ARM),
-                    &h) == CS_ERR_OK) {
+        if (cs_open(static_cast<cs_arch>(k.arch_info().capstone_arch),
+                    thumb_state(k) ? CS_MODE_THUMB : CS_MODE_ARM, &h) == CS_ERR_OK) {
             cs_insn* insn = nullptr;
             size_t n =
                 cs_disasm(h, reinterpret_cast<const uint8_t*>(&code[4]), 4, pc & ~1ull, 1, &insn);
@@ -1042,7 +1033,7 @@ void arm_enter_function(StubCall& c, uint64_t entry, uint64_t trap) {
 
 void set_printk_flags(Emulator& e) {
     constexpr uint64_t nzcv = 0xf0000000, zc = 0x60000000;
-    int reg = e.arch() == Arch::arm64 ? int(UC_ARM64_REG_NZCV) : int(UC_ARM_REG_CPSR);
+    int reg = e.info().reg_flags;
     e.set_reg(reg, (e.reg(reg) & ~nzcv) | zc);
 }
 
@@ -1051,7 +1042,8 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line) {
     const Export* e = k.export_at(c.slot);
     const Kernel::RealCode* code = e ? k.real_code(e->name) : nullptr;
     const Kallsyms* ks = k.real().kallsyms();
-    std::optional<KernelBug> bug = code && ks ? ks->bug_in(code->symbol, line) : std::nullopt;
+    std::optional<KernelBug> bug =
+        code && ks ? ks->bug_in(code->symbol, k.structs().bug_entry, line) : std::nullopt;
     if (!bug) kernel_bug(c, file, line);
     uint64_t trap = code->addr + (bug->addr - code->symbol.addr);
     if (k.arch() == Arch::arm && !thumb_state(k)) arm_enter_function(c, code->addr, trap);
@@ -1067,7 +1059,8 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
         const Kernel::RealCode* caller = k.real_code(e->name);
         const Kernel::RealCode* inner = caller ? k.real_code(callee) : nullptr;
         std::optional<uint64_t> ret = inner ? ks->return_address(e->name, callee) : std::nullopt;
-        std::optional<KernelBug> bug = ret ? ks->bug_in(inner->symbol, line) : std::nullopt;
+        std::optional<KernelBug> bug =
+            ret ? ks->bug_in(inner->symbol, k.structs().bug_entry, line) : std::nullopt;
         if (bug) {
             uint64_t trap = inner->addr + (bug->addr - inner->symbol.addr);
             kernel_bug(c, bug->file, bug->line,
@@ -1138,20 +1131,20 @@ void kernel_bug(StubCall& c, std::string_view file, unsigned line,
     k.log(2, fmt("kernel BUG at %s:%u!", std::string(file).c_str(), line));
     // The trap instruction at the pc, where the kernel's BUG() has it (brk #0x800, BUG_INSTR),
     // for die() and the Code: line. The run ends with this oops, so the stub is not called again.
-    bool a64 = k.arch() == Arch::arm64;
-    if (a64) {
-        e.write_u32(pc, 0xd4210000);
-    } else if (thumb_state(k)) {
+    const ArchInfo& arch = k.arch_info();
+    if (thumb_state(k)) {
         const uint16_t insn = 0xde02;
         e.write(pc & ~1ull, &insn, sizeof insn);
     } else {
-        e.write_u32(pc, 0xe7f001f2);
+        e.write_u32(pc, arch.bug_insn);
     }
     e.flush_code(pc & ~1ull, 4);
     RunResult r;
     r.reason = RunResult::Reason::fault;
-    r.fault.kind = a64 ? Fault::Kind::exception : Fault::Kind::undefined_instruction;
-    r.fault.exception_index = a64 ? 7 : 1;  // QEMU's EXCP_BKPT, EXCP_UDEF
+    // As the emulator reports the trap: QEMU's EXCP_UDEF is an undefined instruction.
+    r.fault.exception_index = arch.bug_exception_index;
+    r.fault.kind =
+        arch.bug_exception_index == 1 ? Fault::Kind::undefined_instruction : Fault::Kind::exception;
     r.fault.pc = r.fault.address = r.pc = pc;
     throw GuestFault{r};
 }

@@ -27,7 +27,7 @@ KernelLayout KernelLayout::for_arch(Arch arch, bool thumb2_kernel) {
             .heap = 0xffff000010000000ull,
             .heap_size = 0x10000000,
             .stack = 0xffff800008ffc000ull,  // just below the data, a guard page below it
-            .stack_size = 0x4000,            // THREAD_SIZE: 16 KiB
+            .stack_size = arch_info(arch).thread_size,  // THREAD_SIZE
             // The upper half of MODULES_VADDR..MODULES_END: within CALL26 range of the
             // kernel text, as module_alloc() prefers (no PLTs needed).
             .modules = 0xffff800004000000ull,
@@ -48,7 +48,7 @@ KernelLayout KernelLayout::for_arch(Arch arch, bool thumb2_kernel) {
         .heap = 0xc4000000u,
         .heap_size = 0x8000000,
         .stack = 0xc0ffe000u,
-        .stack_size = 0x2000,  // THREAD_SIZE: 8 KiB
+        .stack_size = arch_info(arch).thread_size,  // THREAD_SIZE
         .modules = modules,
         .modules_size = 0xc0000000u - modules,
     };
@@ -66,7 +66,7 @@ void Kernel::diag(std::string text) {
 }
 
 uint64_t StubCall::arg(unsigned i) const {
-    unsigned in_regs = emu.arch() == Arch::arm64 ? 8 : 4;
+    unsigned in_regs = emu.info().arg_regs;
     if (i < in_regs) return emu.arg(i);
     // Further arguments are on the stack, one word each (AAPCS).
     return emu.read_word(emu.sp() + (i - in_regs) * emu.word_size());
@@ -118,7 +118,7 @@ std::string StubCall::read_cstr(uint64_t addr, size_t max) const {
 
 int64_t StubCall::sarg(unsigned i) const {
     uint64_t v = arg(i);
-    if (emu.arch() == Arch::arm) return static_cast<int32_t>(v);
+    if (emu.word_size() == 4) return static_cast<int32_t>(v);
     return static_cast<int64_t>(v);
 }
 
@@ -188,11 +188,8 @@ void Kernel::add_taint_bit(unsigned flag) {
     if (flag < sizeof taint_true - 1) taints_ |= 1u << flag;
 }
 
-const TaskLayout& Kernel::task_layout() const {
-    static const TaskLayout arm64 = TaskLayout::defaults(Arch::arm64);
-    static const TaskLayout arm = TaskLayout::defaults(Arch::arm);
-    if (config_.profile && config_.profile->task.size) return config_.profile->task;
-    return arch() == Arch::arm ? arm : arm64;
+const KernelStructs& Kernel::structs() const {
+    return config_.profile->structs;
 }
 
 Kernel::~Kernel() = default;
@@ -218,7 +215,7 @@ void Kernel::map_layout() {
     // TPIDRURO. Modules dereference it inline (get_current()).
     // Its pid, tgid and comm are where the kit's struct task_struct has them, so that what a
     // module reads of `current` is what reports name (CPU: 0 PID: ... Comm: ...).
-    const TaskLayout& tl = task_layout();
+    const KernelStructs::Task& tl = structs().task;
     task_ = alloc_data(tl.size, 64);
     int32_t pid = config_.pid;
     emu_.write(task_ + tl.pid, &pid, 4);

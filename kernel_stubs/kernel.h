@@ -145,7 +145,11 @@ class Kernel {
 
     Emulator& emu() { return emu_; }
     Arch arch() const { return emu_.arch(); }
+    const ArchInfo& arch_info() const { return emu_.info(); }
     const KernelConfig& config() const { return config_; }
+    // The layout of the kernel's structures: the profile's (a kit's layout.env, or the default
+    // kernel's).
+    const struct KernelStructs& structs() const;
     const KernelLayout& layout() const { return layout_; }
     unsigned word() const { return emu_.word_size(); }
 
@@ -205,8 +209,6 @@ class Kernel {
 
     // --- the current task ---
     uint64_t current_task() const { return task_; }
-    // The current task's struct task_struct layout (the profile's, or the default kernel's).
-    const struct TaskLayout& task_layout() const;
 
     // --- modules known to the kernel (for module notifiers and symbolization) ---
     std::vector<LoadedModule*> modules;

@@ -13,7 +13,7 @@ namespace {
 
 std::string px(Kernel& k, uint64_t v) {
     char buf[24];
-    std::snprintf(buf, sizeof buf, k.word() == 8 ? "%016llx" : "%08llx", (unsigned long long)v);
+    std::snprintf(buf, sizeof buf, "%0*llx", k.arch_info().hex_digits(), (unsigned long long)v);
     return buf;
 }
 
@@ -49,34 +49,30 @@ bool corruption(StubCall& c, bool bug, unsigned line, const std::string& msg) {
 
 void register_list(Kernel& k) {
     const char* sub = "list";
-    // The target kernel's CONFIG_BUG_ON_DATA_CORRUPTION and POISON_POINTER_DELTA
-    // (CONFIG_ILLEGAL_POINTER_VALUE); the default profile is configured as Debian's kernels.
+    // The target kernel's CONFIG_BUG_ON_DATA_CORRUPTION; the default profile is configured as
+    // Debian's kernels. struct list_head and LIST_POISON1, 2 (POISON_POINTER_DELTA,
+    // CONFIG_ILLEGAL_POINTER_VALUE) are the kernel's.
     const KernelProfile* prof = k.config().profile.get();
     bool generic = !prof || prof->generic;
     bool bug = generic || prof->config.find("CONFIG_BUG_ON_DATA_CORRUPTION") == "y";
-    uint64_t delta = k.word() == 8 ? 0xdead000000000000ull : 0;
-    if (!generic) {
-        auto v = prof->config.find("CONFIG_ILLEGAL_POINTER_VALUE");
-        delta = v ? std::strtoull(std::string(*v).c_str(), nullptr, 0) : 0;
-    }
-    const uint64_t poison1 = 0x100 + delta, poison2 = 0x122 + delta;  // LIST_POISON1, 2
+    const KernelStructs::ListHead lh = k.structs().list_head;
 
     // __list_add_valid(new, prev, next); 6.6 renamed it __list_add_valid_or_report.
     k.add_functions(
-        {"__list_add_valid", "__list_add_valid_or_report"}, sub, [bug](StubCall& c) -> uint64_t {
+        {"__list_add_valid", "__list_add_valid_or_report"}, sub,
+        [bug, lh](StubCall& c) -> uint64_t {
             Kernel& k = c.kernel;
             uint64_t nw = c.arg(0), prev = c.arg(1), next = c.arg(2);
-            uint64_t w = c.emu.word_size();
             if (!prev)
                 return corruption(c, bug, add_prev_null, "list_add corruption. prev is NULL.");
             if (!next)
                 return corruption(c, bug, add_next_null, "list_add corruption. next is NULL.");
-            if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != prev)
+            if (uint64_t next_prev = c.emu.read_word(next + lh.prev); next_prev != prev)
                 return corruption(c, bug, add_next_prev,
                                   "list_add corruption. next->prev should be prev (" + px(k, prev) +
                                       "), but was " + px(k, next_prev) + ". (next=" + px(k, next) +
                                       ").");
-            if (uint64_t prev_next = c.emu.read_word(prev); prev_next != next)
+            if (uint64_t prev_next = c.emu.read_word(prev + lh.next); prev_next != next)
                 return corruption(c, bug, add_prev_next,
                                   "list_add corruption. prev->next should be next (" + px(k, next) +
                                       "), but was " + px(k, prev_next) + ". (prev=" + px(k, prev) +
@@ -90,10 +86,11 @@ void register_list(Kernel& k) {
     // __list_del_entry_valid(entry); 6.6 renamed it __list_del_entry_valid_or_report.
     k.add_functions(
         {"__list_del_entry_valid", "__list_del_entry_valid_or_report"}, sub,
-        [bug, poison1, poison2](StubCall& c) -> uint64_t {
+        [bug, lh](StubCall& c) -> uint64_t {
             Kernel& k = c.kernel;
-            uint64_t e = c.arg(0), w = c.emu.word_size();
-            uint64_t prev = c.emu.read_word(e + w), next = c.emu.read_word(e);
+            const uint64_t poison1 = lh.poison1, poison2 = lh.poison2;  // LIST_POISON1, 2
+            uint64_t e = c.arg(0);
+            uint64_t prev = c.emu.read_word(e + lh.prev), next = c.emu.read_word(e + lh.next);
             if (!next)
                 return corruption(c, bug, del_next_null,
                                   "list_del corruption, " + px(k, e) + "->next is NULL");
@@ -108,12 +105,12 @@ void register_list(Kernel& k) {
                 return corruption(c, bug, del_poison2,
                                   "list_del corruption, " + px(k, e) + "->prev is LIST_POISON2 (" +
                                       px(k, poison2) + ")");
-            if (uint64_t prev_next = c.emu.read_word(prev); prev_next != e)
+            if (uint64_t prev_next = c.emu.read_word(prev + lh.next); prev_next != e)
                 return corruption(c, bug, del_prev_next,
                                   "list_del corruption. prev->next should be " + px(k, e) +
                                       ", but was " + px(k, prev_next) + ". (prev=" + px(k, prev) +
                                       ")");
-            if (uint64_t next_prev = c.emu.read_word(next + w); next_prev != e)
+            if (uint64_t next_prev = c.emu.read_word(next + lh.prev); next_prev != e)
                 return corruption(c, bug, del_next_prev,
                                   "list_del corruption. next->prev should be " + px(k, e) +
                                       ", but was " + px(k, next_prev) + ". (next=" + px(k, next) +

@@ -1,6 +1,7 @@
 // Mutexes and spinlocks (kernel/locking/). One task runs, so a lock that is already held when
 // taken is a deadlock: the real insmod would hang there, and kmodemu reports a hang.
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
@@ -18,38 +19,42 @@ namespace {
 
 void register_locking(Kernel& k) {
     const char* sub = "locking";
-    const uint64_t w = k.word();
-    // struct mutex { atomic_long_t owner; raw_spinlock_t wait_lock; [osq]; list_head wait_list; }
-    const uint64_t wait_list = w == 8 ? 16 : 12;
-    k.add_function("__mutex_init", sub, [wait_list](StubCall& c) {
+    // struct mutex { atomic_long_t owner; raw_spinlock_t wait_lock; [osq]; list_head wait_list; }:
+    // the owner is the task holding it.
+    const KernelStructs::Mutex mx = k.structs().mutex;
+    const KernelStructs::ListHead lh = k.structs().list_head;
+    k.add_function("__mutex_init", sub, [mx, lh](StubCall& c) {
         uint64_t m = c.arg(0);
-        c.emu.write_word(m, 0);
-        c.emu.write_word(m + wait_list, m + wait_list);
-        c.emu.write_word(m + wait_list + c.emu.word_size(), m + wait_list);
+        uint64_t wait_list = m + mx.wait_list;
+        c.emu.write_word(m + mx.owner, 0);
+        c.emu.write_word(wait_list + lh.next, wait_list);  // INIT_LIST_HEAD()
+        c.emu.write_word(wait_list + lh.prev, wait_list);
         return uint64_t(0);
     });
-    auto lock = [](StubCall& c) {
+    const uint64_t owner = mx.owner;
+    auto lock = [owner](StubCall& c) {
         uint64_t m = c.arg(0);
-        if (c.emu.read_word(m) != 0) deadlock(c, "mutex_lock");
-        c.emu.write_word(m, c.kernel.current_task());
+        if (c.emu.read_word(m + owner) != 0) deadlock(c, "mutex_lock");
+        c.emu.write_word(m + owner, c.kernel.current_task());
         return uint64_t(0);
     };
     k.add_function("mutex_lock", sub, lock);
     k.add_function("mutex_lock_interruptible", sub, lock);
     k.add_function("mutex_lock_killable", sub, lock);
     k.add_function("mutex_lock_nested", sub, lock);
-    k.add_function("mutex_trylock", sub, [](StubCall& c) -> uint64_t {
+    k.add_function("mutex_trylock", sub, [owner](StubCall& c) -> uint64_t {
         uint64_t m = c.arg(0);
-        if (c.emu.read_word(m) != 0) return 0;
-        c.emu.write_word(m, c.kernel.current_task());
+        if (c.emu.read_word(m + owner) != 0) return 0;
+        c.emu.write_word(m + owner, c.kernel.current_task());
         return 1;
     });
-    k.add_function("mutex_unlock", sub, [](StubCall& c) {
-        c.emu.write_word(c.arg(0), 0);
+    k.add_function("mutex_unlock", sub, [owner](StubCall& c) {
+        c.emu.write_word(c.arg(0) + owner, 0);
         return uint64_t(0);
     });
-    k.add_function("mutex_is_locked", sub,
-                   [](StubCall& c) -> uint64_t { return c.emu.read_word(c.arg(0)) != 0; });
+    k.add_function("mutex_is_locked", sub, [owner](StubCall& c) -> uint64_t {
+        return c.emu.read_word(c.arg(0) + owner) != 0;
+    });
 
     // Spinlocks: the lock word (qspinlock on arm64, arch_spinlock_t tickets on ARM) is set
     // while held. IRQ flags are modelled as always enabled.

@@ -1,6 +1,8 @@
 // Small exports every module needs: the stack protector, fortify, arm64 alternatives callbacks,
 // taints, jiffies, delays and sleeps.
+#include <cstring>
 #include <memory>
+#include <vector>
 
 #include "kernel_stubs/bug.h"
 #include "kernel_stubs/kernel.h"
@@ -140,7 +142,7 @@ void register_misc(Kernel& k) {
     // `timeout` jiffies (no wake-up comes earlier); MAX_SCHEDULE_TIMEOUT never comes back.
     auto schedule_timeout = [clock](StubCall& c) -> uint64_t {
         int64_t t = c.sarg(0);
-        int64_t max = c.emu.word_size() == 8 ? INT64_MAX : INT32_MAX;
+        int64_t max = static_cast<int64_t>(c.emu.info().word_mask() >> 1);  // LONG_MAX
         if (t == max) {
             c.kernel.diag("schedule_timeout(MAX_SCHEDULE_TIMEOUT): the only task sleeps forever");
             RunResult r;
@@ -188,7 +190,7 @@ void register_misc(Kernel& k) {
         // where the oracle runs). xloops are 2^30 * HZ / 10^6 per microsecond (UDELAY_MULT).
         const uint64_t timer_hz = 62500000;
         auto ticks = [timer_hz](uint64_t t) { return mul_div(t, nsec_per_sec, timer_hz); };
-        uint32_t ops[4];
+        uint32_t ops[4];  // delay, const_udelay, udelay, ticks_per_jiffy
         ops[0] = static_cast<uint32_t>(
             k.add_function("__timer_delay", sub, [clock, ticks](StubCall& c) -> uint64_t {
                  clock->pass(c.emu, ticks(c.arg(0) & 0xffffffffu));
@@ -209,7 +211,13 @@ void register_misc(Kernel& k) {
                  return 0;
              }).address);
         ops[3] = tpj;
-        k.add_data("arm_delay_ops", sub, sizeof ops, ops);
+        // Where the kernel's struct arm_delay_ops has them.
+        const KernelStructs::ArmDelayOps& l = k.structs().arm_delay_ops;
+        const uint64_t at[] = {l.delay, l.const_udelay, l.udelay, l.ticks_per_jiffy};
+        std::vector<uint8_t> bytes(l.size);
+        for (size_t i = 0; i < 4; ++i)
+            std::memcpy(bytes.data() + at[i], &ops[i], sizeof ops[i]);
+        k.add_data("arm_delay_ops", sub, bytes.size(), bytes.data());
     }
 }
 

@@ -1,6 +1,7 @@
 // Module reference counting and the module-facing kernel API (kernel/module/main.c).
 #include "loader/module.h"
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
@@ -49,10 +50,11 @@ void register_module_api(Kernel& k) {
             c.kernel.diag("module_put(" + m->name + "): the reference count is already 0");
         return 0;
     });
-    // module_refcount(): refcnt - MODULE_REF_BASE; it reads mod->refcnt, so NULL oopses.
-    k.add_function("module_refcount", sub, [](StubCall& c) -> uint64_t {
+    // module_refcount(): refcnt - MODULE_REF_BASE; it reads mod->refcnt, so NULL oopses there.
+    const uint64_t refcnt = k.structs().module.refcnt;
+    k.add_function("module_refcount", sub, [refcnt](StubCall& c) -> uint64_t {
         uint64_t mod = c.arg(0);
-        if (!mod) c.fault(mod, false);
+        if (!mod) c.fault(mod + refcnt, false);
         LoadedModule* m = module_at(c, mod, "module_refcount");
         return static_cast<uint32_t>(m ? m->refcnt - module_ref_base : 0);
     });

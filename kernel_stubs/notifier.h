@@ -9,13 +9,6 @@
 
 namespace kmodemu::notifier {
 
-// Layouts (Linux 6.1, Debian's configs): offsetof(struct blocking_notifier_head, head) etc.
-struct Layout {
-    uint64_t nb_call, nb_next, nb_priority;  // struct notifier_block
-    uint64_t atomic_head, blocking_head, raw_head;
-    static Layout for_arch(Arch a);
-};
-
 constexpr int notify_done = 0x0000;
 constexpr int notify_ok = 0x0001;
 constexpr int notify_stop_mask = 0x8000;
@@ -33,7 +26,7 @@ int call_chain_robust(Kernel& k, uint64_t head_field, uint64_t val_up, uint64_t 
 // notifier_to_errno()
 int to_errno(int ret);
 
-// module_notify_list
+// module_notify_list: its struct blocking_notifier_head
 uint64_t module_notify_head(Kernel& k);
 int call_module_notifiers(Kernel& k, ModuleState state, uint64_t mod);
 int call_module_notifiers_robust(Kernel& k, ModuleState up, ModuleState down, uint64_t mod);

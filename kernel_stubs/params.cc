@@ -8,6 +8,7 @@
 
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/slab.h"
+#include "kernel_stubs/structs.h"
 #include "loader/params.h"
 
 namespace kmodemu {
@@ -156,7 +157,15 @@ int kstrto_int(const std::string& s, bool is_signed, unsigned bytes, uint64_t& o
 
 void register_params(Kernel& k) {
     const char* sub = "params";
-    const KParamLayout L = KParamLayout::for_arch(k.arch());
+    // Where the kernel's struct kernel_param, kernel_param_ops, kparam_string and kparam_array
+    // keep their fields.
+    const struct {
+        KernelStructs::KernelParam kp;
+        KernelStructs::KernelParamOps ops;
+        KernelStructs::KparamString str;
+        KernelStructs::KparamArray arr;
+    } L{k.structs().kernel_param, k.structs().kernel_param_ops, k.structs().kparam_string,
+        k.structs().kparam_array};
     const unsigned w = k.word();
 
     // One ops object per standard type: { flags, set, get, free }.
@@ -166,11 +175,11 @@ void register_params(Kernel& k) {
                        StubFn get) {
         uint64_t set_addr = k.add_function("param_set_" + type, sub, std::move(set)).address;
         uint64_t get_addr = k.add_function("param_get_" + type, sub, std::move(get)).address;
-        std::vector<uint8_t> ops(4 * w, 0);
-        std::memcpy(ops.data(), &flags, 4);
-        std::memcpy(ops.data() + L.ops_set, &set_addr, w);
-        std::memcpy(ops.data() + L.ops_get, &get_addr, w);
-        std::memcpy(ops.data() + L.ops_free, &free_fn, w);
+        std::vector<uint8_t> ops(L.ops.size, 0);
+        std::memcpy(ops.data() + L.ops.flags, &flags, 4);
+        std::memcpy(ops.data() + L.ops.set, &set_addr, w);
+        std::memcpy(ops.data() + L.ops.get, &get_addr, w);
+        std::memcpy(ops.data() + L.ops.free, &free_fn, w);
         k.add_data("param_ops_" + type, sub, ops.size(), ops.data());
     };
     struct IntType {
@@ -191,13 +200,13 @@ void register_params(Kernel& k) {
                 uint64_t v;
                 int r = kstrto_int(val, tt.is_signed, tt.bytes, v);
                 if (r) return static_cast<uint64_t>(int64_t(r));
-                uint64_t arg = c.emu.read_word(kp + L.kp_arg);
+                uint64_t arg = c.emu.read_word(kp + L.kp.arg);
                 c.write(arg, &v, tt.bytes);
                 return 0;
             },
             0, 0,
             [tt, L](StubCall& c) -> uint64_t {
-                uint64_t arg = c.emu.read_word(c.arg(1) + L.kp_arg);
+                uint64_t arg = c.emu.read_word(c.arg(1) + L.kp.arg);
                 bool hex = std::string_view(tt.name) == "hexint";
                 return emit(c, c.arg(0), format_int(c, arg, tt.is_signed, tt.bytes, hex) + "\n");
             });
@@ -205,12 +214,13 @@ void register_params(Kernel& k) {
     // param_get_bool(): "%c\n" of Y or N; invbool the other way round.
     auto get_bool = [L](bool inverted) {
         return [L, inverted](StubCall& c) -> uint64_t {
-            uint64_t arg = c.emu.read_word(c.arg(1) + L.kp_arg);
+            uint64_t arg = c.emu.read_word(c.arg(1) + L.kp.arg);
             bool v = c.read(arg, 1)[0] != 0;
             return emit(c, c.arg(0), std::string(v != inverted ? "Y" : "N") + "\n");
         };
     };
     // bool: NOARG (a bare name means true).
+    const uint32_t noarg = static_cast<uint32_t>(L.ops.fl_noarg);
     add_ops(
         "bool",
         [L](StubCall& c) -> uint64_t {
@@ -218,10 +228,10 @@ void register_params(Kernel& k) {
             bool b;
             if (kstrtobool(val, b)) return static_cast<uint64_t>(int64_t(-EINVAL));
             uint8_t v = b;
-            c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
+            c.write(c.emu.read_word(c.arg(1) + L.kp.arg), &v, 1);
             return 0;
         },
-        1 /* KERNEL_PARAM_OPS_FL_NOARG */, 0, get_bool(false));
+        noarg, 0, get_bool(false));
     add_ops(
         "invbool",
         [L](StubCall& c) -> uint64_t {
@@ -229,10 +239,10 @@ void register_params(Kernel& k) {
             bool b;
             if (kstrtobool(val, b)) return static_cast<uint64_t>(int64_t(-EINVAL));
             uint8_t v = !b;
-            c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 1);
+            c.write(c.emu.read_word(c.arg(1) + L.kp.arg), &v, 1);
             return 0;
         },
-        1, 0, get_bool(true));
+        noarg, 0, get_bool(true));
     // bint: an int set like a bool (param_set_bint()), shown by param_get_int().
     {
         uint64_t set_addr = k.add_function("param_set_bint", sub, [L](StubCall& c) -> uint64_t {
@@ -241,15 +251,14 @@ void register_params(Kernel& k) {
                                  if (kstrtobool(val, b))
                                      return static_cast<uint64_t>(int64_t(-EINVAL));
                                  int32_t v = b;
-                                 c.write(c.emu.read_word(c.arg(1) + L.kp_arg), &v, 4);
+                                 c.write(c.emu.read_word(c.arg(1) + L.kp.arg), &v, 4);
                                  return 0;
                              }).address;
         uint64_t get_addr = k.find_export("param_get_int")->address;
-        std::vector<uint8_t> ops(4 * w, 0);
-        uint32_t flags = 1;  // KERNEL_PARAM_OPS_FL_NOARG
-        std::memcpy(ops.data(), &flags, 4);
-        std::memcpy(ops.data() + L.ops_set, &set_addr, w);
-        std::memcpy(ops.data() + L.ops_get, &get_addr, w);
+        std::vector<uint8_t> ops(L.ops.size, 0);
+        std::memcpy(ops.data() + L.ops.flags, &noarg, 4);
+        std::memcpy(ops.data() + L.ops.set, &set_addr, w);
+        std::memcpy(ops.data() + L.ops.get, &get_addr, w);
         k.add_data("param_ops_bint", sub, ops.size(), ops.data());
     }
     // charp: a kmalloc'd copy (param_set_charp()); freed by param_free_charp().
@@ -264,11 +273,11 @@ void register_params(Kernel& k) {
             std::string val = c.read_cstr(c.arg(0));
             uint64_t kp = c.arg(1);
             if (val.size() > 1024) {
-                std::string name = c.read_cstr(c.emu.read_word(kp + L.kp_name));
+                std::string name = c.read_cstr(c.emu.read_word(kp + L.kp.name));
                 c.kernel.log(3, name + ": string parameter too long");
                 return static_cast<uint64_t>(int64_t(-ENOSPC));
             }
-            uint64_t arg = c.emu.read_word(kp + L.kp_arg);
+            uint64_t arg = c.emu.read_word(kp + L.kp.arg);
             uint64_t old = c.emu.read_word(arg);
             if (old && c.kernel.slab().ksize(old)) c.kernel.slab().free(old);
             uint64_t p = c.kernel.slab_alloc(val.size() + 1, 0);
@@ -280,7 +289,7 @@ void register_params(Kernel& k) {
         0, free_charp,
         // param_get_charp(): "%s\n" of the string (vsnprintf()'s "(null)" and "(efault)").
         [L](StubCall& c) -> uint64_t {
-            uint64_t p = c.emu.read_word(c.emu.read_word(c.arg(1) + L.kp_arg));
+            uint64_t p = c.emu.read_word(c.emu.read_word(c.arg(1) + L.kp.arg));
             std::string v = !p ? "(null)" : p < 4096 ? "(efault)" : c.read_cstr(p);
             return emit(c, c.arg(0), v + "\n");
         });
@@ -290,22 +299,22 @@ void register_params(Kernel& k) {
         [L](StubCall& c) -> uint64_t {
             std::string val = c.read_cstr(c.arg(0));
             uint64_t kp = c.arg(1);
-            uint64_t kps = c.emu.read_word(kp + L.kp_arg);
-            uint32_t maxlen = c.emu.read_u32(kps);
+            uint64_t kps = c.emu.read_word(kp + L.kp.arg);
+            uint32_t maxlen = c.emu.read_u32(kps + L.str.maxlen);
             if (val.size() + 1 > maxlen) {
-                std::string name = c.read_cstr(c.emu.read_word(kp + L.kp_name));
+                std::string name = c.read_cstr(c.emu.read_word(kp + L.kp.name));
                 c.kernel.log(
                     3, name + ": string doesn't fit in " + std::to_string(maxlen - 1) + " chars.");
                 return static_cast<uint64_t>(int64_t(-ENOSPC));
             }
-            c.write(c.emu.read_word(kps + L.kps_string), val.c_str(), val.size() + 1);
+            c.write(c.emu.read_word(kps + L.str.string), val.c_str(), val.size() + 1);
             return 0;
         },
         0, 0,
         // param_get_string(): "%s\n" of kps->string.
         [L](StubCall& c) -> uint64_t {
-            uint64_t kps = c.emu.read_word(c.arg(1) + L.kp_arg);
-            return emit(c, c.arg(0), c.read_cstr(c.emu.read_word(kps + L.kps_string)) + "\n");
+            uint64_t kps = c.emu.read_word(c.arg(1) + L.kp.arg);
+            return emit(c, c.arg(0), c.read_cstr(c.emu.read_word(kps + L.str.string)) + "\n");
         });
 
     // param_array_ops: param_array_set() -> param_array(): comma-separated elements, each set
@@ -316,18 +325,18 @@ void register_params(Kernel& k) {
              uint64_t kp = c.arg(1);
              Emulator& e = c.emu;
              unsigned w = e.word_size();
-             uint64_t arr = e.read_word(kp + L.kp_arg);
-             uint32_t max = e.read_u32(arr + L.arr_max);
-             uint32_t elemsize = e.read_u32(arr + L.arr_elemsize);
-             uint64_t nump = e.read_word(arr + L.arr_num);
-             uint64_t ops = e.read_word(arr + L.arr_ops);
-             uint64_t elem = e.read_word(arr + L.arr_elem);
-             std::string name = c.read_cstr(e.read_word(kp + L.kp_name));
-             uint64_t set = e.read_word(ops + L.ops_set);
+             uint64_t arr = e.read_word(kp + L.kp.arg);
+             uint32_t max = e.read_u32(arr + L.arr.max);
+             uint32_t elemsize = e.read_u32(arr + L.arr.elemsize);
+             uint64_t nump = e.read_word(arr + L.arr.num);
+             uint64_t ops = e.read_word(arr + L.arr.ops);
+             uint64_t elem = e.read_word(arr + L.arr.elem);
+             std::string name = c.read_cstr(e.read_word(kp + L.kp.name));
+             uint64_t set = e.read_word(ops + L.ops.set);
              // A temporary struct kernel_param and a copy of each element string, in guest memory.
-             uint64_t tmp = c.kernel.slab_alloc(L.kp_size + val.size() + 1, gfp_zero_flag);
+             uint64_t tmp = c.kernel.slab_alloc(L.kp.size + val.size() + 1, gfp_zero_flag);
              if (!tmp) return static_cast<uint64_t>(int64_t(-ENOMEM));
-             std::vector<uint8_t> kpbytes = c.read(kp, L.kp_size);
+             std::vector<uint8_t> kpbytes = c.read(kp, L.kp.size);
              c.write(tmp, kpbytes.data(), kpbytes.size());
              // param_array(): each element is cut out of the value in place (a NUL over its comma,
              // never put back), so a later error message shows only the first elements.
@@ -344,7 +353,7 @@ void register_params(Kernel& k) {
                  }
                  size_t comma = val.find(',', pos);
                  if (comma != std::string::npos) c.write(val_addr + comma, "", 1);
-                 e.write_word(tmp + L.kp_arg, elem + uint64_t(elemsize) * num);
+                 e.write_word(tmp + L.kp.arg, elem + uint64_t(elemsize) * num);
                  ret = static_cast<int32_t>(c.kernel.call_guest(set, {val_addr + pos, tmp}));
                  if (ret) break;
                  ++num;
@@ -363,21 +372,21 @@ void register_params(Kernel& k) {
         k.add_function("param_array_get", sub, [L](StubCall& c) -> uint64_t {
              Emulator& e = c.emu;
              uint64_t buf = c.arg(0), kp = c.arg(1);
-             uint64_t arr = e.read_word(kp + L.kp_arg);
-             uint32_t max = e.read_u32(arr + L.arr_max);
-             uint32_t elemsize = e.read_u32(arr + L.arr_elemsize);
-             uint64_t nump = e.read_word(arr + L.arr_num);
-             uint64_t get = e.read_word(e.read_word(arr + L.arr_ops) + L.ops_get);
-             uint64_t elem = e.read_word(arr + L.arr_elem);
+             uint64_t arr = e.read_word(kp + L.kp.arg);
+             uint32_t max = e.read_u32(arr + L.arr.max);
+             uint32_t elemsize = e.read_u32(arr + L.arr.elemsize);
+             uint64_t nump = e.read_word(arr + L.arr.num);
+             uint64_t get = e.read_word(e.read_word(arr + L.arr.ops) + L.ops.get);
+             uint64_t elem = e.read_word(arr + L.arr.elem);
              uint32_t num = nump ? e.read_u32(nump) : max;
-             uint64_t tmp = c.kernel.slab_alloc(L.kp_size, gfp_zero_flag);  // struct kernel_param p
+             uint64_t tmp = c.kernel.slab_alloc(L.kp.size, gfp_zero_flag);  // struct kernel_param p
              if (!tmp) return static_cast<uint64_t>(int64_t(-ENOMEM));
-             std::vector<uint8_t> kpbytes = c.read(kp, L.kp_size);
+             std::vector<uint8_t> kpbytes = c.read(kp, L.kp.size);
              c.write(tmp, kpbytes.data(), kpbytes.size());
              int64_t off = 0;
              for (uint32_t i = 0; i < num; ++i) {
                  if (i) c.write(buf + off - 1, ",", 1);
-                 e.write_word(tmp + L.kp_arg, elem + uint64_t(elemsize) * i);
+                 e.write_word(tmp + L.kp.arg, elem + uint64_t(elemsize) * i);
                  int32_t ret = static_cast<int32_t>(c.kernel.call_guest(get, {buf + off, tmp}));
                  if (ret < 0) {
                      c.kernel.slab().free(tmp);
@@ -393,20 +402,20 @@ void register_params(Kernel& k) {
     uint64_t arr_free = k.add_function("param_array_free", sub, [L](StubCall& c) -> uint64_t {
                              Emulator& e = c.emu;
                              uint64_t arr = c.arg(0);
-                             uint64_t fr = e.read_word(e.read_word(arr + L.arr_ops) + L.ops_free);
+                             uint64_t fr = e.read_word(e.read_word(arr + L.arr.ops) + L.ops.free);
                              if (!fr) return 0;
-                             uint32_t elemsize = e.read_u32(arr + L.arr_elemsize);
-                             uint64_t nump = e.read_word(arr + L.arr_num);
-                             uint32_t num = nump ? e.read_u32(nump) : e.read_u32(arr + L.arr_max);
-                             uint64_t elem = e.read_word(arr + L.arr_elem);
+                             uint32_t elemsize = e.read_u32(arr + L.arr.elemsize);
+                             uint64_t nump = e.read_word(arr + L.arr.num);
+                             uint32_t num = nump ? e.read_u32(nump) : e.read_u32(arr + L.arr.max);
+                             uint64_t elem = e.read_word(arr + L.arr.elem);
                              for (uint32_t i = 0; i < num; ++i)
                                  c.kernel.call_guest(fr, {elem + uint64_t(elemsize) * i});
                              return 0;
                          }).address;
-    std::vector<uint8_t> ops(4 * w, 0);
-    std::memcpy(ops.data() + L.ops_set, &arr_set, w);
-    std::memcpy(ops.data() + L.ops_get, &arr_get, w);
-    std::memcpy(ops.data() + L.ops_free, &arr_free, w);
+    std::vector<uint8_t> ops(L.ops.size, 0);
+    std::memcpy(ops.data() + L.ops.set, &arr_set, w);
+    std::memcpy(ops.data() + L.ops.get, &arr_get, w);
+    std::memcpy(ops.data() + L.ops.free, &arr_free, w);
     k.add_data("param_array_ops", sub, ops.size(), ops.data());
 }
 

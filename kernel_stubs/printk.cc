@@ -7,6 +7,7 @@
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/printk.h"
 #include "kernel_stubs/slab.h"
+#include "kernel_stubs/structs.h"
 #include "kernel_stubs/vsprintf.h"
 
 namespace kmodemu {
@@ -19,8 +20,8 @@ class GuestVa : public VaSource {
   public:
     // Direct varargs.
     GuestVa(StubCall& c, unsigned first) : c_(c), next_reg_(first) {
-        a64_ = c.emu.arch() == Arch::arm64;
-        nregs_ = a64_ ? 8 : 4;
+        a64_ = c.emu.arch() == Arch::arm64;  // AAPCS64's va_list, and no register pairs
+        nregs_ = c.emu.info().arg_regs;
         stack_ = c.emu.sp();
     }
     // A va_list: arm64 passes a pointer to struct __va_list; ARM passes __ap itself.
@@ -90,7 +91,8 @@ class GuestVa : public VaSource {
             std::memcpy(&v, c_.read(a, w).data(), w);
             return v;
         };
-        uint64_t fmt = word(addr), va = word(addr + w);
+        const KernelStructs::VaFormat& l = c_.kernel.structs().va_format;
+        uint64_t fmt = word(addr + l.fmt), va = word(addr + l.va);
         std::string f = c_.read_cstr(fmt);
         uint64_t list = a64_ ? va : word(va);
         return VaFormat{std::move(f), std::make_unique<GuestVa>(from_va_list(c_, list))};

@@ -153,10 +153,8 @@ KitSources parse_kit(const std::string& dir) {
     k.stamps[0] = stamp(env_path);
     auto env = read_env(env_path);
     std::string arch = need(env, "KIT_ARCH", env_path);
-    if (arch == "arm64")
-        k.arch = Arch::arm64;
-    else if (arch == "armhf")
-        k.arch = Arch::arm;
+    if (std::optional<Arch> a = arch_of_debian(arch))
+        k.arch = *a;
     else
         throw std::runtime_error("unknown KIT_ARCH " + arch);
     k.release = need(env, "KIT_RELEASE", env_path);
@@ -415,6 +413,7 @@ std::shared_ptr<const KernelProfile> make_default(const EmbeddedExports& e, Arch
     p->arch = arch;
     p->kernels = std::string("the default kernel (") + e.kernels + ")";
     p->exports = ExportTable(std::string_view(e.pool, e.pool_size), e.records, e.count);
+    p->structs = KernelStructs::defaults(arch);
     return p;
 }
 
@@ -472,9 +471,10 @@ bool same_magic(const std::string& amagic, const std::string& bmagic, bool has_c
 }
 
 std::shared_ptr<const KernelProfile> KernelProfile::default_for(Arch arch) {
-    static const auto arm64 = make_default(default_exports_arm64, Arch::arm64);
-    static const auto arm = make_default(default_exports_arm, Arch::arm);
-    return arch == Arch::arm ? arm : arm64;
+    static const std::shared_ptr<const KernelProfile> by_arch[] = {
+        make_default(default_exports_arm64, Arch::arm64),
+        make_default(default_exports_arm, Arch::arm)};
+    return by_arch[static_cast<int>(arch)];
 }
 
 unsigned kernel_version(const KernelProfile* p) {
@@ -488,37 +488,23 @@ std::string KernelProfile::cache_path(const std::string& dir) {
     return dir + "/kmodemu-profile.cache";
 }
 
-TaskLayout TaskLayout::defaults(Arch arch) {
-    if (arch == Arch::arm) return TaskLayout{2752, 1584, 1588, 1920, 16};
-    return TaskLayout{4160, 1352, 1356, 1912, 16};
-}
-
 namespace {
 
 // What a kit says beside the compiled profile (small files, read each time): KIT/layout.env of
-// tools/kit-layout. A kit made before it keeps the default kernel's offsets.
+// tools/kit-layout, the layout of the kernel's structures. A kit without one, or with one made by
+// an older kit-layout, is refused: its kernel's layout is not the default kernel's.
 std::shared_ptr<KernelProfile> with_kit_files(std::shared_ptr<KernelProfile> p,
                                               const std::string& dir) {
     p->kit_dir = dir;
-    p->task = TaskLayout::defaults(p->arch);
     std::string path = dir + "/layout.env";
-    if (::access(path.c_str(), R_OK) != 0) return p;
-    auto env = read_env(path);
-    auto num = [&](const char* key, uint32_t& out) {
-        auto it = env.find(key);
-        if (it == env.end() || it->second.empty())
-            throw std::runtime_error(path + " has no " + key);
-        out = static_cast<uint32_t>(std::strtoul(it->second.c_str(), nullptr, 10));
-    };
-    TaskLayout t;
-    num("KIT_TASK_STRUCT_SIZE", t.size);
-    num("KIT_TASK_PID", t.pid);
-    num("KIT_TASK_TGID", t.tgid);
-    num("KIT_TASK_COMM", t.comm);
-    num("KIT_TASK_COMM_LEN", t.comm_len);
-    if (t.pid + 4 > t.size || t.tgid + 4 > t.size || t.comm + t.comm_len > t.size || !t.comm_len)
-        throw std::runtime_error(path + ": offsets outside struct task_struct");
-    p->task = t;
+    const std::string remedy = "tools/kit-layout " + dir + " makes it";
+    auto env = read_kit_env(path);
+    if (!env) throw std::runtime_error(path + " is missing: " + remedy);
+    try {
+        p->structs = KernelStructs::from_env(*env, p->arch, path);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(std::string(e.what()) + ": " + remedy + " anew");
+    }
     return p;
 }
 

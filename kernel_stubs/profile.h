@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "emulator/emulator.h"
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
@@ -88,15 +89,6 @@ struct EmbeddedExports {
 extern const EmbeddedExports default_exports_arm64;
 extern const EmbeddedExports default_exports_arm;
 
-// Where struct task_struct keeps what modules read of `current` inline: from KIT/layout.env,
-// which tools/kit-layout computes with the kit's own headers and Kbuild. size 0: not known.
-struct TaskLayout {
-    uint32_t size = 0, pid = 0, tgid = 0, comm = 0, comm_len = 0;
-    // The default kernel's (no kit, or a kit without layout.env): tools/kit-layout's results for
-    // the kits kmodemu knows, 6.1.0-57-arm64 and 6.1.0-50-armmp.
-    static TaskLayout defaults(Arch arch);
-};
-
 // The KEY=value lines of a kit's kit.env (double quotes around a value removed); nullopt when
 // the file cannot be read.
 std::optional<std::map<std::string, std::string>> read_kit_env(const std::string& path);
@@ -116,8 +108,9 @@ struct KernelProfile {
     ExportTable exports;                  // vmlinux's, from Module.symvers
     ConfigTable config;                   // CONFIG_* = value
     std::shared_ptr<const void> storage;  // the memory the tables view
-    // struct task_struct's fields in the kit's KIT/layout.env (read beside the cache).
-    TaskLayout task;
+    // The kernel's struct layouts: the kit's KIT/layout.env (tools/kit-layout, read beside the
+    // cache), or the default kernel's compiled in (KernelStructs::defaults()).
+    KernelStructs structs;
     // The kit's directory (its exports-data.txt, tools/kit-layout: the exports that are data);
     // empty for the default.
     std::string kit_dir;
@@ -125,7 +118,8 @@ struct KernelProfile {
     // The built-in default kernel of an architecture (shared, made once).
     static std::shared_ptr<const KernelProfile> default_for(Arch arch);
 
-    // Reads a kit directory (kit.env, Module.symvers, the kernel's config) through its cache,
+    // Reads a kit directory (kit.env, Module.symvers, the kernel's config, layout.env) through its
+    // cache,
     // KIT/kmodemu-profile.cache (or, when the kit is read-only, under $XDG_CACHE_HOME/kmodemu):
     // the profile compiled once into a compact file that is mapped, not parsed, and rebuilt when
     // stale (the sources' sizes and mtimes, the format version) or corrupt. Throws

@@ -105,7 +105,7 @@ Kallsyms::Kallsyms(std::shared_ptr<const void> storage, std::string_view image, 
     : storage_(std::move(storage)), image_(image), arch_(arch), thumb2_(thumb2) {
     if (image_.empty() && storage_) image_ = *static_cast<const std::string*>(storage_.get());
     std::string_view d = image_;
-    const size_t word = arch == Arch::arm64 ? 8 : 4;  // ALGN of scripts/kallsyms.c
+    const size_t word = arch_info(arch).word_size;  // ALGN of scripts/kallsyms.c
     auto fail = [](const char* what) {
         throw std::runtime_error(std::string("kallsyms: ") + what);
     };
@@ -330,29 +330,30 @@ std::optional<uint64_t> Kallsyms::return_address(std::string_view caller,
     return std::nullopt;
 }
 
-// find_bug() (lib/bug.c) the other way round: the __bug_table entry whose trap is in fn. arm64
-// keeps relative pointers (CONFIG_GENERIC_BUG_RELATIVE_POINTERS), ARM absolute ones; both
-// entries are { bug_addr, file, u16 line, u16 flags } of 12 bytes.
-std::optional<KernelBug> Kallsyms::bug_in(const KernelSymbol& fn, unsigned line) const {
+// find_bug() (lib/bug.c) the other way round: the __bug_table entry (struct bug_entry, laid out
+// as `l`) whose trap is in fn. arm64 keeps relative pointers
+// (CONFIG_GENERIC_BUG_RELATIVE_POINTERS), ARM absolute ones.
+std::optional<KernelBug> Kallsyms::bug_in(const KernelSymbol& fn, const KernelStructs::BugEntry& l,
+                                          unsigned line) const {
     auto text = code(fn.addr, fn.size);
     if (!text) return std::nullopt;
-    const uint32_t trap =
-        arch_ == Arch::arm64 ? 0xd4210000u : 0xe7f001f2u;  // brk #0x800; BUG_INSTR
-    std::vector<uint64_t> traps;                           // image offsets
+    const uint32_t trap = arch_info(arch_).bug_insn;  // brk #0x800; BUG_INSTR
+    std::vector<uint64_t> traps;                      // image offsets
     for (size_t o = 0; o + 4 <= text->size(); o += 4)
         if (rd32(*text, o) == trap) traps.push_back(*image_offset(fn.addr + o));
     if (traps.empty()) return std::nullopt;
     const uint64_t base = *image_offset(fn.addr) - fn.addr;  // image offset of address 0
     std::string_view d = image_;
     std::optional<KernelBug> first;
-    for (size_t o = 0; o + 12 <= d.size(); o += 4) {
+    auto word = [&](size_t o) { return arch_info(arch_).word_size == 8 ? rd64(d, o) : rd32(d, o); };
+    for (size_t o = 0; o + l.size <= d.size(); o += 4) {
         uint64_t at_off, file_off;
-        if (arch_ == Arch::arm64) {
-            at_off = o + static_cast<int64_t>(static_cast<int32_t>(rd32(d, o)));
+        if (l.relative) {
+            at_off = o + l.addr + static_cast<int64_t>(static_cast<int32_t>(rd32(d, o + l.addr)));
             if (std::find(traps.begin(), traps.end(), at_off) == traps.end()) continue;
-            file_off = o + 4 + static_cast<int64_t>(static_cast<int32_t>(rd32(d, o + 4)));
+            file_off = o + l.file + static_cast<int64_t>(static_cast<int32_t>(rd32(d, o + l.file)));
         } else {
-            auto a = image_offset(rd32(d, o)), f = image_offset(rd32(d, o + 4));
+            auto a = image_offset(word(o + l.addr)), f = image_offset(word(o + l.file));
             if (!a || !f || std::find(traps.begin(), traps.end(), *a) == traps.end()) continue;
             at_off = *a;
             file_off = *f;
@@ -363,7 +364,7 @@ std::optional<KernelBug> Kallsyms::bug_in(const KernelSymbol& fn, unsigned line)
         std::string file(d.substr(file_off, end - file_off));
         if (!std::all_of(file.begin(), file.end(), [](char c) { return c > ' ' && c < 127; }))
             continue;
-        KernelBug bug{at_off - base, file, rd16(d, o + 8), rd16(d, o + 10)};
+        KernelBug bug{at_off - base, file, rd16(d, o + l.line), rd16(d, o + l.flags)};
         if (line && bug.line == line) return bug;
         if (!first || bug.addr < first->addr) first = bug;
     }

@@ -14,6 +14,7 @@
 
 #include "emulator/emulator.h"
 #include "kernel_stubs/btf.h"
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
@@ -56,8 +57,10 @@ class Kallsyms {
     // empty callee after its first indirect call (arm64 BLR, ARM BLX); nullopt when there is
     // none or the code is not known. A call trace names the return address this way.
     std::optional<uint64_t> return_address(std::string_view caller, std::string_view callee) const;
-    // The __bug_table entry of a trap in `fn`: the one for `line`, else the first trap's.
-    std::optional<KernelBug> bug_in(const KernelSymbol& fn, unsigned line = 0) const;
+    // The __bug_table entry of a trap in `fn`: the one for `line`, else the first trap's. The
+    // entries are struct bug_entry as `layout` (the kernel's) has it.
+    std::optional<KernelBug> bug_in(const KernelSymbol& fn, const KernelStructs::BugEntry& layout,
+                                    unsigned line = 0) const;
 
   private:
     Kallsyms(std::shared_ptr<const void> storage, std::string_view image, Arch arch, bool thumb2);

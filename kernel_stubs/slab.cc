@@ -19,15 +19,12 @@ constexpr unsigned set_freepointer_bug_line = 419;
 }  // namespace
 
 Kernel::Slab::Slab(Kernel& k) : k(k) {
-    if (k.arch() == Arch::arm64) {
-        min_size = 128;   // ARCH_DMA_MINALIGN on arm64 6.1
-        shift_high = 13;  // PAGE_SHIFT + 1
-        nr_types = 4;     // NORMAL, CGROUP, RECLAIM, DMA
-    } else {
-        min_size = 64;  // L1_CACHE_BYTES on armmp
-        shift_high = 13;
-        nr_types = 4;
-    }
+    // The kernel's kmalloc size classes: KMALLOC_MIN_SIZE (ARCH_DMA_MINALIGN on arm64,
+    // L1_CACHE_BYTES on armmp), KMALLOC_SHIFT_HIGH and NR_KMALLOC_TYPES.
+    const KernelStructs::Kmalloc& km = k.structs().kmalloc;
+    min_size = km.min_size;
+    shift_high = static_cast<unsigned>(km.shift_high);
+    nr_types = static_cast<unsigned>(km.nr_types);
     next_ = mapped_end_ = k.layout().heap;
 }
 

@@ -15,10 +15,6 @@ Status no_exec(std::string msg) {
     return Status{-ENOEXEC, std::move(msg)};
 }
 
-uint16_t elf_machine(Arch a) {
-    return a == Arch::arm64 ? EM_AARCH64 : EM_ARM;
-}
-
 }  // namespace
 
 ElfFile::~ElfFile() {
@@ -29,8 +25,8 @@ std::optional<Arch> ElfFile::sniff_arch(std::span<const uint8_t> bytes) {
     if (bytes.size() < 20) return std::nullopt;
     uint16_t m;
     std::memcpy(&m, bytes.data() + 18, 2);
-    if (m == EM_AARCH64) return Arch::arm64;
-    if (m == EM_ARM) return Arch::arm;
+    for (Arch a : {Arch::arm64, Arch::arm})
+        if (m == arch_info(a).elf_machine) return a;
     return std::nullopt;
 }
 
@@ -48,7 +44,7 @@ Status ElfFile::validate(Arch target) {
         return no_exec(format("Invalid ELF header type: %u != %u", hdr.e_type, ET_REL));
     // elf_check_arch(): arch/arm64 compares e_machine; arch/arm/kernel/elf.c also rejects
     // executable entry points and old-ABI flags that cannot matter for ET_REL.
-    if (hdr.e_machine != elf_machine(target))
+    if (hdr.e_machine != arch_info(target).elf_machine)
         return no_exec(format("Invalid architecture in ELF header: %u", hdr.e_machine));
     if (hdr.e_shentsize != sizeof(Shdr)) return no_exec("Invalid ELF section header size");
     if (hdr.e_shoff >= len || hdr.e_shnum * sizeof(Shdr) > len - hdr.e_shoff)
@@ -119,15 +115,15 @@ Status ElfFile::validate(Arch target) {
 Status ElfFile::open(std::vector<uint8_t> bytes, Arch target) {
     bytes_ = std::move(bytes);
     arch_ = target;
-    Status st = target == Arch::arm64 ? validate<Elf64_Ehdr, Elf64_Shdr>(target)
-                                      : validate<Elf32_Ehdr, Elf32_Shdr>(target);
+    Status st = is64() ? validate<Elf64_Ehdr, Elf64_Shdr>(target)
+                       : validate<Elf32_Ehdr, Elf32_Shdr>(target);
     if (!st) return st;
     std::memcpy(&machine_, bytes_.data() + 18, 2);
 
     // The kernel checks only the four magic bytes and reads the native structures whatever
     // EI_CLASS, EI_DATA and EI_VERSION say; libelf follows them. Make them say what the kernel
     // assumes, so that both read the file the same way.
-    bytes_[EI_CLASS] = target == Arch::arm64 ? ELFCLASS64 : ELFCLASS32;
+    bytes_[EI_CLASS] = arch_info(target).elf_class;
     bytes_[EI_DATA] = ELFDATA2LSB;
     bytes_[EI_VERSION] = EV_CURRENT;
     elf_version(EV_CURRENT);

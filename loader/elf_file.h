@@ -52,7 +52,7 @@ class ElfFile {
     Status open(std::vector<uint8_t> bytes, Arch target);
 
     Arch arch() const { return arch_; }
-    bool is64() const { return arch_ == Arch::arm64; }
+    bool is64() const { return arch_info(arch_).word_size == 8; }  // ELFCLASS64
     uint16_t machine() const { return machine_; }
     const std::vector<ElfSection>& sections() const { return sections_; }
     std::vector<ElfSection>& sections() { return sections_; }

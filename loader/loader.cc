@@ -110,10 +110,24 @@ std::optional<std::string> LoadedModule::symbolize(uint64_t addr, bool with_offs
                   (unsigned long long)(nextval - best->address), name.c_str());
 }
 
-void LoadedModule::set_state(Emulator& emu, ModuleState s) {
+uint64_t module_state_value(const KernelStructs& s, ModuleState state) {
+    switch (state) {
+        case ModuleState::live:
+            return s.module_state.live;
+        case ModuleState::coming:
+            return s.module_state.coming;
+        case ModuleState::going:
+            return s.module_state.going;
+        case ModuleState::unformed:
+            return s.module_state.unformed;
+    }
+    return s.module_state.unformed;
+}
+
+void LoadedModule::set_state(Emulator& emu, const KernelStructs& structs, ModuleState s) {
     state = s;
-    uint32_t v = static_cast<uint32_t>(s);
-    if (this_module) emu.write(this_module, &v, 4);  // mod->state is the first member
+    uint32_t v = static_cast<uint32_t>(module_state_value(structs, s));  // an enum
+    if (this_module) emu.write(this_module + structs.module.state, &v, 4);
 }
 
 Loader::Loader(Kernel& kernel)
@@ -190,13 +204,14 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                       ": module has no symbols (stripped?)");
         return fail(-ENOEXEC);
     }
+    const KernelStructs& structs = k_.structs();
     if (name.empty()) {
-        // The name from struct module in the file image.
+        // The name from struct module in the file image (mod->name, MODULE_NAME_LEN bytes).
         auto d = elf->section_data(modsec->index);
-        uint64_t off = arch_->module_name_offset();
+        uint64_t off = structs.module.name;
         if (d.size() > off) {
             const char* p = reinterpret_cast<const char*>(d.data() + off);
-            name.assign(p, strnlen(p, std::min<size_t>(56, d.size() - off)));
+            name.assign(p, strnlen(p, std::min<size_t>(structs.module.name_len, d.size() - off)));
         }
     }
 
@@ -206,11 +221,12 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     const ElfSection* vers_sec = elf->find_section("__versions", false);
     if (vers_sec) {
         auto d = elf->section_data(vers_sec->index);
-        for (size_t off = 0; off + 64 <= d.size(); off += 64) {
-            uint32_t crc;
-            std::memcpy(&crc, d.data() + off, 4);
-            const char* nm = reinterpret_cast<const char*>(d.data() + off + k_.word());
-            versions[std::string(nm, strnlen(nm, 64 - k_.word()))] = crc;
+        const KernelStructs::ModversionInfo& mv = structs.modversion_info;
+        for (size_t off = 0; off + mv.size <= d.size(); off += mv.size) {
+            uint32_t crc;  // the low word of the unsigned long (little-endian)
+            std::memcpy(&crc, d.data() + off + mv.crc, 4);
+            const char* nm = reinterpret_cast<const char*>(d.data() + off + mv.name);
+            versions[std::string(nm, strnlen(nm, mv.size - mv.name))] = crc;
         }
     }
     bool has_crcs = vers_sec != nullptr;
@@ -568,20 +584,14 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         r.mapped = align_up(r.size, page);
         mod->regions.push_back(r);
     }
-    // init/exit: the relocations of .gnu.linkonce.this_module against init_module/cleanup_module.
-    for (auto& s : secs) {
-        if ((s.hdr.sh_type != SHT_RELA && s.hdr.sh_type != SHT_REL) ||
-            s.hdr.sh_info != modsec->index)
-            continue;
-        for (const ElfReloc& r : elf->relocations(s.index)) {
-            if (r.sym >= nsyms || r.type != arch_->abs_word_reloc()) continue;
-            std::string_view sn = elf->symbol_name(r.sym);
-            if (r.offset + k_.word() > modsec->hdr.sh_size) continue;
-            uint64_t v = 0;
-            std::memcpy(&v, img.host[modsec->index] + r.offset, k_.word());
-            if (sn == "init_module") mod->init = v;
-            if (sn == "cleanup_module") mod->exit = v;
-        }
+    // mod->init and mod->exit as the relocated struct module has them (the relocations of
+    // .gnu.linkonce.this_module against init_module and cleanup_module put them there).
+    for (auto [field, out] :
+         {std::pair{structs.module.init, &mod->init}, std::pair{structs.module.exit, &mod->exit}}) {
+        if (field + k_.word() > modsec->hdr.sh_size) continue;
+        uint64_t v = 0;
+        std::memcpy(&v, img.host[modsec->index] + field, k_.word());
+        *out = v;
     }
     // Symbols for reports (kallsyms).
     for (size_t i = 1; i < nsyms; ++i) {
@@ -597,11 +607,11 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     // find_module_sections()
     if (const ElfSection* p = elf->find_section("__param", true)) {
         mod->kp = img.addr[p->index];
-        mod->num_kp = p->hdr.sh_size / (k_.word() == 8 ? 40 : 20);
+        mod->num_kp = p->hdr.sh_size / structs.kernel_param.size;
     }
     if (const ElfSection* b = elf->find_section("__bug_table", true)) {
         mod->bug_table = img.addr[b->index];
-        mod->num_bugs = b->hdr.sh_size / 12;  // struct bug_entry, both architectures
+        mod->num_bugs = b->hdr.sh_size / structs.bug_entry.size;
         mod->bug_flags_done.assign(mod->num_bugs, 0);
     }
     if (k_.arch() == Arch::arm) arm::add_unwind_tables(*mod, *elf, img.addr);  // module_finalize()
@@ -646,7 +656,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     modules_.push_back(std::move(mod));
     k_.modules.push_back(&m);
     res.module = &m;
-    m.set_state(emu, ModuleState::coming);
+    m.set_state(emu, k_.structs(), ModuleState::coming);
 
     // prepare_coming_module(): COMING to module notifiers (robust: failures unwind with GOING).
     res.phase = LoadResult::Phase::coming;
@@ -720,7 +730,7 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
         k_.log(4, "do_init_module: loading module anyway...");
         dump_stack(k_, "do_init_module");
     }
-    m.set_state(emu, ModuleState::live);
+    m.set_state(emu, k_.structs(), ModuleState::live);
     try {
         notifier::call_module_notifiers(k_, ModuleState::live, m.this_module);
     } catch (const KernelPanic& p) {
@@ -808,7 +818,7 @@ const Export& Loader::bind_unimplemented(const std::string& name, bool auto_stub
 }
 
 void Loader::going(LoadedModule& m) {
-    m.set_state(k_.emu(), ModuleState::going);
+    m.set_state(k_.emu(), k_.structs(), ModuleState::going);
     try {
         notifier::call_module_notifiers(k_, ModuleState::going, m.this_module);
     } catch (const KernelPanic&) {
@@ -849,7 +859,7 @@ UnloadResult Loader::unload(LoadedModule& m) {
         return res;
     }
     m.refcnt = 0;
-    m.set_state(k_.emu(), ModuleState::going);
+    m.set_state(k_.emu(), k_.structs(), ModuleState::going);
     if (m.exit) {
         res.exit_ran = true;
         uint64_t ret;

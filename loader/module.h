@@ -9,11 +9,14 @@
 #include <vector>
 
 #include "emulator/emulator.h"
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
-// include/linux/module.h enum module_state
-enum class ModuleState { live = 0, coming = 1, going = 2, unformed = 3 };
+// A module's state (include/linux/module.h enum module_state); the kernel's values of it are
+// KernelStructs::module_state.
+enum class ModuleState { live, coming, going, unformed };
+uint64_t module_state_value(const KernelStructs& s, ModuleState state);
 
 // One of the module's memory regions (mirrors mod->mem[] / core_layout + init_layout).
 struct Region {
@@ -76,7 +79,8 @@ struct LoadedModule {
     bool within_init(uint64_t addr) const;
     // "func+0x1c/0x40 [mod]" (with_offset) or "func [mod]"
     std::optional<std::string> symbolize(uint64_t addr, bool with_offset) const;
-    void set_state(Emulator& emu, ModuleState s);
+    // Sets the state here and in the guest's struct module (mod->state).
+    void set_state(Emulator& emu, const KernelStructs& structs, ModuleState s);
 };
 
 }  // namespace kmodemu

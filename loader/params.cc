@@ -3,13 +3,9 @@
 #include <cerrno>
 #include <cstring>
 
-namespace kmodemu {
+#include "kernel_stubs/structs.h"
 
-KParamLayout KParamLayout::for_arch(Arch a) {
-    if (a == Arch::arm64)
-        return KParamLayout{40, 0, 16, 24, 26, 27, 32, 8, 16, 24, 8, 0, 4, 8, 16, 24};
-    return KParamLayout{20, 0, 8, 12, 14, 15, 16, 4, 8, 12, 4, 0, 4, 8, 12, 16};
-}
+namespace kmodemu {
 
 namespace {
 
@@ -37,7 +33,8 @@ struct Arg {
 ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& args_in) {
     ParamResult res;
     Emulator& e = k.emu();
-    const KParamLayout L = KParamLayout::for_arch(k.arch());
+    const KernelStructs::KernelParam& kpl = k.structs().kernel_param;
+    const KernelStructs::KernelParamOps& opsl = k.structs().kernel_param_ops;
     // mod->args = strndup_user(uargs): the buffer parse_args() cuts up in place.
     std::string buf = args_in;
     uint64_t gbuf = k.slab_alloc(buf.size() + 1, 0);
@@ -104,17 +101,17 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
         int ret = 0;
         bool found = false;
         for (size_t i = 0; i < mod.num_kp; ++i) {
-            uint64_t kp = mod.kp + i * L.kp_size;
+            uint64_t kp = mod.kp + i * kpl.size;
             std::string name;
             uint64_t name_ptr = 0;
-            if (!e.try_read(kp + L.kp_name, &name_ptr, k.word()) ||
+            if (!e.try_read(kp + kpl.name, &name_ptr, k.word()) ||
                 !e.read_cstring(name_ptr, 256, name)) {
                 // parameq() would dereference it: an oops in parse_args().
                 RunResult r;
                 r.reason = RunResult::Reason::fault;
                 r.fault.kind = Fault::Kind::read;
                 r.fault.unmapped = true;
-                r.fault.address = name_ptr ? name_ptr : kp + L.kp_name;
+                r.fault.address = name_ptr ? name_ptr : kp + kpl.name;
                 res.abort = r;
                 return res;
             }
@@ -122,7 +119,8 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
             found = true;
             uint64_t ops = 0;
             uint32_t flags = 0;
-            if (!e.try_read(kp + L.kp_ops, &ops, k.word()) || !e.try_read(ops, &flags, 4)) {
+            if (!e.try_read(kp + kpl.ops, &ops, k.word()) ||
+                !e.try_read(ops + opsl.flags, &flags, 4)) {
                 RunResult r;
                 r.reason = RunResult::Reason::fault;
                 r.fault.kind = Fault::Kind::read;
@@ -131,19 +129,19 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
                 res.abort = r;
                 return res;
             }
-            if (!val && !(flags & 1 /* KERNEL_PARAM_OPS_FL_NOARG */)) {
+            if (!val && !(flags & opsl.fl_noarg)) {
                 ret = -EINVAL;
                 break;
             }
             uint8_t kpflags = 0;
-            e.read(kp + L.kp_flags, &kpflags, 1);
+            e.read(kp + kpl.flags, &kpflags, 1);
             // param_check_unsafe(): pr_notice() with kp->name, add_taint(TAINT_USER,
             // LOCKDEP_STILL_OK).
-            if (kpflags & 1 /* KERNEL_PARAM_FL_UNSAFE */) {
+            if (kpflags & kpl.fl_unsafe) {
                 k.log(5, "Setting dangerous option " + name + " - tainting kernel");
                 k.add_taint('U');
             }
-            uint64_t set = e.read_word(ops + L.ops_set);
+            uint64_t set = e.read_word(ops + opsl.set);
             try {
                 ret = static_cast<int32_t>(k.call_guest(set, {a.val ? gbuf + *a.val : 0, kp}));
             } catch (const GuestFault& f) {
@@ -186,17 +184,18 @@ ParamResult parse_module_args(Kernel& k, LoadedModule& mod, const std::string& a
 
 void destroy_module_params(Kernel& k, LoadedModule& mod) {
     Emulator& e = k.emu();
-    const KParamLayout L = KParamLayout::for_arch(k.arch());
+    const KernelStructs::KernelParam& kpl = k.structs().kernel_param;
+    const uint64_t ops_free = k.structs().kernel_param_ops.free;
     if (!mod.kp || !e.is_mapped(mod.kp)) return;
     // A corrupt parameter table makes the kernel oops in destroy_params(); kmodemu reports it
     // and goes on freeing the module.
     for (size_t i = 0; i < mod.num_kp; ++i)
         try {
-            uint64_t kp = mod.kp + i * L.kp_size;
-            uint64_t ops = e.read_word(kp + L.kp_ops);
-            uint64_t fr = ops ? e.read_word(ops + L.ops_free) : 0;
+            uint64_t kp = mod.kp + i * kpl.size;
+            uint64_t ops = e.read_word(kp + kpl.ops);
+            uint64_t fr = ops ? e.read_word(ops + ops_free) : 0;
             if (!fr) continue;
-            k.call_guest(fr, {e.read_word(kp + L.kp_arg)});
+            k.call_guest(fr, {e.read_word(kp + kpl.arg)});
         } catch (const EmulatorError&) {
             k.diag("destroy_params: bad parameter entry " + std::to_string(i) + " in " + mod.name);
         } catch (const GuestFault&) {

@@ -153,6 +153,7 @@ TEST(Bugs, WithoutTheHardeningOptionsListCorruptionWarnsAndDoubleFreeGoesOn) {
         env_out << line << "\n";
     }
     env_out.close();
+    fs::copy_file(fs::path(kit) / "layout.env", dir / "layout.env");
     std::shared_ptr<const KernelProfile> prof = KernelProfile::read_kit(dir.string());
     fs::remove_all(dir);
 

@@ -219,19 +219,20 @@ TEST(Kallsyms, FindsTheTextFromWhereCallsLand) {
 
 TEST(Kallsyms, FindsTheBugTableEntryOfAFunction) {
     Kallsyms ks(synthetic_image(false), Arch::arm64, false);
+    const KernelStructs::BugEntry& l = KernelStructs::defaults(Arch::arm64).bug_entry;
     auto fn = ks.find("fn_5");
     ASSERT_TRUE(fn);
-    auto bug = ks.bug_in(*fn);
+    auto bug = ks.bug_in(*fn, l);
     ASSERT_TRUE(bug);
     EXPECT_EQ(bug->file, "lib/fake.c");
     EXPECT_EQ(bug->line, 123u);
     EXPECT_EQ(bug->addr, fn->addr + 8);  // the first trap's
-    auto second = ks.bug_in(*fn, 124);
+    auto second = ks.bug_in(*fn, l, 124);
     ASSERT_TRUE(second);
     EXPECT_EQ(second->line, 124u);
     EXPECT_EQ(second->addr, fn->addr + 12);
-    EXPECT_EQ(ks.bug_in(*fn, 999)->addr, fn->addr + 8);
-    EXPECT_FALSE(ks.bug_in(*ks.find("fn_6")));
+    EXPECT_EQ(ks.bug_in(*fn, l, 999)->addr, fn->addr + 8);
+    EXPECT_FALSE(ks.bug_in(*ks.find("fn_6"), l));
 }
 
 TEST(Kallsyms, RefusesAnImageWithoutTables) {

@@ -10,10 +10,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <optional>
+#include <span>
 #include <sstream>
 
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/profile.h"
+#include "kernel_stubs/structs.h"
 #include "loader/elf_file.h"
 #include "tests/fixture_util.h"
 #include "tools/report.h"
@@ -32,6 +36,22 @@ std::string kit_for(Arch arch) {
 
 std::string data_file(Arch arch) {
     return std::string(KMODEMU_SOURCE_DIR) + "/kernel_stubs/exports/" + arch_name(arch) + ".txt";
+}
+
+// The default kernel's struct layouts (tools/gen-default-layout).
+std::string layout_file(Arch arch) {
+    return std::string(KMODEMU_SOURCE_DIR) + "/kernel_stubs/exports/layout-" + arch_name(arch) +
+           ".env";
+}
+
+// Every value of a KernelStructs by its layout.env key (the keys of the architecture).
+std::map<std::string, uint64_t> values(const KernelStructs& s, Arch arch) {
+    std::map<std::string, uint64_t> out;
+    KernelStructs copy = s;
+    KernelStructs::visit(copy, [&](std::string_view key, uint64_t& v, std::optional<Arch> only) {
+        if (!only || *only == arch) out[std::string(key)] = v;
+    });
+    return out;
 }
 
 // The symbols of a data file: NAME [G|-[D] [NAMESPACE]] per line.
@@ -166,6 +186,63 @@ TEST_P(DefaultProfile, StubsNoRealKernelExportsStayInternal) {
     EXPECT_FALSE(kernel.config().profile->exports.find("printk"));
     EXPECT_EQ(!kernel.config().profile->exports.find("_raw_spin_lock"), GetParam() == Arch::arm64);
     EXPECT_EQ(!kernel.config().profile->exports.find("__aeabi_uldivmod"), true);
+}
+
+// The default kernel's struct layouts are those tools/kit-layout found in its kits (the kits the
+// test build is given are the ones kernel_stubs/exports/ names), compiled in from the data file.
+TEST_P(DefaultProfile, StructsAreTheLayoutOfItsKits) {
+    Arch arch = GetParam();
+    auto d = KernelProfile::default_for(arch);
+    const KernelStructs& defaults = KernelStructs::defaults(arch);
+    EXPECT_EQ(values(d->structs, arch), values(defaults, arch));
+    auto k = kit(arch);
+    const EmbeddedLayout& embedded =
+        arch == Arch::arm64 ? default_layout_arm64 : default_layout_arm;
+    ASSERT_NE(std::string(embedded.kernels).find(k->release + " "), std::string::npos)
+        << k->release << " is not a kit of the default kernel (" << embedded.kernels << ")";
+    EXPECT_EQ(values(k->structs, arch), values(defaults, arch));
+    // The data file as the build compiled it, key by key.
+    auto env = read_kit_env(layout_file(arch));
+    ASSERT_TRUE(env);
+    std::map<std::string, uint64_t> want = values(defaults, arch);
+    EXPECT_GT(want.size(), 70u);
+    for (const auto& [key, value] : want) {
+        ASSERT_TRUE(env->count("KIT_" + key)) << key;
+        EXPECT_EQ(
+            static_cast<uint64_t>(std::stoll(env->at("KIT_" + key))) & arch_info(arch).word_mask(),
+            value)
+            << key;
+    }
+    // What the emulated kernel reads of them.
+    Emulator emu(arch);
+    Kernel kernel(emu);
+    EXPECT_EQ(values(kernel.structs(), arch), values(defaults, arch));
+}
+
+// Facts of Debian's 6.1 kernels the probe must find (what kmodemu hard-coded before).
+TEST_P(DefaultProfile, StructsHaveTheKnownValues) {
+    Arch arch = GetParam();
+    const KernelStructs& s = KernelStructs::defaults(arch);
+    const uint64_t w = arch_info(arch).word_size;
+    EXPECT_EQ(s.kernel_param.size, 5 * w);
+    EXPECT_EQ(s.kernel_param.ops, 2 * w);
+    EXPECT_EQ(s.kernel_param.arg, 4 * w);
+    EXPECT_EQ(s.kernel_param_ops.set, w);
+    EXPECT_EQ(s.notifier_block.next, w);
+    EXPECT_EQ(s.module.state, 0u);
+    EXPECT_EQ(s.module.name, 3 * w);
+    EXPECT_EQ(s.module.name_len, 64 - w);  // MODULE_NAME_LEN: MAX_PARAM_PREFIX_LEN
+    EXPECT_EQ(s.modversion_info.size, 64u);
+    EXPECT_EQ(s.list_head.prev, w);
+    EXPECT_EQ(s.bug_entry.size, 12u);
+    EXPECT_EQ(s.bug_entry.relative, arch == Arch::arm64 ? 1u : 0u);
+    EXPECT_EQ(s.module_state.live, 0u);
+    EXPECT_EQ(s.module_state.unformed, 3u);
+    EXPECT_EQ(s.list_head.poison1, arch == Arch::arm64 ? 0xdead000000000100ull : 0x100u);
+    EXPECT_EQ(s.list_head.poison2, arch == Arch::arm64 ? 0xdead000000000122ull : 0x122u);
+    EXPECT_EQ(s.blocking_notifier_head.head, arch == Arch::arm64 ? 40u : 24u);
+    EXPECT_EQ(s.mutex.wait_list, arch == Arch::arm64 ? 16u : 12u);
+    EXPECT_EQ(s.kmalloc.min_size, arch == Arch::arm64 ? 128u : 64u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Arch, DefaultProfile, ::testing::Values(Arch::arm64, Arch::arm),
@@ -326,6 +403,7 @@ void expect_same(const KernelProfile& a, const KernelProfile& b) {
         EXPECT_EQ(a.exports[i].ns, b.exports[i].ns);
     }
     EXPECT_EQ(a.config.size(), b.config.size());
+    EXPECT_EQ(values(a.structs, a.arch), values(b.structs, b.arch));
 }
 
 void write(const std::string& path, const std::string& text) {
@@ -360,6 +438,7 @@ class ProfileCache : public ::testing::Test {
         write(dir + "/boot/config-6.1.0-99-test",
               "# comment\nCONFIG_MODVERSIONS=y\nCONFIG_HZ=100\n# CONFIG_THUMB2_KERNEL is not set\n"
               "CONFIG_LOCALVERSION=\"\"\n");
+        fs::copy_file(layout_file(Arch::arm64), dir + "/layout.env");
         cache = KernelProfile::cache_path(dir);
     }
     void TearDown() override {
@@ -482,6 +561,56 @@ TEST_F(ProfileCache, UnusableKitIsAReadableError) {
         EXPECT_NE(std::string(e.what()).find("Module.symvers"), std::string::npos) << e.what();
     }
     EXPECT_THROW(KernelProfile::from_kit(dir + "/nowhere"), std::runtime_error);
+}
+
+// A kit's layout.env must have every key kmodemu reads: one made by an older tools/kit-layout
+// (or none) is refused with what to run.
+TEST_F(ProfileCache, LayoutEnvLackingAKeyIsAClearError) {
+    auto expect_error = [&](const std::string& part) {
+        try {
+            KernelProfile::from_kit(dir);
+            ADD_FAILURE() << "no error";
+        } catch (const std::runtime_error& e) {
+            std::string what = e.what();
+            EXPECT_NE(what.find(part), std::string::npos) << what;
+            EXPECT_NE(what.find("tools/kit-layout " + dir + " makes it"), std::string::npos)
+                << what;
+        }
+    };
+    std::string all = read(dir + "/layout.env"), without;
+    std::istringstream lines(all);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.starts_with("KIT_MUTEX_WAIT_LIST=")) without += line + "\n";
+    ASSERT_LT(without.size(), all.size());
+    write(dir + "/layout.env", without);
+    expect_error("layout.env has no KIT_MUTEX_WAIT_LIST");
+    // The layout.env of kit-layout before every struct came from the kit.
+    write(dir + "/layout.env",
+          "KIT_TASK_STRUCT_SIZE=4160\nKIT_TASK_PID=1352\nKIT_TASK_TGID=1356\n"
+          "KIT_TASK_COMM=1912\nKIT_TASK_COMM_LEN=16\n");
+    expect_error("layout.env has no KIT_MODULE_SIZE");
+    write(dir + "/layout.env", all + "KIT_MUTEX_OWNER=x\n");
+    expect_error("KIT_MUTEX_OWNER=x is not a number");
+    fs::remove(dir + "/layout.env");
+    expect_error("layout.env is missing");
+    write(dir + "/layout.env", all);
+    EXPECT_EQ(values(KernelProfile::from_kit(dir)->structs, Arch::arm64),
+              values(KernelStructs::defaults(Arch::arm64), Arch::arm64));
+}
+
+// Without ARM's own keys an ARM kit is refused; an arm64 kit needs none of them.
+TEST(KernelStructs, ArchitectureOnlyKeys) {
+    std::map<std::string, std::string> env;
+    for (const LayoutValue* v = default_layout_arm64.values;
+         v != default_layout_arm64.values + default_layout_arm64.count; ++v)
+        env[std::string("KIT_") + v->key] = std::to_string(v->value);
+    EXPECT_NO_THROW(KernelStructs::from_env(env, Arch::arm64, "arm64"));
+    EXPECT_THROW(KernelStructs::from_env(env, Arch::arm, "arm"), std::runtime_error);
+    EXPECT_FALSE(missing_layout_key(std::span(default_layout_arm.values, default_layout_arm.count),
+                                    Arch::arm));
+    EXPECT_EQ(missing_layout_key(std::span(default_layout_arm64.values, default_layout_arm64.count),
+                                 Arch::arm),
+              "ARM_DELAY_OPS_SIZE");
 }
 
 TEST(ProfileCacheOfTheKits, SameAsParsingTheKit) {

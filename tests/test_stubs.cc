@@ -101,7 +101,7 @@ TEST_P(Stubs, CurrentHasTheCommAndPidReportsName) {
     Emulator emu(arch_of(flavour()));
     cfg.profile = kit_for(flavour());
     Kernel k(emu, cfg);
-    const TaskLayout& tl = k.task_layout();
+    const KernelStructs::Task& tl = k.structs().task;
     int32_t pid = 0;
     emu.read(k.current_task() + tl.pid, &pid, 4);
     EXPECT_EQ(pid, cfg.pid);
@@ -300,9 +300,10 @@ TEST(Clock, DelaysAndSleepsAdvanceJiffies) {
             if (arch == Arch::arm64) {
                 k.call_guest(k.find_export("__udelay")->address, {1000});
             } else {
-                // udelay() on ARM: arm_delay_ops.udelay (the third word).
+                // udelay() on ARM: arm_delay_ops.udelay.
                 uint32_t fn = 0;
-                emu.read(k.find_export("arm_delay_ops")->address + 8, &fn, 4);
+                emu.read(k.find_export("arm_delay_ops")->address + k.structs().arm_delay_ops.udelay,
+                         &fn, 4);
                 k.call_guest(fn, {1000});
             }
         }
@@ -314,7 +315,8 @@ TEST(Clock, DelaysAndSleepsAdvanceJiffies) {
     }
 }
 
-// A kit's layout.env places current's pid and comm; a kit without one has the default kernel's.
+// A kit's layout.env places current's pid and comm (here the default kernel's layout with
+// another struct task_struct).
 TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
     std::string kit = KMODEMU_KIT_ARM64;
     ASSERT_FALSE(kit.empty()) << "no arm64 kit (tools/fetch-kernel-kit makes one)";
@@ -322,17 +324,21 @@ TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     std::filesystem::path dir = tmpl;
     std::filesystem::copy_file(std::filesystem::path(kit) / "kit.env", dir / "kit.env");
-    auto p = KernelProfile::read_kit(dir);
-    EXPECT_EQ(p->task.pid, TaskLayout::defaults(Arch::arm64).pid);
     {
+        std::ifstream in(std::string(KMODEMU_SOURCE_DIR) +
+                         "/kernel_stubs/exports/layout-arm64.env");
+        ASSERT_TRUE(in.good());
         std::ofstream out(dir / "layout.env");
-        out << "# test\nKIT_TASK_STRUCT_SIZE=1024\nKIT_TASK_PID=256\nKIT_TASK_TGID=260\n"
+        std::string line;
+        while (std::getline(in, line))
+            if (!line.starts_with("KIT_TASK_")) out << line << "\n";
+        out << "KIT_TASK_STRUCT_SIZE=1024\nKIT_TASK_PID=256\nKIT_TASK_TGID=260\n"
                "KIT_TASK_COMM=512\nKIT_TASK_COMM_LEN=16\n";
     }
-    p = KernelProfile::read_kit(dir);
-    EXPECT_EQ(p->task.size, 1024u);
-    EXPECT_EQ(p->task.pid, 256u);
-    EXPECT_EQ(p->task.comm, 512u);
+    auto p = KernelProfile::read_kit(dir);
+    EXPECT_EQ(p->structs.task.size, 1024u);
+    EXPECT_EQ(p->structs.task.pid, 256u);
+    EXPECT_EQ(p->structs.task.comm, 512u);
     Emulator emu(Arch::arm64);
     KernelConfig cfg;
     cfg.profile = p;
@@ -420,14 +426,15 @@ TEST_P(Stubs, ParamGetOfEveryStandardType) {
     LoadResult r = loader.load(fx::module(flavour(), "hello"), lo);
     ASSERT_EQ(r.err, 0);
     const LoadedModule& m = *r.module;
-    const KParamLayout L = KParamLayout::for_arch(k.arch());
+    const KernelStructs::KernelParam& L = k.structs().kernel_param;
     uint64_t buf = k.slab_alloc(4096, 0);
     std::map<std::string, std::pair<int64_t, std::string>> got;
     for (size_t i = 0; i < m.num_kp; ++i) {
-        uint64_t kp = m.kp + i * L.kp_size;
+        uint64_t kp = m.kp + i * L.size;
         std::string name;
-        ASSERT_TRUE(emu.read_cstring(emu.read_word(kp + L.kp_name), 64, name));
-        uint64_t get = emu.read_word(emu.read_word(kp + L.kp_ops) + L.ops_get);
+        ASSERT_TRUE(emu.read_cstring(emu.read_word(kp + L.name), 64, name));
+        uint64_t ops = emu.read_word(kp + L.ops);
+        uint64_t get = emu.read_word(ops + k.structs().kernel_param_ops.get);
         int32_t n = static_cast<int32_t>(k.call_guest(get, {buf, kp}));
         std::string text;
         ASSERT_TRUE(emu.read_cstring(buf, 4096, text));

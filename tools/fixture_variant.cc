@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_stubs/structs.h"
 #include "loader/elf_file.h"
 
 using namespace kmodemu;
@@ -52,13 +53,14 @@ int main(int argc, char** argv) {
         if (Status st = elf.open(bytes, *arch); !st) return fail(st.message);
         const ElfSection* v = elf.find_section("__versions", false);
         if (!v) return fail("no __versions");
-        size_t word = *arch == Arch::arm64 ? 8 : 4;
+        // struct modversion_info as the default kernel has it; the CRC's low byte flipped.
+        const KernelStructs::ModversionInfo& mv = KernelStructs::defaults(*arch).modversion_info;
         bool done = false;
-        for (uint64_t off = v->hdr.sh_offset; off + 64 <= v->hdr.sh_offset + v->hdr.sh_size;
-             off += 64) {
-            if (std::strncmp(reinterpret_cast<const char*>(&bytes[off + word]), argv[4],
-                             64 - word) == 0) {
-                bytes[off] ^= 0x5a;
+        for (uint64_t off = v->hdr.sh_offset; off + mv.size <= v->hdr.sh_offset + v->hdr.sh_size;
+             off += mv.size) {
+            if (std::strncmp(reinterpret_cast<const char*>(&bytes[off + mv.name]), argv[4],
+                             mv.size - mv.name) == 0) {
+                bytes[off + mv.crc] ^= 0x5a;
                 done = true;
             }
         }
@@ -71,7 +73,7 @@ int main(int argc, char** argv) {
         const ElfSection* s = elf.find_section(argv[4], true);
         if (!s) return fail(std::string("no section ") + argv[4]);
         // sh_flags: the third field of a section header (ELF32: 4-byte words; ELF64: 8 bytes).
-        bool is64 = *arch == Arch::arm64;
+        bool is64 = elf.is64();
         uint64_t shoff = is64 ? *reinterpret_cast<const uint64_t*>(&bytes[0x28])
                               : *reinterpret_cast<const uint32_t*>(&bytes[0x20]);
         size_t shentsize = is64 ? 64 : 40;

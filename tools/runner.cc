@@ -14,7 +14,7 @@ namespace {
 
 std::string fmt_addr(Arch a, uint64_t v) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, a == Arch::arm64 ? "%016llx" : "%08llx", (unsigned long long)v);
+    std::snprintf(buf, sizeof buf, "%0*llx", arch_info(a).hex_digits(), (unsigned long long)v);
     return buf;
 }
 

@@ -32,10 +32,6 @@ int cmp_rela(const ElfReloc& a, const ElfReloc& b) {  // cmp_rela() in module-pl
 
 }  // namespace
 
-uint32_t Aarch64Loader::abs_word_reloc() const {
-    return R_AARCH64_ABS64;
-}
-
 // module_frob_arch_sections() (arch/arm64/kernel/module-plts.c)
 Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
     auto& secs = elf.sections();

@@ -14,8 +14,6 @@ class Aarch64Loader : public ArchLoader {
     Status frob_sections(ElfFile& elf, const std::string& modname) override;
     Status apply_relocations(ModuleImage& img, size_t relsec) override;
     Status finalize(ModuleImage& img) override;
-    uint64_t module_name_offset() const override { return 24; }
-    uint32_t abs_word_reloc() const override;
 
     // The modelled CPU's capabilities (arm64 cpucap numbers of Linux 6.1): alternatives whose cap
     // is present are applied. By default only ARM64_ALWAYS_BOOT (0) and ARM64_ALWAYS_SYSTEM (1).

@@ -43,10 +43,6 @@ class ArchLoader {
     virtual Status apply_relocations(ModuleImage& img, size_t relsec) = 0;
     // module_finalize(): alternatives, unwind tables, ...
     virtual Status finalize(ModuleImage& img) = 0;
-    // offsetof(struct module, name)
-    virtual uint64_t module_name_offset() const = 0;
-    // The relocation type that points struct module's init/exit at init_module/cleanup_module.
-    virtual uint32_t abs_word_reloc() const = 0;
     // ".init*" and the ARM unwind variants (module_init_section()).
     virtual bool is_init_section(const std::string& name) const;
 

@@ -39,10 +39,6 @@ bool is_zero_addend(const ElfFile& elf, size_t dst, const ElfReloc& r) {
 
 }  // namespace
 
-uint32_t ArmLoader::abs_word_reloc() const {
-    return R_ARM_ABS32;
-}
-
 bool ArmLoader::is_init_section(const std::string& name) const {
     return name.starts_with(".init") || name.starts_with(".ARM.extab.init") ||
            name.starts_with(".ARM.exidx.init");

@@ -15,8 +15,6 @@ class ArmLoader : public ArchLoader {
     Status frob_sections(ElfFile& elf, const std::string& modname) override;
     Status apply_relocations(ModuleImage& img, size_t relsec) override;
     Status finalize(ModuleImage& img) override;
-    uint64_t module_name_offset() const override { return 12; }
-    uint32_t abs_word_reloc() const override;
     // module_init_section(): .init* and the ARM unwind tables of init code.
     bool is_init_section(const std::string& name) const override;
 

@@ -1,0 +1,215 @@
+// The kernel structures the emulated kernel reads or writes in guest memory, laid out as the
+// target kernel lays them out, with the kernel's constants that go with them. Nothing here is
+// written by hand: a kit's KIT/layout.env comes from tools/kit-layout (a probe compiled with the
+// kit's own headers, configuration and Kbuild, as the kernel computes its asm-offsets), and the
+// default kernel's from the layout.env of its kits, kernel_stubs/exports/layout-ARCH.env
+// (tools/gen-default-layout), compiled into the binary.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "emulator/arch.h"
+
+namespace kmodemu {
+
+struct KernelStructs {
+    // Sizes, offsets and values in bytes; `size` is sizeof(struct ...).
+    struct Task {  // struct task_struct: what modules read of `current` inline
+        uint64_t size, pid, tgid, comm, comm_len;
+    } task;
+    struct Module {  // struct module (THIS_MODULE); name_len is MODULE_NAME_LEN
+        uint64_t size, state, name, name_len, init, exit, refcnt;
+    } module;
+    struct ModuleStates {  // enum module_state
+        uint64_t live, coming, going, unformed;
+    } module_state;
+    struct ModversionInfo {  // struct modversion_info, the entries of __versions
+        uint64_t size, crc, name;
+    } modversion_info;
+    struct KernelParam {  // struct kernel_param (__param); fl_unsafe: KERNEL_PARAM_FL_UNSAFE
+        uint64_t size, name, mod, ops, perm, level, flags, arg, fl_unsafe;
+    } kernel_param;
+    struct KernelParamOps {  // struct kernel_param_ops; fl_noarg: KERNEL_PARAM_OPS_FL_NOARG
+        uint64_t size, flags, set, get, free, fl_noarg;
+    } kernel_param_ops;
+    struct KparamString {
+        uint64_t size, maxlen, string;
+    } kparam_string;
+    struct KparamArray {
+        uint64_t size, max, elemsize, num, ops, elem;
+    } kparam_array;
+    struct NotifierBlock {
+        uint64_t size, notifier_call, next, priority;
+    } notifier_block;
+    struct NotifierHead {  // where the chain's first notifier_block pointer is
+        uint64_t size, head;
+    } atomic_notifier_head, blocking_notifier_head, raw_notifier_head;
+    struct Mutex {
+        uint64_t size, owner, wait_list;
+    } mutex;
+    struct ListHead {  // and LIST_POISON1, LIST_POISON2 (with POISON_POINTER_DELTA)
+        uint64_t size, next, prev, poison1, poison2;
+    } list_head;
+    struct BugEntry {  // struct bug_entry; relative: CONFIG_GENERIC_BUG_RELATIVE_POINTERS
+        uint64_t size, relative, addr, file, line, flags;
+    } bug_entry;
+    struct BugFlags {  // BUGFLAG_*
+        uint64_t warning, once, done, no_cut_here;
+    } bugflag;
+    struct VaFormat {  // struct va_format (%pV)
+        uint64_t size, fmt, va;
+    } va_format;
+    struct Kmalloc {  // KMALLOC_MIN_SIZE, KMALLOC_SHIFT_HIGH, NR_KMALLOC_TYPES
+        uint64_t min_size, shift_high, nr_types;
+    } kmalloc;
+    struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
+        uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
+    } arm_delay_ops;
+
+    // Calls f(key, field, only) for every field: its key in layout.env without the KIT_ prefix
+    // (tools/kit-layout's name), and the one architecture that has it, if only one does.
+    template <class Self, class F>
+    static constexpr void visit(Self& s, F&& f);
+
+    // From the KIT_* lines of a layout.env (`where` names it in errors). Every key of the
+    // architecture must be there: a layout.env made by an older tools/kit-layout is refused.
+    static KernelStructs from_env(const std::map<std::string, std::string>& env, Arch arch,
+                                  const std::string& where);
+    // The default kernel's, compiled in from kernel_stubs/exports/layout-ARCH.env.
+    static const KernelStructs& defaults(Arch arch);
+};
+
+// One KIT_<key>=value line of a layout.env compiled into the binary (kernel_stubs/exports/
+// embed.cmake): the key without KIT_, the value as the probe printed it (signed).
+struct LayoutValue {
+    const char* key;
+    int64_t value;
+};
+struct EmbeddedLayout {
+    const LayoutValue* values;
+    size_t count;
+    const char* kernels;  // the kits it is the layout of, as EmbeddedExports::kernels
+};
+extern const EmbeddedLayout default_layout_arm64;
+extern const EmbeddedLayout default_layout_arm;
+
+template <class Self, class F>
+constexpr void KernelStructs::visit(Self& s, F&& f) {
+    constexpr std::optional<Arch> all;
+    f("TASK_STRUCT_SIZE", s.task.size, all);
+    f("TASK_PID", s.task.pid, all);
+    f("TASK_TGID", s.task.tgid, all);
+    f("TASK_COMM", s.task.comm, all);
+    f("TASK_COMM_LEN", s.task.comm_len, all);
+
+    f("MODULE_SIZE", s.module.size, all);
+    f("MODULE_STATE", s.module.state, all);
+    f("MODULE_NAME", s.module.name, all);
+    f("MODULE_NAME_LEN", s.module.name_len, all);
+    f("MODULE_INIT", s.module.init, all);
+    f("MODULE_EXIT", s.module.exit, all);
+    f("MODULE_REFCNT", s.module.refcnt, all);
+    f("MODULE_STATE_LIVE", s.module_state.live, all);
+    f("MODULE_STATE_COMING", s.module_state.coming, all);
+    f("MODULE_STATE_GOING", s.module_state.going, all);
+    f("MODULE_STATE_UNFORMED", s.module_state.unformed, all);
+
+    f("MODVERSION_INFO_SIZE", s.modversion_info.size, all);
+    f("MODVERSION_INFO_CRC", s.modversion_info.crc, all);
+    f("MODVERSION_INFO_NAME", s.modversion_info.name, all);
+
+    f("KERNEL_PARAM_SIZE", s.kernel_param.size, all);
+    f("KERNEL_PARAM_NAME", s.kernel_param.name, all);
+    f("KERNEL_PARAM_MOD", s.kernel_param.mod, all);
+    f("KERNEL_PARAM_OPS", s.kernel_param.ops, all);
+    f("KERNEL_PARAM_PERM", s.kernel_param.perm, all);
+    f("KERNEL_PARAM_LEVEL", s.kernel_param.level, all);
+    f("KERNEL_PARAM_FLAGS", s.kernel_param.flags, all);
+    f("KERNEL_PARAM_ARG", s.kernel_param.arg, all);
+    f("KERNEL_PARAM_FL_UNSAFE", s.kernel_param.fl_unsafe, all);
+    f("KERNEL_PARAM_OPS_SIZE", s.kernel_param_ops.size, all);
+    f("KERNEL_PARAM_OPS_FLAGS", s.kernel_param_ops.flags, all);
+    f("KERNEL_PARAM_OPS_SET", s.kernel_param_ops.set, all);
+    f("KERNEL_PARAM_OPS_GET", s.kernel_param_ops.get, all);
+    f("KERNEL_PARAM_OPS_FREE", s.kernel_param_ops.free, all);
+    f("KERNEL_PARAM_OPS_FL_NOARG", s.kernel_param_ops.fl_noarg, all);
+    f("KPARAM_STRING_SIZE", s.kparam_string.size, all);
+    f("KPARAM_STRING_MAXLEN", s.kparam_string.maxlen, all);
+    f("KPARAM_STRING_STRING", s.kparam_string.string, all);
+    f("KPARAM_ARRAY_SIZE", s.kparam_array.size, all);
+    f("KPARAM_ARRAY_MAX", s.kparam_array.max, all);
+    f("KPARAM_ARRAY_ELEMSIZE", s.kparam_array.elemsize, all);
+    f("KPARAM_ARRAY_NUM", s.kparam_array.num, all);
+    f("KPARAM_ARRAY_OPS", s.kparam_array.ops, all);
+    f("KPARAM_ARRAY_ELEM", s.kparam_array.elem, all);
+
+    f("NOTIFIER_BLOCK_SIZE", s.notifier_block.size, all);
+    f("NOTIFIER_BLOCK_CALL", s.notifier_block.notifier_call, all);
+    f("NOTIFIER_BLOCK_NEXT", s.notifier_block.next, all);
+    f("NOTIFIER_BLOCK_PRIORITY", s.notifier_block.priority, all);
+    f("ATOMIC_NOTIFIER_HEAD_SIZE", s.atomic_notifier_head.size, all);
+    f("ATOMIC_NOTIFIER_HEAD_HEAD", s.atomic_notifier_head.head, all);
+    f("BLOCKING_NOTIFIER_HEAD_SIZE", s.blocking_notifier_head.size, all);
+    f("BLOCKING_NOTIFIER_HEAD_HEAD", s.blocking_notifier_head.head, all);
+    f("RAW_NOTIFIER_HEAD_SIZE", s.raw_notifier_head.size, all);
+    f("RAW_NOTIFIER_HEAD_HEAD", s.raw_notifier_head.head, all);
+
+    f("MUTEX_SIZE", s.mutex.size, all);
+    f("MUTEX_OWNER", s.mutex.owner, all);
+    f("MUTEX_WAIT_LIST", s.mutex.wait_list, all);
+
+    f("LIST_HEAD_SIZE", s.list_head.size, all);
+    f("LIST_HEAD_NEXT", s.list_head.next, all);
+    f("LIST_HEAD_PREV", s.list_head.prev, all);
+    f("LIST_POISON1", s.list_head.poison1, all);
+    f("LIST_POISON2", s.list_head.poison2, all);
+
+    f("BUG_ENTRY_SIZE", s.bug_entry.size, all);
+    f("BUG_ENTRY_RELATIVE", s.bug_entry.relative, all);
+    f("BUG_ENTRY_ADDR", s.bug_entry.addr, all);
+    f("BUG_ENTRY_FILE", s.bug_entry.file, all);
+    f("BUG_ENTRY_LINE", s.bug_entry.line, all);
+    f("BUG_ENTRY_FLAGS", s.bug_entry.flags, all);
+    f("BUGFLAG_WARNING", s.bugflag.warning, all);
+    f("BUGFLAG_ONCE", s.bugflag.once, all);
+    f("BUGFLAG_DONE", s.bugflag.done, all);
+    f("BUGFLAG_NO_CUT_HERE", s.bugflag.no_cut_here, all);
+
+    f("VA_FORMAT_SIZE", s.va_format.size, all);
+    f("VA_FORMAT_FMT", s.va_format.fmt, all);
+    f("VA_FORMAT_VA", s.va_format.va, all);
+
+    f("KMALLOC_MIN_SIZE", s.kmalloc.min_size, all);
+    f("KMALLOC_SHIFT_HIGH", s.kmalloc.shift_high, all);
+    f("NR_KMALLOC_TYPES", s.kmalloc.nr_types, all);
+
+    constexpr std::optional<Arch> arm = Arch::arm;
+    f("ARM_DELAY_OPS_SIZE", s.arm_delay_ops.size, arm);
+    f("ARM_DELAY_OPS_DELAY", s.arm_delay_ops.delay, arm);
+    f("ARM_DELAY_OPS_CONST_UDELAY", s.arm_delay_ops.const_udelay, arm);
+    f("ARM_DELAY_OPS_UDELAY", s.arm_delay_ops.udelay, arm);
+    f("ARM_DELAY_OPS_TICKS_PER_JIFFY", s.arm_delay_ops.ticks_per_jiffy, arm);
+}
+
+// The first key of `arch` that a compiled-in layout lacks, if any (the build checks the
+// default kernel's with it).
+constexpr std::optional<std::string_view> missing_layout_key(std::span<const LayoutValue> values,
+                                                             Arch arch) {
+    KernelStructs s{};
+    std::optional<std::string_view> missing;
+    KernelStructs::visit(s, [&](std::string_view key, uint64_t&, std::optional<Arch> only) {
+        if (missing || (only && *only != arch)) return;
+        for (const LayoutValue& v : values)
+            if (key == v.key) return;
+        missing = key;
+    });
+    return missing;
+}
+
+}  // namespace kmodemu

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -408,12 +409,14 @@ std::string user_cache_path(const std::string& real, bool create) {
     return base + "/kmodemu" + name;
 }
 
-std::shared_ptr<const KernelProfile> make_default(const EmbeddedExports& e, Arch arch) {
+std::shared_ptr<const KernelProfile> make_default(const EmbeddedExports& e, Arch arch,
+                                                  unsigned version) {
     auto p = std::make_shared<KernelProfile>();
     p->arch = arch;
+    p->version = version;
     p->kernels = std::string("the default kernel (") + e.kernels + ")";
     p->exports = ExportTable(std::string_view(e.pool, e.pool_size), e.records, e.count);
-    p->structs = KernelStructs::defaults(arch);
+    p->structs = KernelStructs::defaults(arch, version);
     return p;
 }
 
@@ -470,18 +473,37 @@ bool same_magic(const std::string& amagic, const std::string& bmagic, bool has_c
     return amagic == bmagic;
 }
 
-std::shared_ptr<const KernelProfile> KernelProfile::default_for(Arch arch) {
-    static const std::shared_ptr<const KernelProfile> by_arch[] = {
-        make_default(default_exports_arm64, Arch::arm64),
-        make_default(default_exports_arm, Arch::arm)};
-    return by_arch[static_cast<int>(arch)];
+std::shared_ptr<const KernelProfile> KernelProfile::default_for(Arch arch, unsigned version) {
+    static std::mutex lock;
+    static std::map<std::pair<int, unsigned>, std::shared_ptr<const KernelProfile>> made;
+    unsigned v = KernelStructs::default_version(arch, version);
+    std::lock_guard<std::mutex> guard(lock);
+    auto& p = made[{static_cast<int>(arch), v}];
+    if (!p)
+        p = make_default(arch == Arch::arm64 ? default_exports_arm64 : default_exports_arm, arch,
+                         v);
+    return p;
 }
 
 unsigned kernel_version(const KernelProfile* p) {
     unsigned major = 0, minor = 0;
+    if (p && p->version) return p->version;
     if (!p || p->generic || std::sscanf(p->release.c_str(), "%u.%u", &major, &minor) != 2)
         return kernel_version_code(6, 1);
     return kernel_version_code(major, minor);
+}
+
+unsigned module_kernel_version(std::span<const uint8_t> module) {
+    std::string_view bytes(reinterpret_cast<const char*>(module.data()), module.size());
+    for (size_t at = bytes.find("vermagic="); at != std::string_view::npos;
+         at = bytes.find("vermagic=", at + 1)) {
+        if (at && bytes[at - 1] != '\0') continue;  // a .modinfo string begins after a NUL
+        unsigned major = 0, minor = 0;
+        std::string s(bytes.substr(at + 9, 16));
+        if (std::sscanf(s.c_str(), "%u.%u", &major, &minor) == 2)
+            return kernel_version_code(major, minor);
+    }
+    return 0;
 }
 
 std::string KernelProfile::cache_path(const std::string& dir) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -115,8 +116,14 @@ struct KernelProfile {
     // empty for the default.
     std::string kit_dir;
 
-    // The built-in default kernel of an architecture (shared, made once).
-    static std::shared_ptr<const KernelProfile> default_for(Arch arch);
+    // KERNEL_VERSION(major, minor, 0) of the kernel; 0: from the release (kernel_version()).
+    unsigned version = 0;
+
+    // The built-in default kernel of an architecture (shared, made once per version): its
+    // structures laid out and its behaviour as the kernel of `version` (KERNEL_VERSION(major,
+    // minor, 0), the version of the module being loaded) among those it was made of, else as
+    // its first kernel (6.1).
+    static std::shared_ptr<const KernelProfile> default_for(Arch arch, unsigned version = 0);
 
     // Reads a kit directory (kit.env, Module.symvers, the kernel's config, layout.env) through its
     // cache,
@@ -132,13 +139,16 @@ struct KernelProfile {
 };
 
 // KERNEL_VERSION(major, minor, 0) of a profile's kernel, from its release ("6.12.95+deb12-arm64"
-// is 6.12). The default kernel behaves as the first of the kernels it was made of, 6.1. Where
+// is 6.12); the default kernel's is its `version`. Where
 // the kernel's behaviour changed between versions (a message, an order of checks), the code
 // asks for the version it changed in: `kernel_since(p, 6, 12)`.
 constexpr unsigned kernel_version_code(unsigned major, unsigned minor) {
     return (major << 16) | (minor << 8);
 }
 unsigned kernel_version(const KernelProfile* p);
+// The version a module is built for, from the release that begins its vermagic= (.modinfo);
+// 0 when the bytes hold none.
+unsigned module_kernel_version(std::span<const uint8_t> module);
 inline bool kernel_since(const KernelProfile* p, unsigned major, unsigned minor) {
     return kernel_version(p) >= kernel_version_code(major, minor);
 }

@@ -1,5 +1,9 @@
 #include "kernel_stubs/structs.h"
 
+#include <array>
+#include <cstdio>
+#include <vector>
+
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
@@ -70,11 +74,42 @@ KernelStructs from_embedded(const EmbeddedLayout& e, Arch arch) {
 
 }  // namespace
 
-const KernelStructs& KernelStructs::defaults(Arch arch) {
-    static const KernelStructs by_arch[] = {from_embedded(default_layout_arm64, Arch::arm64),
-                                            from_embedded(default_layout_arm, Arch::arm)};
-    static_assert(static_cast<int>(Arch::arm64) == 0 && static_cast<int>(Arch::arm) == 1);
-    return by_arch[static_cast<int>(arch)];
+const KernelStructs& KernelStructs::defaults(Arch arch, unsigned version) {
+    struct Known {
+        unsigned version;
+        KernelStructs structs;
+    };
+    static const auto all = [] {
+        std::vector<Known> by_arch[2];
+        for (Arch a : {Arch::arm64, Arch::arm}) {
+            const EmbeddedLayouts& e =
+                a == Arch::arm64 ? default_layouts_arm64 : default_layouts_arm;
+            for (size_t i = 0; i < e.count; ++i) {
+                unsigned major = 0, minor = 0;
+                std::sscanf(e.layouts[i].kernel, "%u.%u", &major, &minor);
+                by_arch[static_cast<int>(a)].push_back(
+                    {(major << 16) | (minor << 8), from_embedded(e.layouts[i], a)});
+            }
+        }
+        return std::to_array(by_arch);
+    }();
+    const std::vector<Known>& known = all[static_cast<int>(arch)];
+    for (const Known& k : known)
+        if (k.version == version) return k.structs;
+    return known.front().structs;
+}
+
+unsigned KernelStructs::default_version(Arch arch, unsigned version) {
+    const EmbeddedLayouts& e = arch == Arch::arm64 ? default_layouts_arm64 : default_layouts_arm;
+    unsigned first = 0;
+    for (size_t i = 0; i < e.count; ++i) {
+        unsigned major = 0, minor = 0;
+        std::sscanf(e.layouts[i].kernel, "%u.%u", &major, &minor);
+        unsigned v = (major << 16) | (minor << 8);
+        if (!i) first = v;
+        if (v == version) return v;
+    }
+    return first;
 }
 
 }  // namespace kmodemu

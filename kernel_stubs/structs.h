@@ -81,8 +81,12 @@ struct KernelStructs {
     // architecture must be there: a layout.env made by an older tools/kit-layout is refused.
     static KernelStructs from_env(const std::map<std::string, std::string>& env, Arch arch,
                                   const std::string& where);
-    // The default kernel's, compiled in from kernel_stubs/exports/layout-ARCH.env.
-    static const KernelStructs& defaults(Arch arch);
+    // The default kernel's, compiled in from kernel_stubs/exports/layout-ARCH.env: the layout
+    // of its kernel of `version` (KERNEL_VERSION(major, minor, 0)), or of its first kernel when
+    // it has none of that version (or `version` is 0).
+    static const KernelStructs& defaults(Arch arch, unsigned version = 0);
+    // The version defaults(arch, version) is the layout of.
+    static unsigned default_version(Arch arch, unsigned version = 0);
 };
 
 // One KIT_<key>=value line of a layout.env compiled into the binary (kernel_stubs/exports/
@@ -94,10 +98,14 @@ struct LayoutValue {
 struct EmbeddedLayout {
     const LayoutValue* values;
     size_t count;
-    const char* kernels;  // the kits it is the layout of, as EmbeddedExports::kernels
+    const char* kernel;  // the kit it is the layout of: "6.1.0-57-arm64 (Debian 6.1.192-3)"
 };
-extern const EmbeddedLayout default_layout_arm64;
-extern const EmbeddedLayout default_layout_arm;
+struct EmbeddedLayouts {
+    const EmbeddedLayout* layouts;  // the first: the default kernel's own
+    size_t count;
+};
+extern const EmbeddedLayouts default_layouts_arm64;
+extern const EmbeddedLayouts default_layouts_arm;
 
 template <class Self, class F>
 constexpr void KernelStructs::visit(Self& s, F&& f) {

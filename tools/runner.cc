@@ -111,6 +111,8 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
     if (!profile && !opts.kernel_kit.empty()) profile = KernelProfile::from_kit(opts.kernel_kit);
     // The generic profile takes the architecture from the module; a kit is one architecture.
     Arch arch = profile ? profile->arch : ElfFile::sniff_arch(bytes).value_or(Arch::arm64);
+    // Without a kit: the default kernel of the module's own version (its vermagic).
+    if (!profile) profile = KernelProfile::default_for(arch, module_kernel_version(bytes));
     out.arch = arch_name(arch);
     out.kernel = profile ? profile->name : "generic";
     Emulator emu(arch);

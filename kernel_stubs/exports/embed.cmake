@@ -72,20 +72,36 @@ ${records}};
 " PARENT_SCOPE)
 endfunction()
 
-# KIT_NAME=value lines (value: a signed decimal, as tools/kit-layout prints it).
+# Sections of KIT_NAME=value lines (value: a signed decimal, as tools/kit-layout prints it), each
+# after the `# kernel: RELEASE (...)` line of the kernel it is the layout of, the first being the
+# default kernel's own.
 function(embed_layout var arch file)
   if(NOT EXISTS "${file}")
     message(FATAL_ERROR "${file} is missing: tools/gen-default-layout makes it from the kits")
   endif()
   file(STRINGS "${file}" lines)
+  set(n 0)
+  set(tables "")
+  set(entries "")
   set(values "")
-  set(kernels "")
-  foreach(line IN LISTS lines)
+  set(kernel "")
+  foreach(line IN LISTS lines ITEMS "# kernel: end")
     if(line MATCHES "^# kernel: (.*)$")
-      if(kernels)
-        string(APPEND kernels ", ")
+      if(kernel)
+        if(NOT values)
+          message(FATAL_ERROR "${file}: no values for ${kernel}")
+        endif()
+        string(APPEND tables "constexpr LayoutValue ${arch}_layout${n}[] = {
+${values}};
+static_assert(!missing_layout_key(${arch}_layout${n}, Arch::${arch}),
+              \"kernel_stubs/exports/layout-${arch}.env lacks a key that kmodemu reads: make it \"
+              \"again with tools/gen-default-layout\");
+")
+        string(APPEND entries "    {${arch}_layout${n}, std::size(${arch}_layout${n}), \"${kernel}\"},\n")
+        math(EXPR n "${n} + 1")
       endif()
-      string(APPEND kernels "${CMAKE_MATCH_1}")
+      set(kernel "${CMAKE_MATCH_1}")
+      set(values "")
       continue()
     elseif(line MATCHES "^#" OR line STREQUAL "")
       continue()
@@ -94,17 +110,13 @@ function(embed_layout var arch file)
     endif()
     string(APPEND values "    {\"${CMAKE_MATCH_1}\", ${CMAKE_MATCH_2}ll},\n")
   endforeach()
-  if(NOT values OR NOT kernels)
-    message(FATAL_ERROR "${file}: no values or no '# kernel:' line")
+  if(n EQUAL 0)
+    message(FATAL_ERROR "${file}: no '# kernel:' line")
   endif()
-  set(${var} "constexpr LayoutValue ${arch}_layout[] = {
-${values}};
-static_assert(!missing_layout_key(${arch}_layout, Arch::${arch}),
-              \"kernel_stubs/exports/layout-${arch}.env lacks a key that kmodemu reads: make it \"
-              \"again with tools/gen-default-layout\");
+  set(${var} "${tables}const EmbeddedLayout ${arch}_layouts[] = {
+${entries}};
 " PARENT_SCOPE)
-  set(${var}_def "const EmbeddedLayout default_layout_${arch} = {
-    ${arch}_layout, std::size(${arch}_layout), \"${kernels}\"};
+  set(${var}_def "const EmbeddedLayouts default_layouts_${arch} = {${arch}_layouts, std::size(${arch}_layouts)};
 " PARENT_SCOPE)
 endfunction()
 

@@ -147,8 +147,9 @@ Kallsyms::Kallsyms(std::shared_ptr<const void> storage, std::string_view image, 
     }
 
     // Before it: kallsyms_markers, the offset of every 256th name (u32, from 0, increasing), then
-    // since 6.2 (and in backports) kallsyms_seqs_of_names, 3 bytes per symbol. Each candidate
-    // end of the markers is tried until the names before them decode to what the markers say.
+    // in 6.2 and 6.3 (and Debian's 6.1) kallsyms_seqs_of_names, 3 bytes per symbol. Each
+    // candidate end of the markers is tried until the names before them decode to what the
+    // markers say.
     auto name_end = [&](size_t pos) {
         if (pos >= d.size()) return d.size() + 1;
         size_t len = static_cast<uint8_t>(d[pos++]);
@@ -158,7 +159,7 @@ Kallsyms::Kallsyms(std::shared_ptr<const void> storage, std::string_view image, 
         }
         return pos + len;
     };
-    size_t names_at = 0, count = 0, markers_at = 0;
+    size_t names_at = 0, count = 0, num_at = 0;
     const size_t lowest = tokens_at > (size_t(3) << 22) ? tokens_at - (size_t(3) << 22) : 8;
     for (size_t e = tokens_at & ~size_t(3); e > lowest && !count; e -= 4) {
         std::vector<uint32_t> markers;
@@ -192,16 +193,31 @@ Kallsyms::Kallsyms(std::shared_ptr<const void> storage, std::string_view image, 
             if (pos > q || q - pos >= word) continue;
             names_at = ns;
             count = n;
-            markers_at = x;
+            num_at = x;
             break;
         }
     }
     if (!count) fail("no names");
 
-    // kallsyms_offsets (u32 each, from kallsyms_relative_base), then the base, then the count.
-    size_t base_at = markers_at - word;
-    if (base_at < align_up(4 * count, word)) fail("no offsets");
-    size_t offsets_at = base_at - align_up(4 * count, word);
+    // kallsyms_offsets (u32 each, from kallsyms_relative_base, the lowest address, so the first
+    // is 0 and they never decrease), then the base. Up to 6.3 they come first, before the count;
+    // since 6.4 they follow the token index (then kallsyms_seqs_of_names, 3 bytes a symbol).
+    const size_t offsets_size = align_up(4 * count, word);
+    auto offsets_fit = [&](size_t at) {
+        if (at + offsets_size + word > d.size() || rd32(d, at) != 0) return false;
+        for (size_t i = 1; i < count; ++i)
+            if (rd32(d, at + 4 * i) < rd32(d, at + 4 * (i - 1))) return false;
+        return rd32(d, at + 4 * (count - 1)) != 0;
+    };
+    size_t offsets_at = 0;
+    if (num_at >= word + offsets_size && offsets_fit(num_at - word - offsets_size)) {
+        offsets_at = num_at - word - offsets_size;
+    } else {
+        offsets_at = align_up(index_at + 512, word);
+        if (!offsets_fit(offsets_at) || offsets_at + offsets_size + word + 3 * count > d.size())
+            fail("no offsets");
+    }
+    const size_t base_at = offsets_at + offsets_size;
     uint64_t base = word == 8 ? rd64(d, base_at) : rd32(d, base_at);
     addrs_.resize(count);
     names_.resize(count);
@@ -209,7 +225,6 @@ Kallsyms::Kallsyms(std::shared_ptr<const void> storage, std::string_view image, 
     size_t pos = names_at;
     for (size_t i = 0; i < count; ++i) {
         addrs_[i] = base + rd32(d, offsets_at + 4 * i);
-        if (i && addrs_[i] < addrs_[i - 1]) fail("offsets not sorted");
         size_t end = name_end(pos);
         std::string name;
         for (size_t b = pos + (static_cast<uint8_t>(d[pos]) & 0x80 ? 2 : 1); b < end; ++b)

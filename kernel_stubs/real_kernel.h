@@ -36,8 +36,11 @@ struct KernelBug {
 };
 
 // The kallsyms tables of a decompressed kernel image (arm64 Image, ARM Image), as
-// scripts/kallsyms.c lays them out with CONFIG_KALLSYMS_BASE_RELATIVE: offsets, relative base,
-// count, compressed names, markers, [seqs_of_names,] token table and token index.
+// scripts/kallsyms.c lays them out with relative offsets (CONFIG_KALLSYMS_BASE_RELATIVE; 6.12 has
+// no other way). Up to 6.3: offsets, relative base, count, compressed names, markers,
+// [seqs_of_names (6.2+; Debian's 6.1 too),] token table and token index. Since 6.4: count, names,
+// markers, token table, token index, offsets, relative base and seqs_of_names. With
+// CONFIG_KALLSYMS_ALL (Debian's arm64 6.12) the data symbols are listed too.
 class Kallsyms {
   public:
     // Throws std::runtime_error when the image holds no tables of that shape.
@@ -45,6 +48,10 @@ class Kallsyms {
     // The same over the bytes of a file, mapped (not read) from `path`; null when unreadable.
     static std::unique_ptr<Kallsyms> from_file(const std::string& path, Arch arch, bool thumb2);
     size_t size() const { return addrs_.size(); }
+    // The i-th symbol of the tables (they are in address order): its name, address and type.
+    const std::string& name(size_t i) const { return names_[i]; }
+    uint64_t address(size_t i) const { return addrs_[i]; }
+    char type(size_t i) const { return types_[i]; }
     // The symbol `name` names, under the name kallsyms prints for its address.
     std::optional<KernelSymbol> find(std::string_view name) const;
     // The bytes of [addr, addr + n) of the kernel's text, when the image's placement of its text

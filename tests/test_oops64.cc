@@ -48,9 +48,13 @@ void align(std::string& s, size_t a) {
 
 // Functions fn_0..fn_299 from image offset 0x10000, each calling another (fn_(7i+3)) with a BL;
 // fn_7 has an alias __fn_7 listed first; fn_5 holds two BUG()s (brk #0x800) with __bug_table
-// entries for lib/fake.c:123 and :124; fn_9 makes no call. `seqs`: with kallsyms_seqs_of_names (6.2
-// and backports) between the markers and the token table.
-std::string synthetic_image(bool seqs) {
+// entries for lib/fake.c:123 and :124; fn_9 makes no call.
+enum class Layout {
+    plain,         // 6.1: offsets, relative base, count, names, markers, token table and index
+    seqs,          // 6.2, 6.3 (and backports): kallsyms_seqs_of_names before the token table
+    offsets_last,  // 6.4+: count, names, markers, token table and index, offsets, base, seqs
+};
+std::string synthetic_image(Layout layout) {
     std::string img(text_at + fn_offset(fn_count), '\0');
     struct Sym {
         uint32_t offset;
@@ -85,14 +89,25 @@ std::string synthetic_image(bool seqs) {
         std::memcpy(&img[entry + 8], &line, 2);
     }
 
-    // kallsyms_offsets, kallsyms_relative_base (0: relocated at boot), kallsyms_num_syms.
+    // kallsyms_offsets and kallsyms_relative_base (0: relocated at boot).
+    auto offsets = [&] {
+        align(img, 8);
+        for (const Sym& s : syms) {
+            img.resize(img.size() + 4);
+            put32(img, img.size() - 4, s.offset);
+        }
+        align(img, 8);
+        img.resize(img.size() + 8, '\0');
+    };
+    // kallsyms_seqs_of_names: the symbols in the order of their names (here: the table's).
+    auto seqs_of_names = [&] {
+        align(img, 8);
+        for (size_t i = 0; i < syms.size(); ++i)
+            img += std::string{0, static_cast<char>(i >> 8), static_cast<char>(i)};
+    };
+    if (layout != Layout::offsets_last) offsets();
+    // kallsyms_num_syms.
     align(img, 8);
-    for (const Sym& s : syms) {
-        img.resize(img.size() + 4);
-        put32(img, img.size() - 4, s.offset);
-    }
-    align(img, 8);
-    img.resize(img.size() + 8, '\0');
     img.resize(img.size() + 4);
     put32(img, img.size() - 4, static_cast<uint32_t>(syms.size()));
     // kallsyms_names: each byte its own token (the token table below is the identity).
@@ -109,11 +124,7 @@ std::string synthetic_image(bool seqs) {
         img.resize(img.size() + 4);
         put32(img, img.size() - 4, m);
     }
-    if (seqs) {
-        align(img, 8);
-        for (size_t i = 0; i < syms.size(); ++i)
-            img += std::string{0, static_cast<char>(i >> 8), static_cast<char>(i)};
-    }
+    if (layout == Layout::seqs) seqs_of_names();
     align(img, 8);
     size_t tokens = img.size();
     std::vector<uint16_t> index;
@@ -125,6 +136,10 @@ std::string synthetic_image(bool seqs) {
     align(img, 8);
     for (uint16_t v : index)
         img.append(reinterpret_cast<const char*>(&v), 2);
+    if (layout == Layout::offsets_last) {
+        offsets();
+        seqs_of_names();
+    }
     return img;
 }
 
@@ -186,14 +201,19 @@ std::vector<std::string> abort_header(const std::vector<std::string>& lines) {
 }  // namespace
 
 TEST(Kallsyms, ReadsTheTablesOfAnImage) {
-    for (bool seqs : {false, true}) {
-        Kallsyms ks(synthetic_image(seqs), Arch::arm64, false);
-        EXPECT_EQ(ks.size(), fn_count + 1) << seqs;
+    for (Layout layout : {Layout::plain, Layout::seqs, Layout::offsets_last}) {
+        const int which = static_cast<int>(layout);  // for messages
+        Kallsyms ks(synthetic_image(layout), Arch::arm64, false);
+        ASSERT_EQ(ks.size(), fn_count + 1) << which;
+        EXPECT_EQ(ks.name(0), "fn_0");
+        EXPECT_EQ(ks.type(0), 'T');
+        EXPECT_EQ(ks.address(fn_count), fn_offset(fn_count - 1));
         auto fn = ks.find("fn_42");
-        ASSERT_TRUE(fn) << seqs;
+        ASSERT_TRUE(fn) << which;
         EXPECT_EQ(fn->name, "fn_42");
         EXPECT_EQ(fn->addr, fn_offset(42));
         EXPECT_EQ(fn->size, fn_size(42));
+        EXPECT_EQ(fn->type, 'T');
         // get_symbol_pos(): an address is named by the first of its aliases.
         auto alias = ks.find("fn_7");
         ASSERT_TRUE(alias);
@@ -204,35 +224,39 @@ TEST(Kallsyms, ReadsTheTablesOfAnImage) {
 }
 
 TEST(Kallsyms, FindsTheTextFromWhereCallsLand) {
-    std::string img = synthetic_image(true);
-    Kallsyms ks(img, Arch::arm64, false);
-    auto fn = ks.find("fn_11");
-    ASSERT_TRUE(fn);
-    auto code = ks.code(fn->addr, fn->size);
-    ASSERT_TRUE(code);
-    EXPECT_EQ(*code, std::string_view(img).substr(text_at + fn_offset(11), fn_size(11)));
-    auto whole = ks.image();
-    ASSERT_TRUE(whole);
-    EXPECT_EQ(whole->second.size(), img.size());
-    EXPECT_EQ(fn->addr - whole->first, text_at + fn_offset(11));
+    for (Layout layout : {Layout::seqs, Layout::offsets_last}) {
+        std::string img = synthetic_image(layout);
+        Kallsyms ks(img, Arch::arm64, false);
+        auto fn = ks.find("fn_11");
+        ASSERT_TRUE(fn);
+        auto code = ks.code(fn->addr, fn->size);
+        ASSERT_TRUE(code);
+        EXPECT_EQ(*code, std::string_view(img).substr(text_at + fn_offset(11), fn_size(11)));
+        auto whole = ks.image();
+        ASSERT_TRUE(whole);
+        EXPECT_EQ(whole->second.size(), img.size());
+        EXPECT_EQ(fn->addr - whole->first, text_at + fn_offset(11));
+    }
 }
 
 TEST(Kallsyms, FindsTheBugTableEntryOfAFunction) {
-    Kallsyms ks(synthetic_image(false), Arch::arm64, false);
     const KernelStructs::BugEntry& l = KernelStructs::defaults(Arch::arm64).bug_entry;
-    auto fn = ks.find("fn_5");
-    ASSERT_TRUE(fn);
-    auto bug = ks.bug_in(*fn, l);
-    ASSERT_TRUE(bug);
-    EXPECT_EQ(bug->file, "lib/fake.c");
-    EXPECT_EQ(bug->line, 123u);
-    EXPECT_EQ(bug->addr, fn->addr + 8);  // the first trap's
-    auto second = ks.bug_in(*fn, l, 124);
-    ASSERT_TRUE(second);
-    EXPECT_EQ(second->line, 124u);
-    EXPECT_EQ(second->addr, fn->addr + 12);
-    EXPECT_EQ(ks.bug_in(*fn, l, 999)->addr, fn->addr + 8);
-    EXPECT_FALSE(ks.bug_in(*ks.find("fn_6"), l));
+    for (Layout layout : {Layout::plain, Layout::offsets_last}) {
+        Kallsyms ks(synthetic_image(layout), Arch::arm64, false);
+        auto fn = ks.find("fn_5");
+        ASSERT_TRUE(fn);
+        auto bug = ks.bug_in(*fn, l);
+        ASSERT_TRUE(bug);
+        EXPECT_EQ(bug->file, "lib/fake.c");
+        EXPECT_EQ(bug->line, 123u);
+        EXPECT_EQ(bug->addr, fn->addr + 8);  // the first trap's
+        auto second = ks.bug_in(*fn, l, 124);
+        ASSERT_TRUE(second);
+        EXPECT_EQ(second->line, 124u);
+        EXPECT_EQ(second->addr, fn->addr + 12);
+        EXPECT_EQ(ks.bug_in(*fn, l, 999)->addr, fn->addr + 8);
+        EXPECT_FALSE(ks.bug_in(*ks.find("fn_6"), l));
+    }
 }
 
 TEST(Kallsyms, RefusesAnImageWithoutTables) {

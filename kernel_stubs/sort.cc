@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/profile.h"
 
 namespace kmodemu {
 
@@ -39,17 +40,29 @@ uint64_t do_sort(StubCall& c, uint64_t base, size_t num, size_t size, uint64_t c
         c.write(base + x, ey.data(), size);
         c.write(base + y, ex.data(), size);
     };
+    // 6.11 extracts the two largest elements at a time ("double-pop" heapsort) and finishes
+    // the last two or three after the loop; on the way down it follows the right child when
+    // the two compare equal (the recordings of sorter_keys tell the order of equal keys).
+    const bool double_pop = kernel_since(k.config().profile.get(), 6, 11);
+    size_t shift = 0;
     for (;;) {
         size_t b, cc, d;
         if (a) {
-            a -= size;
-        } else if (n -= size) {
+            a -= size << shift;
+        } else if (double_pop && n > 3 * size) {
+            n -= size;
+            do_swap(0, n);
+            shift = do_cmp(size, 2 * size) <= 0;
+            a = size << shift;
+            n -= size;
+            do_swap(a, n);
+        } else if (!double_pop && (n -= size)) {
             do_swap(0, n);
         } else {
             break;
         }
         for (b = a; cc = 2 * b + size, (d = cc + size) < n;)
-            b = do_cmp(cc, d) >= 0 ? cc : d;
+            b = (double_pop ? do_cmp(cc, d) > 0 : do_cmp(cc, d) >= 0) ? cc : d;
         if (d == n) b = cc;
         while (b != a && do_cmp(a, b) >= 0)
             b = parent(b, lsbit, size);
@@ -58,6 +71,11 @@ uint64_t do_sort(StubCall& c, uint64_t base, size_t num, size_t size, uint64_t c
             b = parent(b, lsbit, size);
             do_swap(b, cc);
         }
+    }
+    if (double_pop) {
+        n -= size;
+        do_swap(0, n);
+        if (n == size * 2 && do_cmp(0, size) > 0) do_swap(0, size);
     }
     return 0;
 }

@@ -269,29 +269,47 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         mod_taints += flag;
     };
     auto tainted = [&](unsigned flag) { return (k_.taints() >> flag) & 1; };
-    if (!info.get("intree")) {
-        // check_modinfo(): said once, while the kernel is not yet tainted O.
-        if (!tainted(taint_oot_module))
-            k_.log(4, name + ": loading out-of-tree module taints kernel.");
-        taint('O');
-    }
-    if (info.get("staging")) {
-        taint('C');
-        k_.log(4, name +
-                      ": module is from the staging directory, the quality is unknown, you have "
-                      "been warned.");
-    }
     std::string license = info.get("license").value_or("unspecified");
     bool gplok = license_is_gpl_compatible(license);
-    if (!gplok) {
-        // module_license_taint_check()
-        if (!tainted(taint_proprietary_module))
-            k_.log(4, name + ": module license '" + license + "' taints kernel.");
-        // add_taint(TAINT_PROPRIETARY_MODULE, LOCKDEP_NOW_UNRELIABLE)
-        if (k_.debug_locks) k_.log(4, "Disabling lock debugging due to kernel taint");
-        k_.debug_locks = false;
-        taint('P');
-    }
+    // The taints a module's .modinfo brings: check_modinfo() in 6.1, before the layout; since
+    // 6.4 module_augment_kernel_taints(), after layout_and_allocate() and with the signature's
+    // taint, where the proprietary taint the module itself set is said again (prev_taint).
+    const bool augment = kernel_since(prof, 6, 4);
+    auto modinfo_taints = [&] {
+        bool prev_taint = tainted(taint_proprietary_module);
+        if (!info.get("intree")) {
+            // Said once, while the kernel is not yet tainted O.
+            if (!tainted(taint_oot_module))
+                k_.log(4, name + ": loading out-of-tree module taints kernel.");
+            taint('O');
+        }
+        if (info.get("staging")) {
+            taint('C');
+            k_.log(4, name +
+                          ": module is from the staging directory, the quality is unknown, you "
+                          "have been warned.");
+        }
+        if (!gplok) {
+            // module_license_taint_check()
+            if (!tainted(taint_proprietary_module))
+                k_.log(4, name + ": module license '" + license + "' taints kernel.");
+            // add_taint(TAINT_PROPRIETARY_MODULE, LOCKDEP_NOW_UNRELIABLE)
+            if (k_.debug_locks) k_.log(4, "Disabling lock debugging due to kernel taint");
+            k_.debug_locks = false;
+            taint('P');
+        }
+        return prev_taint;
+    };
+    // An unsigned module taints (pr_notice_once(): the message only for the first).
+    auto signature_taint = [&] {
+        if (!k_.config().module_sig) return;
+        if (k_.printed_once.insert("module_sig").second)
+            k_.log(5, name +
+                          ": module verification failed: signature and/or required key missing - "
+                          "tainting kernel");
+        taint('E');
+    };
+    if (!augment) modinfo_taints();
 
     // --- layout_and_allocate() ---
     res.phase = LoadResult::Phase::layout;
@@ -370,14 +388,14 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
     core_base = align_up(core_base, page);
     uint64_t init_base = core_base + layout_size[0];
-    // load_module(), once layout_and_allocate() has succeeded: an unsigned module taints
-    // (pr_notice_once(): the message only for the first).
-    if (k_.config().module_sig) {
-        if (k_.printed_once.insert("module_sig").second)
-            k_.log(5, name +
-                          ": module verification failed: signature and/or required key missing - "
-                          "tainting kernel");
-        taint('E');
+    // load_module(), once layout_and_allocate() has succeeded.
+    if (augment) {
+        bool prev_taint = modinfo_taints();
+        signature_taint();
+        if (!prev_taint && tainted(taint_proprietary_module))
+            k_.log(4, name + ": module license taints kernel.");
+    } else {
+        signature_taint();
     }
     if (pcpu && secs[pcpu].hdr.sh_size > k_.layout().modules_size) {
         // percpu_modalloc()

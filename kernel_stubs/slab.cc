@@ -154,17 +154,20 @@ namespace {
 // re-runs it, which a constructor that sets up an object cannot tell).
 void register_kmem_caches(Kernel& k, const char* sub) {
     auto ctors = std::make_shared<std::map<uint64_t, uint64_t>>();  // cache -> ctor
-    auto create = [ctors](unsigned ctor_arg) {
-        return [ctors, ctor_arg](StubCall& c) -> uint64_t {
+    // (name, size, align, flags, ctor) of a cache, however the module's kernel passes them.
+    auto make_cache = [ctors](StubCall& c, uint64_t name_ptr, uint64_t size, uint64_t align,
+                              uint64_t flags, uint64_t ctor) -> uint64_t {
+        {
             Kernel::Slab& sl = c.kernel.slab();
-            std::string name = c.arg(0) ? c.read_cstr(c.arg(0)) : "";
-            uint64_t size = c.arg(1) & 0xffffffffu, align = c.arg(2) & 0xffffffffu;
-            uint64_t flags = c.arg(3) & 0xffffffffu;
+            std::string name = name_ptr ? c.read_cstr(name_ptr) : "";
+            size &= 0xffffffffu;
+            align &= 0xffffffffu;
+            flags &= 0xffffffffu;
             // kmem_cache_create_usercopy(): a nameless cache, or a size below a pointer or
             // above KMALLOC_MAX_SIZE, is refused (-EINVAL, after a WARN_ON() kmodemu does not
             // draw).
             uint64_t kmalloc_max = uint64_t(1) << (sl.shift_high + 10);
-            if (!c.arg(0) || size < c.emu.word_size() || size > kmalloc_max) {
+            if (!name_ptr || size < c.emu.word_size() || size > kmalloc_max) {
                 c.kernel.log(4, "kmem_cache_create(" + name + ") failed with error -22");
                 return 0;
             }
@@ -182,13 +185,32 @@ void register_kmem_caches(Kernel& k, const char* sub) {
             uint64_t s = sl.alloc(256, gfp_zero);
             if (!s) return 0;
             sl.cache_size[s] = object;
-            if (uint64_t ctor = c.arg(ctor_arg)) (*ctors)[s] = ctor;
+            if (ctor) (*ctors)[s] = ctor;
             return s;
+        }
+    };
+    auto create = [make_cache](unsigned ctor_arg) {
+        return [make_cache, ctor_arg](StubCall& c) -> uint64_t {
+            return make_cache(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), c.arg(ctor_arg));
         };
     };
     k.add_function("kmem_cache_create", sub, create(4));  // (name, size, align, flags, ctor)
     // (name, size, align, flags, useroffset, usersize, ctor)
     k.add_function("kmem_cache_create_usercopy", sub, create(6));
+    // 6.12: __kmem_cache_create_args(name, object_size, struct kmem_cache_args *args, flags),
+    // which kmem_cache_create() and its variants become; no args: the defaults (all zero).
+    k.add_function("__kmem_cache_create_args", sub, [make_cache](StubCall& c) -> uint64_t {
+        const KernelStructs::KmemCacheArgs& a = c.kernel.structs().kmem_cache_args;
+        uint64_t args = c.arg(2), align = 0, ctor = 0;
+        if (args && a.size) {
+            uint32_t al = 0;
+            auto raw = c.read(args + a.align, 4);
+            std::memcpy(&al, raw.data(), 4);
+            align = al;
+            ctor = c.emu.read_word(args + a.ctor);
+        }
+        return make_cache(c, c.arg(0), c.arg(1), align, c.arg(3), ctor);
+    });
     k.add_function("kmem_cache_destroy", sub, [ctors](StubCall& c) -> uint64_t {
         uint64_t s = c.arg(0);
         Kernel::Slab& sl = c.kernel.slab();

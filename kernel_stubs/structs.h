@@ -68,6 +68,9 @@ struct KernelStructs {
     struct Kmalloc {  // KMALLOC_MIN_SIZE, KMALLOC_SHIFT_HIGH, NR_KMALLOC_TYPES
         uint64_t min_size, shift_high, nr_types;
     } kmalloc;
+    struct KmemCacheArgs {  // 6.12's struct kmem_cache_args; size 0: the kernel has none
+        uint64_t size, align, ctor;
+    } kmem_cache_args;
     struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
         uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
     } arm_delay_ops;
@@ -196,6 +199,9 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("KMALLOC_MIN_SIZE", s.kmalloc.min_size, all);
     f("KMALLOC_SHIFT_HIGH", s.kmalloc.shift_high, all);
     f("NR_KMALLOC_TYPES", s.kmalloc.nr_types, all);
+    f("KMEM_CACHE_ARGS_SIZE", s.kmem_cache_args.size, all);
+    f("KMEM_CACHE_ARGS_ALIGN", s.kmem_cache_args.align, all);
+    f("KMEM_CACHE_ARGS_CTOR", s.kmem_cache_args.ctor, all);
 
     constexpr std::optional<Arch> arm = Arch::arm;
     f("ARM_DELAY_OPS_SIZE", s.arm_delay_ops.size, arm);

@@ -3,6 +3,10 @@
 // pointee's size, never NULL.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
 #include "emulator/emulator.h"
 #include "kernel_stubs/btf.h"
 #include "kernel_stubs/kernel.h"
@@ -123,4 +127,35 @@ TEST(AutoStub, ARunReportsWhatEachPretendedFunctionReturns) {
     out = run_module(ptr, opts);
     EXPECT_TRUE(out.auto_stub_returns["kset_find_obj"].starts_with("a zeroed object of "))
         << out.auto_stub_returns["kset_find_obj"];
+}
+
+// A real Debian 6.12 module, compressed as Debian ships it (.ko.xz), on its own kernel's kit
+// (KMODEMU_KITS): `_ctype` is data, and since that kernel lists data in kallsyms
+// (CONFIG_KALLSYMS_ALL) its zeroed object has the kernel's size for it, 256 bytes.
+TEST(AutoStub, DataObjectsHaveTheKernelsSizeWhereKallsymsListsData) {
+    std::string kit;
+    std::istringstream extra(KMODEMU_KITS);
+    for (std::string k; std::getline(extra, k, ':');)
+        if (k.find("arm64") != std::string::npos) kit = k;
+    ASSERT_FALSE(kit.empty()) << "no arm64 6.12 kit in KMODEMU_KITS";
+    auto env = read_kit_env(kit + "/kit.env");
+    ASSERT_TRUE(env);
+    std::string ko = (*env)["KIT_MODULES"] + "/kernel/lib/ts_kmp.ko.xz";
+    std::ifstream in(ko, std::ios::binary);
+    ASSERT_TRUE(in.good()) << ko;
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+    RunOptions opts;
+    opts.auto_stub = true;
+    opts.profile = KernelProfile::from_kit(kit);
+    RunOutcome out = run_module(bytes, opts);
+    EXPECT_EQ(out.compression, "xz");
+    EXPECT_EQ(out.exit_status, 0);
+    EXPECT_EQ(out.load.auto_stub_data, std::vector<std::string>{"_ctype"});
+    bool said = false;
+    for (const std::string& d : out.diagnostics)
+        said |= d.find("_ctype is data in 6.12") != std::string::npos &&
+                d.find("a zeroed object of 256 bytes (the kernel's size, from kallsyms") !=
+                    std::string::npos;
+    EXPECT_TRUE(said);
 }

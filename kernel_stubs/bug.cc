@@ -49,16 +49,29 @@ std::string initcall_caller(Kernel& k) {
     return kernel_frame(k, "do_one_initcall", "").value_or("do_one_initcall");
 }
 
+// Whether the kit's kernel loads a module from a file through init_module_from_file() (6.6+
+// kernel/module/main.c: finit_module(2) -> init_module_from_file() -> load_module()); 6.1's
+// finit_module(2) calls load_module() itself.
+bool has_init_module_from_file(Kernel& k) {
+    const Kallsyms* ks = k.real().kallsyms();
+    return ks && ks->find("init_module_from_file");
+}
+
 // The arm64 kernel's frames below `from` (do_one_initcall(), or a function that calls it) while
 // insmod loads a module: finit_module(2) from EL0 (kernel/module/main.c,
 // arch/arm64/kernel/syscall.c, entry-common.c, entry.S), each caller at its call of the next; as
-// far as the kit's code has the calls.
+// far as the kit's code has the calls. 6.1's __do_sys_finit_module() calls load_module(); 6.12's
+// __arm64_sys_finit_module() calls init_module_from_file(), which calls load_module().
 std::vector<std::string> insmod_frames(Kernel& k, std::string_view from = "do_one_initcall") {
-    static const char* const path[][2] = {
+    bool from_file = has_init_module_from_file(k);
+    const char* const syscall_path[][2] = {
         {"do_init_module", "do_one_initcall"},
         {"load_module", "do_init_module"},
-        {"__do_sys_finit_module", "load_module"},
-        {"__arm64_sys_finit_module", "__do_sys_finit_module"},
+        {from_file ? "init_module_from_file" : "__do_sys_finit_module", "load_module"},
+        {"__arm64_sys_finit_module",
+         from_file ? "init_module_from_file" : "__do_sys_finit_module"},
+    };
+    static const char* const entry_path[][2] = {
         {"invoke_syscall", ""},  // the syscall table's entry
         {"el0_svc_common.constprop.0", "invoke_syscall"},
         {"do_el0_svc", "el0_svc_common.constprop.0"},
@@ -68,7 +81,13 @@ std::vector<std::string> insmod_frames(Kernel& k, std::string_view from = "do_on
     };
     std::vector<std::string> out;
     bool below = false;
-    for (const auto& [caller, callee] : path) {
+    for (const auto& [caller, callee] : syscall_path) {
+        if (!(below |= callee == from)) continue;
+        std::optional<std::string> f = kernel_frame(k, caller, callee);
+        if (!f) return out;
+        out.push_back(*f);
+    }
+    for (const auto& [caller, callee] : entry_path) {
         if (!(below |= callee == from)) continue;
         std::optional<std::string> f = kernel_frame(k, caller, callee);
         if (!f) break;
@@ -260,19 +279,31 @@ std::optional<std::string> arm_frame(Kernel& k, const char* fn, const char* call
     return f == fn ? std::nullopt : std::optional<std::string>(f);
 }
 
+// The heading that 6.12's unwind_backtrace() (arch/arm/kernel/unwind.c) prints before the frames
+// (6.1's prints none).
+void arm_call_trace_heading(Kernel& k, int level) {
+    if (kernel_since(k.config().profile.get(), 6, 12)) k.log(level, "Call trace: ");
+}
+
 // The 32-bit ARM kernel's frames of insmod's path below `from` (do_one_initcall() or
 // do_init_module()), as unwind_backtrace() prints them: load_module() tail-calls
-// do_init_module(), and vector_swi enters the syscall with lr = ret_fast_syscall
-// (arch/arm/kernel/entry-common.S). Empty without the kit's image.
+// do_init_module(), so its frame returns where load_module() was called: into
+// sys_finit_module() (6.1), or init_module_from_file() (6.6+), which sys_finit_module() calls;
+// vector_swi enters the syscall with lr = ret_fast_syscall (arch/arm/kernel/entry-common.S).
+// Empty without the kit's image.
 std::vector<std::string> arm_insmod_frames(Kernel& k, std::string_view from) {
-    static const char* const path[][3] = {
+    bool from_file = has_init_module_from_file(k);
+    const char* const loader = from_file ? "init_module_from_file" : "sys_finit_module";
+    const char* const path[][3] = {
         {"do_one_initcall", "do_init_module", "do_one_initcall"},
-        {"do_init_module", "sys_finit_module", "load_module"},
+        {"do_init_module", loader, "load_module"},
+        {from_file ? "init_module_from_file" : nullptr, "sys_finit_module",
+         "init_module_from_file"},
     };
     std::vector<std::string> out;
     bool below = false;
     for (const auto& [fn, caller, callee] : path) {
-        if (!(below |= fn == from)) continue;
+        if (!fn || !(below |= fn == from)) continue;
         std::optional<std::string> f = arm_frame(k, caller, callee);
         if (!f) return {};
         out.push_back(std::string(" ") + fn + " from " + *f);
@@ -320,6 +351,7 @@ void dump_stack_with(Kernel& k, const std::vector<std::string>& own) {
     k.log(4, hardware_name(k));
     uint64_t pc = k.emu().pc();
     if (!k.export_at(pc) && !k.real_code_at(pc)) return;
+    arm_call_trace_heading(k, 4);
     for (const std::string& f : own)
         k.log(4, f);
     arm_backtrace(k, pc, 4);
@@ -458,6 +490,7 @@ void arm_die_tail(Kernel& k, uint64_t pc) {
                        : ((sp & ~static_cast<uint32_t>(l.stack_size - 1)) +
                           static_cast<uint32_t>(l.stack_size));
     arm_dump_mem(k, 0, "Stack: ", sp, top);
+    arm_call_trace_heading(k, 0);
     arm_backtrace(k, pc, 0);
     k.log(0, arm_dump_instr(k, pc));
 }
@@ -474,6 +507,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
         if (frames.empty()) return;  // without the kit's image: no trace to show
         for (const std::string& f : arm_insmod_frames(k, caller))
             frames.push_back(f);
+        arm_call_trace_heading(k, 4);
         for (const std::string& f : frames)
             k.log(4, f);
         return;
@@ -705,7 +739,11 @@ PageWalk walk(Kernel& k, uint64_t addr, unsigned va_bits) {
 // (kernel) bit the kernel's populate functions set; a kernel page is PAGE_KERNEL, _RO or _ROX
 // (UXN, PXN unless executable, DBM if writable, else RDONLY, DIRTY, AF, inner shareable, nG).
 // The physical addresses are the emulated machine's own: the real ones change from boot to boot.
-void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits) {
+//
+// `folded`: a kernel built for 52-bit VAs with 4 KiB pages (five levels, 6.9+) that runs with
+// 48: the fifth level is folded at run time, so pgd_offset() indexes the root table as a pgd
+// (bits 48 and up of the address) while p4d_offset() indexes it as the real level 0 table.
+void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits, bool folded) {
     std::string at = fmt("[%016llx]", (unsigned long long)addr);
     if (!w.user && !w.kernel) {
         k.log(1, at + " address between user and kernel address ranges");
@@ -732,7 +770,16 @@ void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits) {
             v |= (w.prot & UC_PROT_WRITE) ? 1ull << 51 : 0x80;
         }
         line += fmt("%s %s=%016llx", level ? "," : "", names[level], (unsigned long long)v);
-        if (level == 0 && v) line += fmt(", p4d=%016llx", (unsigned long long)v);  // folded
+        if (level == 0 && folded) {
+            // The root table's entry at the pgd index: the one of the 512 GiB at that index.
+            uint64_t half = w.user ? 0 : ~0ull << va_bits;
+            uint64_t root = half | ((addr >> 48) & 0xf) << 39;
+            uint64_t pgd = walk(k, root, va_bits).level > 0 ? table(0) : 0;
+            line = at + fmt(" %s=%016llx", names[0], (unsigned long long)pgd);
+            line += fmt(", p4d=%016llx", (unsigned long long)v);
+        } else if (level == 0 && v) {
+            line += fmt(", p4d=%016llx", (unsigned long long)v);  // folded
+        }
     }
     k.log(1, line);
 }
@@ -742,7 +789,10 @@ void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits) {
 // the walk ends (translation fault at the level of the missing entry, else a level 3
 // permission fault), show_pte(), and die()'s line.
 void arm64_kernel_fault(Kernel& k, const Fault& f) {
-    unsigned va_bits = config_number(k, "CONFIG_ARM64_VA_BITS", 48);
+    // vabits_actual: a kernel built for 52-bit VAs runs with 48 on a CPU without them, as the
+    // oracle's Cortex-A57 is (no FEAT_LVA / FEAT_LPA2).
+    unsigned config_va_bits = config_number(k, "CONFIG_ARM64_VA_BITS", 48);
+    unsigned va_bits = std::min(config_va_bits, 48u);
     uint64_t page_size = 1ull << config_number(k, "CONFIG_ARM64_PAGE_SHIFT", 12);
     bool fetch = f.kind == Fault::Kind::fetch;
     PageWalk w = walk(k, f.address, va_bits);
@@ -779,10 +829,18 @@ void arm64_kernel_fault(Kernel& k, const Fault& f) {
     k.log(1, fmt("  FSC = 0x%02llx: %s", (unsigned long long)fsc, fault_names[fsc - 4]));
     if (!fetch) {  // data_abort_decode(): QEMU gives no instruction syndrome (ISV 0)
         k.log(1, "Data abort info:");
-        k.log(1, fmt("  ISV = 0, ISS = 0x%08llx", (unsigned long long)(esr & 0x1ffffff)));
-        k.log(1, fmt("  CM = 0, WnR = %d", wnr ? 1 : 0));
+        if (kernel_since(k.config().profile.get(), 6, 12)) {
+            // 6.12's data_abort_decode() decodes ISS2 (ESR_ELx bits 32 and up) too; QEMU's is 0.
+            k.log(1, fmt("  ISV = 0, ISS = 0x%08llx, ISS2 = 0x%08x",
+                         (unsigned long long)(esr & 0x1ffffff), 0u));
+            k.log(1, fmt("  CM = 0, WnR = %d, TnD = 0, TagAccess = 0", wnr ? 1 : 0));
+            k.log(1, "  GCS = 0, Overlay = 0, DirtyBit = 0, Xs = 0");
+        } else {
+            k.log(1, fmt("  ISV = 0, ISS = 0x%08llx", (unsigned long long)(esr & 0x1ffffff)));
+            k.log(1, fmt("  CM = 0, WnR = %d", wnr ? 1 : 0));
+        }
     }
-    show_pte(k, f.address, w, va_bits);
+    show_pte(k, f.address, w, va_bits, config_va_bits > va_bits);
     k.log(0, fmt("Internal error: Oops: %016llx [#1] SMP", (unsigned long long)esr));
 }
 
@@ -935,8 +993,13 @@ void report_oops(Kernel& k, const RunResult& r) {
                 arm_show_pte(k, f.address, task_size);
                 k.log(0, fmt("Internal error: : %x [#1] SMP ARM", fsr));
             } else {
-                k.log(1, fmt("Unable to handle kernel paging request at virtual address %s",
-                             addr_str(k, f.address).c_str()));
+                // 6.12's __do_kernel_fault() says what the access was (FSR_LNX_PF, FSR_WRITE).
+                const char* when = !kernel_since(k.config().profile.get(), 6, 12) ? ""
+                                   : fetch                                       ? " when execute"
+                                   : f.kind == Fault::Kind::write                ? " when write"
+                                                                                 : " when read";
+                k.log(1, fmt("Unable to handle kernel paging request at virtual address %s%s",
+                             addr_str(k, f.address).c_str(), when));
                 arm_show_pte(k, f.address, task_size);
                 k.log(0, fmt("Internal error: Oops: %x [#1] SMP ARM", f.kind == Fault::Kind::write
                                                                           ? 0x80f

@@ -68,8 +68,7 @@ std::vector<std::string> insmod_frames(Kernel& k, std::string_view from = "do_on
         {"do_init_module", "do_one_initcall"},
         {"load_module", "do_init_module"},
         {from_file ? "init_module_from_file" : "__do_sys_finit_module", "load_module"},
-        {"__arm64_sys_finit_module",
-         from_file ? "init_module_from_file" : "__do_sys_finit_module"},
+        {"__arm64_sys_finit_module", from_file ? "init_module_from_file" : "__do_sys_finit_module"},
     };
     static const char* const entry_path[][2] = {
         {"invoke_syscall", ""},  // the syscall table's entry
@@ -995,9 +994,9 @@ void report_oops(Kernel& k, const RunResult& r) {
             } else {
                 // 6.12's __do_kernel_fault() says what the access was (FSR_LNX_PF, FSR_WRITE).
                 const char* when = !kernel_since(k.config().profile.get(), 6, 12) ? ""
-                                   : fetch                                       ? " when execute"
-                                   : f.kind == Fault::Kind::write                ? " when write"
-                                                                                 : " when read";
+                                   : fetch                                        ? " when execute"
+                                   : f.kind == Fault::Kind::write                 ? " when write"
+                                                                                  : " when read";
                 k.log(1, fmt("Unable to handle kernel paging request at virtual address %s%s",
                              addr_str(k, f.address).c_str(), when));
                 arm_show_pte(k, f.address, task_size);
@@ -1072,6 +1071,16 @@ void arm_enter_function(StubCall& c, uint64_t entry, uint64_t trap) {
     uint32_t prev = 0;
     for (uint64_t at = entry; at < trap; at += 4) {
         uint32_t w = e.read_u32(at);
+        if (w == 0xe52de004u && at + 4 < trap) {
+            // ftrace's `push {lr}; bl __gnu_mcount_nc`, which pops it again (as does the
+            // `add sp, sp, #4` that ftrace_make_nop() makes of the call): no frame.
+            uint32_t next = e.read_u32(at + 4);
+            if (next == 0xe28dd004u || ((next & 0x0f000000u) == 0x0b000000u && next >> 28 == 0xe)) {
+                prev = next;
+                at += 4;
+                continue;
+            }
+        }
         if ((w & 0xffff0000u) == 0xe92d0000u || w == 0xe52de004u) {  // push {list} / push {lr}
             uint32_t list = w == 0xe52de004u ? 1u << 14 : w & 0xffffu;
             sp -= 4 * static_cast<uint64_t>(__builtin_popcount(list));
@@ -1100,13 +1109,40 @@ void set_printk_flags(Emulator& e) {
     e.set_reg(reg, (e.reg(reg) & ~nzcv) | zc);
 }
 
-void kernel_function_bug(StubCall& c, std::string_view file, unsigned line) {
+namespace {
+
+// The trap of the kernel function `fn` that its BUG() at file:line is, from its __bug_table
+// entries of `file` (all of them when none is): the nth by line, the function's nth check in
+// source order, when nth >= 0 (the lines move from version to version, their order does not);
+// else the one for `line`, else the first.
+std::optional<KernelBug> select_bug(Kernel& k, const KernelSymbol& fn, std::string_view file,
+                                    unsigned line, int nth) {
+    const Kallsyms* ks = k.real().kallsyms();
+    if (!ks) return std::nullopt;
+    std::vector<KernelBug> all = ks->bugs_in(fn, k.structs().bug_entry), bugs;
+    for (const KernelBug& b : all)
+        if (b.file == file) bugs.push_back(b);
+    if (bugs.empty()) bugs = all;
+    if (bugs.empty()) return std::nullopt;
+    if (nth >= 0) {
+        std::stable_sort(bugs.begin(), bugs.end(),
+                         [](const KernelBug& a, const KernelBug& b) { return a.line < b.line; });
+        if (static_cast<size_t>(nth) < bugs.size()) return bugs[nth];
+        return std::nullopt;
+    }
+    for (const KernelBug& b : bugs)
+        if (b.line == line) return b;
+    return bugs.front();
+}
+
+}  // namespace
+
+void kernel_function_bug(StubCall& c, std::string_view file, unsigned line, int nth) {
     Kernel& k = c.kernel;
     const Export* e = k.export_at(c.slot);
     const Kernel::RealCode* code = e ? k.real_code(e->name) : nullptr;
-    const Kallsyms* ks = k.real().kallsyms();
     std::optional<KernelBug> bug =
-        code && ks ? ks->bug_in(code->symbol, k.structs().bug_entry, line) : std::nullopt;
+        code ? select_bug(k, code->symbol, file, line, nth) : std::nullopt;
     if (!bug) kernel_bug(c, file, line);
     uint64_t trap = code->addr + (bug->addr - code->symbol.addr);
     if (k.arch() == Arch::arm && !thumb_state(k)) arm_enter_function(c, code->addr, trap);
@@ -1118,12 +1154,15 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
     Kernel& k = c.kernel;
     const Export* e = k.export_at(c.slot);
     const Kallsyms* ks = k.real().kallsyms();
+    // A kernel without `callee` has inlined it into the function the module called (6.12's
+    // kfree() inlines slab_free(), 6.1's calls __kmem_cache_free()): the BUG() is in its code.
+    if (e && ks && !ks->find(callee) && k.real_code(e->name)) kernel_function_bug(c, file, line);
     if (k.arch() == Arch::arm64 && e && ks) {
         const Kernel::RealCode* caller = k.real_code(e->name);
         const Kernel::RealCode* inner = caller ? k.real_code(callee) : nullptr;
         std::optional<uint64_t> ret = inner ? ks->return_address(e->name, callee) : std::nullopt;
         std::optional<KernelBug> bug =
-            ret ? ks->bug_in(inner->symbol, k.structs().bug_entry, line) : std::nullopt;
+            ret ? select_bug(k, inner->symbol, file, line, -1) : std::nullopt;
         if (bug) {
             uint64_t trap = inner->addr + (bug->addr - inner->symbol.addr);
             kernel_bug(c, bug->file, bug->line,

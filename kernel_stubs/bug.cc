@@ -49,16 +49,28 @@ std::string initcall_caller(Kernel& k) {
     return kernel_frame(k, "do_one_initcall", "").value_or("do_one_initcall");
 }
 
+// Whether the kit's kernel loads a module from a file through init_module_from_file() (6.6+
+// kernel/module/main.c: finit_module(2) -> init_module_from_file() -> load_module()); 6.1's
+// finit_module(2) calls load_module() itself.
+bool has_init_module_from_file(Kernel& k) {
+    const Kallsyms* ks = k.real().kallsyms();
+    return ks && ks->find("init_module_from_file");
+}
+
 // The arm64 kernel's frames below `from` (do_one_initcall(), or a function that calls it) while
 // insmod loads a module: finit_module(2) from EL0 (kernel/module/main.c,
 // arch/arm64/kernel/syscall.c, entry-common.c, entry.S), each caller at its call of the next; as
-// far as the kit's code has the calls.
+// far as the kit's code has the calls. 6.1's __do_sys_finit_module() calls load_module(); 6.12's
+// __arm64_sys_finit_module() calls init_module_from_file(), which calls load_module().
 std::vector<std::string> insmod_frames(Kernel& k, std::string_view from = "do_one_initcall") {
-    static const char* const path[][2] = {
+    bool from_file = has_init_module_from_file(k);
+    const char* const syscall_path[][2] = {
         {"do_init_module", "do_one_initcall"},
         {"load_module", "do_init_module"},
-        {"__do_sys_finit_module", "load_module"},
-        {"__arm64_sys_finit_module", "__do_sys_finit_module"},
+        {from_file ? "init_module_from_file" : "__do_sys_finit_module", "load_module"},
+        {"__arm64_sys_finit_module", from_file ? "init_module_from_file" : "__do_sys_finit_module"},
+    };
+    static const char* const entry_path[][2] = {
         {"invoke_syscall", ""},  // the syscall table's entry
         {"el0_svc_common.constprop.0", "invoke_syscall"},
         {"do_el0_svc", "el0_svc_common.constprop.0"},
@@ -68,7 +80,13 @@ std::vector<std::string> insmod_frames(Kernel& k, std::string_view from = "do_on
     };
     std::vector<std::string> out;
     bool below = false;
-    for (const auto& [caller, callee] : path) {
+    for (const auto& [caller, callee] : syscall_path) {
+        if (!(below |= callee == from)) continue;
+        std::optional<std::string> f = kernel_frame(k, caller, callee);
+        if (!f) return out;
+        out.push_back(*f);
+    }
+    for (const auto& [caller, callee] : entry_path) {
         if (!(below |= callee == from)) continue;
         std::optional<std::string> f = kernel_frame(k, caller, callee);
         if (!f) break;
@@ -260,19 +278,31 @@ std::optional<std::string> arm_frame(Kernel& k, const char* fn, const char* call
     return f == fn ? std::nullopt : std::optional<std::string>(f);
 }
 
+// The heading that 6.12's unwind_backtrace() (arch/arm/kernel/unwind.c) prints before the frames
+// (6.1's prints none).
+void arm_call_trace_heading(Kernel& k, int level) {
+    if (kernel_since(k.config().profile.get(), 6, 12)) k.log(level, "Call trace: ");
+}
+
 // The 32-bit ARM kernel's frames of insmod's path below `from` (do_one_initcall() or
 // do_init_module()), as unwind_backtrace() prints them: load_module() tail-calls
-// do_init_module(), and vector_swi enters the syscall with lr = ret_fast_syscall
-// (arch/arm/kernel/entry-common.S). Empty without the kit's image.
+// do_init_module(), so its frame returns where load_module() was called: into
+// sys_finit_module() (6.1), or init_module_from_file() (6.6+), which sys_finit_module() calls;
+// vector_swi enters the syscall with lr = ret_fast_syscall (arch/arm/kernel/entry-common.S).
+// Empty without the kit's image.
 std::vector<std::string> arm_insmod_frames(Kernel& k, std::string_view from) {
-    static const char* const path[][3] = {
+    bool from_file = has_init_module_from_file(k);
+    const char* const loader = from_file ? "init_module_from_file" : "sys_finit_module";
+    const char* const path[][3] = {
         {"do_one_initcall", "do_init_module", "do_one_initcall"},
-        {"do_init_module", "sys_finit_module", "load_module"},
+        {"do_init_module", loader, "load_module"},
+        {from_file ? "init_module_from_file" : nullptr, "sys_finit_module",
+         "init_module_from_file"},
     };
     std::vector<std::string> out;
     bool below = false;
     for (const auto& [fn, caller, callee] : path) {
-        if (!(below |= fn == from)) continue;
+        if (!fn || !(below |= fn == from)) continue;
         std::optional<std::string> f = arm_frame(k, caller, callee);
         if (!f) return {};
         out.push_back(std::string(" ") + fn + " from " + *f);
@@ -320,6 +350,7 @@ void dump_stack_with(Kernel& k, const std::vector<std::string>& own) {
     k.log(4, hardware_name(k));
     uint64_t pc = k.emu().pc();
     if (!k.export_at(pc) && !k.real_code_at(pc)) return;
+    arm_call_trace_heading(k, 4);
     for (const std::string& f : own)
         k.log(4, f);
     arm_backtrace(k, pc, 4);
@@ -458,6 +489,7 @@ void arm_die_tail(Kernel& k, uint64_t pc) {
                        : ((sp & ~static_cast<uint32_t>(l.stack_size - 1)) +
                           static_cast<uint32_t>(l.stack_size));
     arm_dump_mem(k, 0, "Stack: ", sp, top);
+    arm_call_trace_heading(k, 0);
     arm_backtrace(k, pc, 0);
     k.log(0, arm_dump_instr(k, pc));
 }
@@ -474,6 +506,7 @@ void dump_stack(Kernel& k, std::string_view caller) {
         if (frames.empty()) return;  // without the kit's image: no trace to show
         for (const std::string& f : arm_insmod_frames(k, caller))
             frames.push_back(f);
+        arm_call_trace_heading(k, 4);
         for (const std::string& f : frames)
             k.log(4, f);
         return;
@@ -705,7 +738,11 @@ PageWalk walk(Kernel& k, uint64_t addr, unsigned va_bits) {
 // (kernel) bit the kernel's populate functions set; a kernel page is PAGE_KERNEL, _RO or _ROX
 // (UXN, PXN unless executable, DBM if writable, else RDONLY, DIRTY, AF, inner shareable, nG).
 // The physical addresses are the emulated machine's own: the real ones change from boot to boot.
-void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits) {
+//
+// `folded`: a kernel built for 52-bit VAs with 4 KiB pages (five levels, 6.9+) that runs with
+// 48: the fifth level is folded at run time, so pgd_offset() indexes the root table as a pgd
+// (bits 48 and up of the address) while p4d_offset() indexes it as the real level 0 table.
+void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits, bool folded) {
     std::string at = fmt("[%016llx]", (unsigned long long)addr);
     if (!w.user && !w.kernel) {
         k.log(1, at + " address between user and kernel address ranges");
@@ -732,7 +769,16 @@ void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits) {
             v |= (w.prot & UC_PROT_WRITE) ? 1ull << 51 : 0x80;
         }
         line += fmt("%s %s=%016llx", level ? "," : "", names[level], (unsigned long long)v);
-        if (level == 0 && v) line += fmt(", p4d=%016llx", (unsigned long long)v);  // folded
+        if (level == 0 && folded) {
+            // The root table's entry at the pgd index: the one of the 512 GiB at that index.
+            uint64_t half = w.user ? 0 : ~0ull << va_bits;
+            uint64_t root = half | ((addr >> 48) & 0xf) << 39;
+            uint64_t pgd = walk(k, root, va_bits).level > 0 ? table(0) : 0;
+            line = at + fmt(" %s=%016llx", names[0], (unsigned long long)pgd);
+            line += fmt(", p4d=%016llx", (unsigned long long)v);
+        } else if (level == 0 && v) {
+            line += fmt(", p4d=%016llx", (unsigned long long)v);  // folded
+        }
     }
     k.log(1, line);
 }
@@ -742,7 +788,10 @@ void show_pte(Kernel& k, uint64_t addr, const PageWalk& w, unsigned va_bits) {
 // the walk ends (translation fault at the level of the missing entry, else a level 3
 // permission fault), show_pte(), and die()'s line.
 void arm64_kernel_fault(Kernel& k, const Fault& f) {
-    unsigned va_bits = config_number(k, "CONFIG_ARM64_VA_BITS", 48);
+    // vabits_actual: a kernel built for 52-bit VAs runs with 48 on a CPU without them, as the
+    // oracle's Cortex-A57 is (no FEAT_LVA / FEAT_LPA2).
+    unsigned config_va_bits = config_number(k, "CONFIG_ARM64_VA_BITS", 48);
+    unsigned va_bits = std::min(config_va_bits, 48u);
     uint64_t page_size = 1ull << config_number(k, "CONFIG_ARM64_PAGE_SHIFT", 12);
     bool fetch = f.kind == Fault::Kind::fetch;
     PageWalk w = walk(k, f.address, va_bits);
@@ -779,10 +828,18 @@ void arm64_kernel_fault(Kernel& k, const Fault& f) {
     k.log(1, fmt("  FSC = 0x%02llx: %s", (unsigned long long)fsc, fault_names[fsc - 4]));
     if (!fetch) {  // data_abort_decode(): QEMU gives no instruction syndrome (ISV 0)
         k.log(1, "Data abort info:");
-        k.log(1, fmt("  ISV = 0, ISS = 0x%08llx", (unsigned long long)(esr & 0x1ffffff)));
-        k.log(1, fmt("  CM = 0, WnR = %d", wnr ? 1 : 0));
+        if (kernel_since(k.config().profile.get(), 6, 12)) {
+            // 6.12's data_abort_decode() decodes ISS2 (ESR_ELx bits 32 and up) too; QEMU's is 0.
+            k.log(1, fmt("  ISV = 0, ISS = 0x%08llx, ISS2 = 0x%08x",
+                         (unsigned long long)(esr & 0x1ffffff), 0u));
+            k.log(1, fmt("  CM = 0, WnR = %d, TnD = 0, TagAccess = 0", wnr ? 1 : 0));
+            k.log(1, "  GCS = 0, Overlay = 0, DirtyBit = 0, Xs = 0");
+        } else {
+            k.log(1, fmt("  ISV = 0, ISS = 0x%08llx", (unsigned long long)(esr & 0x1ffffff)));
+            k.log(1, fmt("  CM = 0, WnR = %d", wnr ? 1 : 0));
+        }
     }
-    show_pte(k, f.address, w, va_bits);
+    show_pte(k, f.address, w, va_bits, config_va_bits > va_bits);
     k.log(0, fmt("Internal error: Oops: %016llx [#1] SMP", (unsigned long long)esr));
 }
 
@@ -935,8 +992,13 @@ void report_oops(Kernel& k, const RunResult& r) {
                 arm_show_pte(k, f.address, task_size);
                 k.log(0, fmt("Internal error: : %x [#1] SMP ARM", fsr));
             } else {
-                k.log(1, fmt("Unable to handle kernel paging request at virtual address %s",
-                             addr_str(k, f.address).c_str()));
+                // 6.12's __do_kernel_fault() says what the access was (FSR_LNX_PF, FSR_WRITE).
+                const char* when = !kernel_since(k.config().profile.get(), 6, 12) ? ""
+                                   : fetch                                        ? " when execute"
+                                   : f.kind == Fault::Kind::write                 ? " when write"
+                                                                                  : " when read";
+                k.log(1, fmt("Unable to handle kernel paging request at virtual address %s%s",
+                             addr_str(k, f.address).c_str(), when));
                 arm_show_pte(k, f.address, task_size);
                 k.log(0, fmt("Internal error: Oops: %x [#1] SMP ARM", f.kind == Fault::Kind::write
                                                                           ? 0x80f
@@ -1009,6 +1071,16 @@ void arm_enter_function(StubCall& c, uint64_t entry, uint64_t trap) {
     uint32_t prev = 0;
     for (uint64_t at = entry; at < trap; at += 4) {
         uint32_t w = e.read_u32(at);
+        if (w == 0xe52de004u && at + 4 < trap) {
+            // ftrace's `push {lr}; bl __gnu_mcount_nc`, which pops it again (as does the
+            // `add sp, sp, #4` that ftrace_make_nop() makes of the call): no frame.
+            uint32_t next = e.read_u32(at + 4);
+            if (next == 0xe28dd004u || ((next & 0x0f000000u) == 0x0b000000u && next >> 28 == 0xe)) {
+                prev = next;
+                at += 4;
+                continue;
+            }
+        }
         if ((w & 0xffff0000u) == 0xe92d0000u || w == 0xe52de004u) {  // push {list} / push {lr}
             uint32_t list = w == 0xe52de004u ? 1u << 14 : w & 0xffffu;
             sp -= 4 * static_cast<uint64_t>(__builtin_popcount(list));
@@ -1037,13 +1109,40 @@ void set_printk_flags(Emulator& e) {
     e.set_reg(reg, (e.reg(reg) & ~nzcv) | zc);
 }
 
-void kernel_function_bug(StubCall& c, std::string_view file, unsigned line) {
+namespace {
+
+// The trap of the kernel function `fn` that its BUG() at file:line is, from its __bug_table
+// entries of `file` (all of them when none is): the nth by line, the function's nth check in
+// source order, when nth >= 0 (the lines move from version to version, their order does not);
+// else the one for `line`, else the first.
+std::optional<KernelBug> select_bug(Kernel& k, const KernelSymbol& fn, std::string_view file,
+                                    unsigned line, int nth) {
+    const Kallsyms* ks = k.real().kallsyms();
+    if (!ks) return std::nullopt;
+    std::vector<KernelBug> all = ks->bugs_in(fn, k.structs().bug_entry), bugs;
+    for (const KernelBug& b : all)
+        if (b.file == file) bugs.push_back(b);
+    if (bugs.empty()) bugs = all;
+    if (bugs.empty()) return std::nullopt;
+    if (nth >= 0) {
+        std::stable_sort(bugs.begin(), bugs.end(),
+                         [](const KernelBug& a, const KernelBug& b) { return a.line < b.line; });
+        if (static_cast<size_t>(nth) < bugs.size()) return bugs[nth];
+        return std::nullopt;
+    }
+    for (const KernelBug& b : bugs)
+        if (b.line == line) return b;
+    return bugs.front();
+}
+
+}  // namespace
+
+void kernel_function_bug(StubCall& c, std::string_view file, unsigned line, int nth) {
     Kernel& k = c.kernel;
     const Export* e = k.export_at(c.slot);
     const Kernel::RealCode* code = e ? k.real_code(e->name) : nullptr;
-    const Kallsyms* ks = k.real().kallsyms();
     std::optional<KernelBug> bug =
-        code && ks ? ks->bug_in(code->symbol, k.structs().bug_entry, line) : std::nullopt;
+        code ? select_bug(k, code->symbol, file, line, nth) : std::nullopt;
     if (!bug) kernel_bug(c, file, line);
     uint64_t trap = code->addr + (bug->addr - code->symbol.addr);
     if (k.arch() == Arch::arm && !thumb_state(k)) arm_enter_function(c, code->addr, trap);
@@ -1055,12 +1154,15 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
     Kernel& k = c.kernel;
     const Export* e = k.export_at(c.slot);
     const Kallsyms* ks = k.real().kallsyms();
+    // A kernel without `callee` has inlined it into the function the module called (6.12's
+    // kfree() inlines slab_free(), 6.1's calls __kmem_cache_free()): the BUG() is in its code.
+    if (e && ks && !ks->find(callee) && k.real_code(e->name)) kernel_function_bug(c, file, line);
     if (k.arch() == Arch::arm64 && e && ks) {
         const Kernel::RealCode* caller = k.real_code(e->name);
         const Kernel::RealCode* inner = caller ? k.real_code(callee) : nullptr;
         std::optional<uint64_t> ret = inner ? ks->return_address(e->name, callee) : std::nullopt;
         std::optional<KernelBug> bug =
-            ret ? ks->bug_in(inner->symbol, k.structs().bug_entry, line) : std::nullopt;
+            ret ? select_bug(k, inner->symbol, file, line, -1) : std::nullopt;
         if (bug) {
             uint64_t trap = inner->addr + (bug->addr - inner->symbol.addr);
             kernel_bug(c, bug->file, bug->line,

@@ -30,14 +30,17 @@ void dump_stack(Kernel& k, std::string_view caller);
 // code). A report after such a call shows them (pstate / psr).
 void set_printk_flags(Emulator& e);
 // BUG() in the kernel function the module called (c.slot) where the kernel's own code has it:
-// at the trap of the function's code from the kit's image whose __bug_table entry is for `line`
-// (else its first), with that entry's file:line; without the kit's image, at the stub with the
-// given file:line.
-[[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line);
+// at the trap of the function's code from the kit's image whose __bug_table entry (of `file`
+// when it has some) is the nth by line when nth >= 0 (the function's nth check in its source),
+// else the one for `line` (else its first), with that entry's file:line; without the kit's
+// image, at the stub with the given file:line.
+[[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
+                                      int nth = -1);
 // The same for a BUG() in `callee`, which the function the module called (c.slot) calls (kfree()
 // -> __kmem_cache_free()): on arm64, at the trap of callee's code from the kit's image, below
 // the caller's frame at its return from the call; else (or without the kit) kernel_bug() with
-// `chain`.
+// `chain`. When the kit's kernel has no `callee` (inlined: 6.12's kfree()), in the code of the
+// function the module called.
 [[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
                                       const std::string& callee,
                                       const std::vector<uint64_t>& chain);

@@ -17,31 +17,27 @@ std::string px(Kernel& k, uint64_t v) {
     return buf;
 }
 
-// The lines of the CHECK_DATA_CORRUPTION()s of lib/list_debug.c in Debian's 6.1 kernels (the
-// __bug_table of both kits' images says the same). They are not read from the kit's image.
+// The CHECK_DATA_CORRUPTION()s of lib/list_debug.c: which check of its function's source each
+// is (their lines move between versions: 6.12's are 6.1's + 2 in __list_add_valid_or_report(),
+// + 3 in __list_del_entry_valid_or_report()), and its line in Debian's 6.1 kernels, for a kernel
+// without the kit's image. The BUG()'s trap and line come from the kit's __bug_table.
 constexpr const char* list_debug_c = "lib/list_debug.c";
-enum : unsigned {
-    add_prev_null = 23,
-    add_next_null = 25,
-    add_next_prev = 27,
-    add_prev_next = 30,
-    add_double = 33,
-    del_next_null = 49,
-    del_prev_null = 51,
-    del_poison1 = 53,
-    del_poison2 = 56,
-    del_prev_next = 59,
-    del_next_prev = 62,
+struct Check {
+    int nth;
+    unsigned line;
 };
+constexpr Check add_prev_null{0, 23}, add_next_null{1, 25}, add_next_prev{2, 27},
+    add_prev_next{3, 30}, add_double{4, 33}, del_next_null{0, 49}, del_prev_null{1, 51},
+    del_poison1{2, 53}, del_poison2{3, 56}, del_prev_next{4, 59}, del_next_prev{5, 62};
 
 // CHECK_DATA_CORRUPTION() of a failed check: BUG() (no return) or WARN(); returns false.
-bool corruption(StubCall& c, bool bug, unsigned line, const std::string& msg) {
+bool corruption(StubCall& c, bool bug, Check check, const std::string& msg) {
     if (bug) {
         c.kernel.log(3, msg);  // pr_err()
         set_printk_flags(c.emu);
-        kernel_function_bug(c, list_debug_c, line);
+        kernel_function_bug(c, list_debug_c, check.line, check.nth);
     }
-    kernel_warn(c, list_debug_c, line, msg);
+    kernel_warn(c, list_debug_c, check.line, msg);
     return false;
 }
 

@@ -348,18 +348,18 @@ std::optional<uint64_t> Kallsyms::return_address(std::string_view caller,
 // find_bug() (lib/bug.c) the other way round: the __bug_table entry (struct bug_entry, laid out
 // as `l`) whose trap is in fn. arm64 keeps relative pointers
 // (CONFIG_GENERIC_BUG_RELATIVE_POINTERS), ARM absolute ones.
-std::optional<KernelBug> Kallsyms::bug_in(const KernelSymbol& fn, const KernelStructs::BugEntry& l,
-                                          unsigned line) const {
+std::vector<KernelBug> Kallsyms::bugs_in(const KernelSymbol& fn,
+                                         const KernelStructs::BugEntry& l) const {
+    std::vector<KernelBug> out;
     auto text = code(fn.addr, fn.size);
-    if (!text) return std::nullopt;
+    if (!text) return out;
     const uint32_t trap = arch_info(arch_).bug_insn;  // brk #0x800; BUG_INSTR
     std::vector<uint64_t> traps;                      // image offsets
     for (size_t o = 0; o + 4 <= text->size(); o += 4)
         if (rd32(*text, o) == trap) traps.push_back(*image_offset(fn.addr + o));
-    if (traps.empty()) return std::nullopt;
+    if (traps.empty()) return out;
     const uint64_t base = *image_offset(fn.addr) - fn.addr;  // image offset of address 0
     std::string_view d = image_;
-    std::optional<KernelBug> first;
     auto word = [&](size_t o) { return arch_info(arch_).word_size == 8 ? rd64(d, o) : rd32(d, o); };
     for (size_t o = 0; o + l.size <= d.size(); o += 4) {
         uint64_t at_off, file_off;
@@ -379,11 +379,20 @@ std::optional<KernelBug> Kallsyms::bug_in(const KernelSymbol& fn, const KernelSt
         std::string file(d.substr(file_off, end - file_off));
         if (!std::all_of(file.begin(), file.end(), [](char c) { return c > ' ' && c < 127; }))
             continue;
-        KernelBug bug{at_off - base, file, rd16(d, o + l.line), rd16(d, o + l.flags)};
-        if (line && bug.line == line) return bug;
-        if (!first || bug.addr < first->addr) first = bug;
+        out.push_back({at_off - base, file, rd16(d, o + l.line), rd16(d, o + l.flags)});
     }
-    return first;
+    std::sort(out.begin(), out.end(),
+              [](const KernelBug& a, const KernelBug& b) { return a.addr < b.addr; });
+    return out;
+}
+
+std::optional<KernelBug> Kallsyms::bug_in(const KernelSymbol& fn, const KernelStructs::BugEntry& l,
+                                          unsigned line) const {
+    std::vector<KernelBug> bugs = bugs_in(fn, l);
+    for (const KernelBug& b : bugs)
+        if (line && b.line == line) return b;
+    if (bugs.empty()) return std::nullopt;
+    return bugs.front();
 }
 
 RealKernel::RealKernel(std::shared_ptr<const KernelProfile> profile, Arch arch)

@@ -68,6 +68,9 @@ class Kallsyms {
     // entries are struct bug_entry as `layout` (the kernel's) has it.
     std::optional<KernelBug> bug_in(const KernelSymbol& fn, const KernelStructs::BugEntry& layout,
                                     unsigned line = 0) const;
+    // Every __bug_table entry of a trap in `fn`, by address.
+    std::vector<KernelBug> bugs_in(const KernelSymbol& fn,
+                                   const KernelStructs::BugEntry& layout) const;
 
   private:
     Kallsyms(std::shared_ptr<const void> storage, std::string_view image, Arch arch, bool thumb2);

@@ -13,8 +13,8 @@ namespace kmodemu {
 namespace {
 constexpr uint64_t heap_chunk = 0x10000;  // mapped on demand (mapping cost grows with size)
 constexpr uint64_t page = 0x1000;
-// The line of set_freepointer()'s BUG_ON(object == fp) in mm/slub.c of Debian's 6.1 kernels (the
-// __bug_table of both kits' images says the same); it is not read from the kit's image.
+// The line of set_freepointer()'s BUG_ON(object == fp) in mm/slub.c of Debian's 6.1 kernels: which
+// trap of the function it is, and the line without the kit's image (which has the line).
 constexpr unsigned set_freepointer_bug_line = 419;
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 
 #include "kernel_stubs/arm_unwind.h"
 #include "kernel_stubs/bug.h"
@@ -578,6 +579,41 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                     uint16_t nop[2] = {0xf10d, 0x0d04};            // add.w sp, sp, #4
                     std::memcpy(at, nop, 4);
                 }
+                break;
+            }
+        }
+    }
+    // arm64 (arch/arm64/kernel/ftrace.c ftrace_init_nop()): with DYNAMIC_FTRACE_WITH_REGS or
+    // _ARGS, modules are built with patchable function entries (__patchable_function_entries);
+    // the first nop of each function's entry becomes `mov x9, x30`. With
+    // DYNAMIC_FTRACE_WITH_CALL_OPS (6.12) two of the nops come before the function (where the
+    // ftrace_ops pointer goes) and the entry points at them (ftrace_call_adjust()): told here
+    // by a function symbol starting 8 bytes after the entry. A BTI landing pad is skipped.
+    const ElfSection* patchable = elf->find_section("__patchable_function_entries", true);
+    if (k_.arch() == Arch::arm64 && dynamic_ftrace && patchable && img.host[patchable->index]) {
+        std::set<uint64_t> functions;
+        for (size_t i = 1; i < nsyms; ++i)
+            if (GELF_ST_TYPE(elf->symbol(i).st_info) == STT_FUNC)
+                functions.insert(img.sym_value[i]);
+        constexpr uint32_t nop = 0xd503201fu, bti_c = 0xd503245fu, mov_x9_x30 = 0xaa1e03e9u;
+        for (uint64_t off = 0; off + 8 <= patchable->hdr.sh_size; off += 8) {
+            uint64_t ip = 0;
+            std::memcpy(&ip, img.host[patchable->index] + off, 8);
+            if (functions.count(ip + 8)) ip += 8;  // CALL_OPS: past the ops literal
+            for (const ElfSection& t : secs) {
+                uint64_t a = img.addr[t.index];
+                if (!a || !img.host[t.index] || !(t.hdr.sh_flags & SHF_EXECINSTR) || ip < a ||
+                    ip + 8 > a + t.hdr.sh_size)
+                    continue;
+                uint8_t* at = img.host[t.index] + (ip - a);
+                uint32_t insn = 0;
+                std::memcpy(&insn, at, 4);
+                if (insn == bti_c) {
+                    at += 4;
+                    std::memcpy(&insn, at, 4);
+                }
+                // ftrace_modify_code() with validation: only a nop is replaced.
+                if (insn == nop) std::memcpy(at, &mov_x9_x30, 4);
                 break;
             }
         }

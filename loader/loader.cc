@@ -380,6 +380,30 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
             layout_size[init] = align_up(layout_size[init], page);  // strict_align()
         }
     }
+    // Since 6.4 (struct module_memory) each type of memory is an allocation of its own
+    // (module_memory_alloc() in enum mod_mem_type order: text, data, rodata, ro_after_init,
+    // then init text, data, rodata), a vmalloc area with its guard page after it; 6.1 has one
+    // core and one init allocation with the types page-aligned in mask order.
+    if (kernel_since(prof, 6, 4)) {
+        const int order[2][4] = {{0, 3, 1, 2}, {4, 6, 5, -1}};  // our types: see the masks
+        uint64_t new_start[7] = {0};
+        for (int init = 0; init < 2; ++init) {
+            uint64_t cursor = 0;
+            for (int t : order[init]) {
+                if (t < 0 || type_end[t] == type_start[t]) continue;
+                new_start[t] = cursor;
+                cursor += align_up(type_end[t] - type_start[t], page) + page;
+            }
+            layout_size[init] = cursor;
+        }
+        for (auto& s : secs)
+            if (s.index && placed[s.index] >= 0)
+                offset[s.index] += new_start[placed[s.index]] - type_start[placed[s.index]];
+        for (int t = 0; t < 7; ++t) {
+            type_end[t] += new_start[t] - type_start[t];
+            type_start[t] = new_start[t];
+        }
+    }
     // Allocate: core, then init, in the module area (module_alloc()).
     uint64_t core_base = k_.layout().modules;
     for (LoadedModule* m : k_.modules) {
@@ -796,12 +820,10 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
     }
     // Drop the initial reference (module_put()).
     if (m.refcnt > 0) --m.refcnt;
-    // Free init memory: later accesses fault like a use of freed init memory.
-    uint64_t lo = ~0ull, hi = 0;
+    // Free init memory: later accesses fault like a use of freed init memory. Each init region
+    // alone (since 6.4 guard pages lie between them).
     for (const Region& r : m.regions)
-        if (r.is_init() && r.mapped)
-            lo = std::min(lo, r.base), hi = std::max(hi, r.base + r.mapped);
-    if (hi > lo) emu.unmap(lo, hi - lo);
+        if (r.is_init() && r.mapped) emu.unmap(r.base, r.mapped);
     m.init_freed = true;
     // module_enable_rodata_ro_after_init()
     for (const Region& r : m.regions)

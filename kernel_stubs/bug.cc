@@ -344,11 +344,12 @@ void arm_backtrace(Kernel& k, uint64_t pc, int level) {
 // dump_stack() (lib/dump_stack.c): the task and machine lines, then on ARM `own` (the real
 // kernel's frames above the emulated kernel function) and the call trace from that function,
 // when a guest call is under way.
-void dump_stack_with(Kernel& k, const std::vector<std::string>& own) {
+// `from`: the pc of the frame the trace starts at (0: the CPU's).
+void dump_stack_with(Kernel& k, const std::vector<std::string>& own, uint64_t from = 0) {
     log_cpu_lines(k, 4);
     if (k.arch() != Arch::arm) return;
     k.log(4, hardware_name(k));
-    uint64_t pc = k.emu().pc();
+    uint64_t pc = from ? from : k.emu().pc();
     if (!k.export_at(pc) && !k.real_code_at(pc)) return;
     arm_call_trace_heading(k, 4);
     for (const std::string& f : own)
@@ -538,9 +539,11 @@ void dump_stack(Kernel& k) {
 
 namespace {
 
-// __warn() in kernel/panic.c. Returns false when panic_on_warn turns it into a panic.
+// __warn() in kernel/panic.c. Returns false when panic_on_warn turns it into a panic. On ARM
+// without registers (warn_slowpath_fmt()), `from` is the pc of warn_slowpath_fmt()'s frame when
+// the CPU is not in it (0: it is).
 void warn(Kernel& k, const std::string& file, unsigned line, uint64_t caller,
-          const std::optional<std::string>& message, bool regs) {
+          const std::optional<std::string>& message, bool regs, uint64_t from = 0) {
     k.log(4, fmt("WARNING: CPU: 0 PID: %d at %s:%u %s", k.config().pid, file.c_str(), line,
                  sym(k, caller).c_str()));
     if (message) k.printk(*message);
@@ -558,7 +561,7 @@ void warn(Kernel& k, const std::string& file, unsigned line, uint64_t caller,
             own.clear();
         else
             own.push_back(" __warn from " + *w);
-        dump_stack_with(k, own);
+        dump_stack_with(k, own, from);
     } else {
         dump_stack(k);
     }
@@ -1137,7 +1140,8 @@ std::optional<KernelBug> select_bug(Kernel& k, const KernelSymbol& fn, std::stri
 
 }  // namespace
 
-void kernel_function_bug(StubCall& c, std::string_view file, unsigned line, int nth) {
+void kernel_function_bug(StubCall& c, std::string_view file, unsigned line, int nth,
+                         std::optional<uint64_t> lr) {
     Kernel& k = c.kernel;
     const Export* e = k.export_at(c.slot);
     const Kernel::RealCode* code = e ? k.real_code(e->name) : nullptr;
@@ -1145,7 +1149,10 @@ void kernel_function_bug(StubCall& c, std::string_view file, unsigned line, int 
         code ? select_bug(k, code->symbol, file, line, nth) : std::nullopt;
     if (!bug) kernel_bug(c, file, line);
     uint64_t trap = code->addr + (bug->addr - code->symbol.addr);
-    if (k.arch() == Arch::arm && !thumb_state(k)) arm_enter_function(c, code->addr, trap);
+    if (k.arch() == Arch::arm && !thumb_state(k)) {
+        arm_enter_function(c, code->addr, trap);
+        if (lr) c.emu.set_lr(*lr);
+    }
     kernel_bug(c, bug->file, bug->line, {trap});
 }
 
@@ -1265,6 +1272,59 @@ void kernel_warn(StubCall& c, std::string_view file, unsigned line, std::string_
     e.set_sp(sp);
     if (a64) e.set_reg(UC_ARM64_REG_X29, fp);
     e.set_lr(lr);
+}
+
+std::optional<uint64_t> kernel_callee_warn(StubCall& c, std::string_view file, unsigned line,
+                                           const std::string& callee, std::string_view message) {
+    Kernel& k = c.kernel;
+    Emulator& e = c.emu;
+    const Export* ex = k.export_at(c.slot);
+    const Kallsyms* ks = k.real().kallsyms();
+    const Kernel::RealCode* outer = ex && ks ? k.real_code(ex->name) : nullptr;
+    const Kernel::RealCode* inner = outer ? k.real_code(callee) : nullptr;
+    std::optional<uint64_t> ret = inner ? ks->return_address(ex->name, callee) : std::nullopt;
+    // An address of the kit's kernel in the copy of its function.
+    auto copy = [](const Kernel::RealCode* code, uint64_t addr) {
+        return code->addr + (addr - code->symbol.addr);
+    };
+    if (ret && k.arch() == Arch::arm64) {
+        // __WARN_FLAGS(): __warn_printk() prints the message, then the brk of callee's
+        // __bug_table entry traps into __warn() with the registers there.
+        if (std::optional<KernelBug> bug = select_bug(k, inner->symbol, file, line, -1)) {
+            k.log(4, cut_here);
+            k.printk(std::string(message) + "\n");
+            set_printk_flags(e);
+            uint64_t sp = e.sp(), fp = e.reg(UC_ARM64_REG_X29), lr = e.lr();
+            uint64_t trap = copy(inner, bug->addr);
+            enter_kernel_frames(c, {copy(outer, *ret), trap});
+            warn(k, bug->file, bug->line, trap, std::nullopt, true);
+            // Callee and its caller's code up to the call return: their frames are gone.
+            e.set_sp(sp);
+            e.set_reg(UC_ARM64_REG_X29, fp);
+            e.set_lr(lr);
+            return std::nullopt;
+        }
+    }
+    const Export* slowpath = k.find_export("warn_slowpath_fmt");
+    std::optional<uint64_t> warn_ret =
+        ret && slowpath ? ks->return_address(callee, "warn_slowpath_fmt") : std::nullopt;
+    if (warn_ret && k.arch() == Arch::arm && !thumb_state(k)) {
+        // warn_slowpath_fmt(file, line, taint, fmt, ...) called by callee, which the function
+        // the module called calls: their prologues' frames on the stack for the unwinder.
+        k.log(4, cut_here);
+        uint64_t sp = e.sp(), lr = e.lr();
+        arm_enter_function(c, outer->addr, copy(outer, *ret));
+        uint64_t at = copy(inner, *warn_ret);
+        arm_enter_function(c, inner->addr, at);
+        warn(k, std::string(file), line, at, std::string(message) + "\n", false, slowpath->address);
+        // Callee returns by popping pc: the link register stays its last call's return.
+        uint64_t callee_lr = e.lr();
+        e.set_sp(sp);
+        e.set_lr(lr);
+        return callee_lr;
+    }
+    kernel_warn(c, file, line, message);
+    return std::nullopt;
 }
 
 }  // namespace kmodemu

@@ -34,8 +34,10 @@ void set_printk_flags(Emulator& e);
 // when it has some) is the nth by line when nth >= 0 (the function's nth check in its source),
 // else the one for `line` (else its first), with that entry's file:line; without the kit's
 // image, at the stub with the given file:line.
+// `lr`: on ARM, the link register at the trap when a call just before it left it other than
+// the call's return address (a callee that returns by popping pc leaves its own last call's).
 [[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
-                                      int nth = -1);
+                                      int nth = -1, std::optional<uint64_t> lr = std::nullopt);
 // The same for a BUG() in `callee`, which the function the module called (c.slot) calls (kfree()
 // -> __kmem_cache_free()): on arm64, at the trap of callee's code from the kit's image, below
 // the caller's frame at its return from the call; else (or without the kit) kernel_bug() with
@@ -44,6 +46,16 @@ void set_printk_flags(Emulator& e);
 [[noreturn]] void kernel_function_bug(StubCall& c, std::string_view file, unsigned line,
                                       const std::string& callee,
                                       const std::vector<uint64_t>& chain);
+// WARN(1, "%s\n", message) in `callee`'s code, which the function the module called (c.slot)
+// calls (6.12's __fortify_panic() -> __fortify_report()); returns, as the kernel carries on. On
+// arm64 at the trap of callee's code from the kit's image whose __bug_table entry is the one of
+// file:line (else its first), below the caller's frame at its return from the call; on ARM
+// (warn_slowpath_fmt(), with file:line) from callee's call of warn_slowpath_fmt(), callee's and
+// the caller's frames as their prologues push them. Without the kit's image, kernel_warn().
+// Returns the link register callee returns with when that is not its caller's return address
+// from the call (ARM: its own call of warn_slowpath_fmt()'s), for kernel_function_bug().
+std::optional<uint64_t> kernel_callee_warn(StubCall& c, std::string_view file, unsigned line,
+                                           const std::string& callee, std::string_view message);
 // WARN(1, "%s", message) at file:line there: __warn_printk() and __warn(); returns, as the
 // kernel carries on (a panic when panic_on_warn is set).
 void kernel_warn(StubCall& c, std::string_view file, unsigned line, std::string_view message);

@@ -1,7 +1,11 @@
 // Small exports every module needs: the stack protector, fortify, arm64 alternatives callbacks,
 // taints, jiffies, delays and sleeps.
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "kernel_stubs/bug.h"
@@ -80,6 +84,33 @@ void register_misc(Kernel& k) {
         kernel_function_bug(c, "lib/string_helpers.c", 1027);
     };
     k.add_function("fortify_panic", sub, fortify);
+    // __fortify_panic(reason, avail, size) (lib/string_helpers.c, 6.9+; 6.1 has fortify_panic()):
+    // __fortify_report(reason, avail, size), whose WARN(1, "%s: detected buffer overflow: %zu
+    // byte %s of buffer size %zu\n", name, size, str_read_write(!write), avail) names the
+    // function by FORTIFY_REASON_FUNC(reason) (reason >> 1; past the list, UNKNOWN) and the
+    // access by FORTIFY_REASON_DIR(reason) (reason & 1, a write); then BUG().
+    k.add_function("__fortify_panic", sub, [](StubCall& c) -> uint64_t {
+        // enum fortify_func of 6.12's include/linux/fortify-string.h (EACH_FORTIFY_FUNC), for a
+        // kit without its headers.
+        static const std::vector<std::string> funcs_6_12 = {
+            "strncpy", "strnlen",    "strlen",  "strscpy", "strlcat", "strcat",
+            "strncat", "memset",     "memcpy",  "memmove", "memscan", "memcmp",
+            "memchr",  "memchr_inv", "kmemdup", "strcpy",  "UNKNOWN"};
+        const std::vector<std::string>& kit = c.kernel.real().fortify_funcs();
+        const std::vector<std::string>& funcs = kit.empty() ? funcs_6_12 : kit;
+        const uint64_t mask = c.kernel.word() == 8 ? ~0ull : 0xffffffffull;
+        const unsigned reason = static_cast<unsigned>(c.arg(0) & 0xff);
+        const uint64_t avail = c.arg(1) & mask, size = c.arg(2) & mask;
+        const std::string& name = funcs[std::min<size_t>(reason >> 1, funcs.size() - 1)];
+        char msg[160];
+        std::snprintf(msg, sizeof msg,
+                      "%s: detected buffer overflow: %llu byte %s of buffer size %llu",
+                      name.c_str(), static_cast<unsigned long long>(size),
+                      reason & 1 ? "write" : "read", static_cast<unsigned long long>(avail));
+        std::optional<uint64_t> lr =
+            kernel_callee_warn(c, "lib/string_helpers.c", 1032, "__fortify_report", msg);
+        kernel_function_bug(c, "lib/string_helpers.c", 1040, -1, lr);
+    });
     // alt_cb_patch_nops is applied at load time by the loader (module_finalize()); called at
     // run time it would be a bug in the module, and does nothing.
     k.add_function("alt_cb_patch_nops", sub, [](StubCall&) { return uint64_t(0); });

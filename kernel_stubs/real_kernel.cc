@@ -415,6 +415,57 @@ void RealKernel::read_identity() {
     package_id_ = header_define(gen + "package.h", "LINUX_PACKAGE_ID").value_or("");
 }
 
+std::vector<std::string> parse_fortify_funcs(std::string_view h) {
+    std::vector<std::string> out;
+    size_t at = h.find("#define EACH_FORTIFY_FUNC(macro)");
+    if (at == std::string_view::npos) return out;
+    // The macro's body: its lines up to the first that does not end in a backslash.
+    size_t end = at;
+    for (;;) {
+        size_t nl = h.find('\n', end);
+        if (nl == std::string_view::npos) {
+            end = h.size();
+            break;
+        }
+        size_t last = h.find_last_not_of(" \t\r", nl - 1);
+        end = nl + 1;
+        if (last == std::string_view::npos || last < at || h[last] != '\\') break;
+    }
+    std::string_view body = h.substr(at, end - at);
+    constexpr std::string_view call = "macro(";
+    for (size_t p = body.find(call); p != std::string_view::npos; p = body.find(call, p)) {
+        p += call.size();
+        size_t close = body.find(')', p);
+        if (close == std::string_view::npos) break;
+        out.emplace_back(body.substr(p, close - p));
+    }
+    return out;
+}
+
+const std::vector<std::string>& RealKernel::fortify_funcs() {
+    if (fortify_read_) return fortify_funcs_;
+    fortify_read_ = true;
+    if (!profile_ || profile_->kit_dir.empty()) return fortify_funcs_;
+    // Debian's headers: the flavour's (KIT_HEADERS) and, beside them, the common ones of the
+    // same version ("linux-headers-6.12.95+deb12-common" for release "6.12.95+deb12-arm64").
+    std::string headers = read_env(profile_->kit_dir + "/kit.env")["KIT_HEADERS"];
+    std::string release = profile_->release;
+    std::vector<std::string> dirs = {headers};
+    if (size_t slash = headers.rfind('/'); slash != std::string::npos) {
+        std::string parent = headers.substr(0, slash + 1);
+        for (size_t dash = release.rfind('-'); dash != std::string::npos && dash > 0;
+             dash = release.rfind('-', dash - 1))
+            dirs.push_back(parent + "linux-headers-" + release.substr(0, dash) + "-common");
+    }
+    for (const std::string& d : dirs) {
+        if (auto text = slurp(d + "/include/linux/fortify-string.h")) {
+            fortify_funcs_ = parse_fortify_funcs(*text);
+            if (!fortify_funcs_.empty()) break;
+        }
+    }
+    return fortify_funcs_;
+}
+
 const std::string& RealKernel::uts_build() {
     read_identity();
     return uts_build_;

@@ -110,6 +110,10 @@ class RealKernel {
     // the kit's busybox (KIT_BUSYBOX; without one, a static executable's default placement at
     // 4 MiB) and its stack at the top of the address space below task_size; [begin, end).
     const std::vector<std::pair<uint64_t, uint64_t>>& user_mappings(uint64_t task_size);
+    // enum fortify_func (6.9+ include/linux/fortify-string.h, EACH_FORTIFY_FUNC()): the function
+    // names __fortify_report() prints, in order, from the kit's headers (Debian's
+    // linux-headers-*-common beside KIT_HEADERS); empty without them.
+    const std::vector<std::string>& fortify_funcs();
 
   private:
     void read_identity();
@@ -123,6 +127,12 @@ class RealKernel {
     bool btf_tried_ = false;
     std::unique_ptr<KernelBtf> btf_;
     std::vector<std::pair<uint64_t, uint64_t>> user_;
+    bool fortify_read_ = false;
+    std::vector<std::string> fortify_funcs_;
 };
+
+// The names of the EACH_FORTIFY_FUNC(macro) list in the text of fortify-string.h, in order;
+// empty when it has none.
+std::vector<std::string> parse_fortify_funcs(std::string_view header);
 
 }  // namespace kmodemu

@@ -177,3 +177,38 @@ TEST(KitKallsyms, ListsDataWithKallsymsAll) {
     }
     EXPECT_GE(with_all, 1u) << "no kit with CONFIG_KALLSYMS_ALL (Debian's arm64 6.12)";
 }
+
+// enum fortify_func of 6.9+ include/linux/fortify-string.h: EACH_FORTIFY_FUNC()'s names in order,
+// up to the line that ends the macro.
+TEST(KitHeaders, ParsesFortifyFuncs) {
+    const char* h =
+        "#define FORTIFY_REASON_DIR(r)\t((r) & 1)\n"
+        "#define EACH_FORTIFY_FUNC(macro)\t\\\n"
+        "\tmacro(strncpy),\t\t\t\\\n"
+        "\tmacro(memchr_inv),\t\t\\\n"
+        "\tmacro(UNKNOWN),\n"
+        "\n"
+        "#define MAKE_FORTIFY_FUNC(func)\tFORTIFY_FUNC_##func\n"
+        "enum fortify_func { EACH_FORTIFY_FUNC(MAKE_FORTIFY_FUNC) };\n"
+        "void f(void) { macro(not_this); }\n";
+    EXPECT_EQ(parse_fortify_funcs(h),
+              (std::vector<std::string>{"strncpy", "memchr_inv", "UNKNOWN"}));
+    EXPECT_TRUE(parse_fortify_funcs("void fortify_panic(const char *name);\n").empty());
+}
+
+// The kits' own list: 6.12's names memcpy as FORTIFY_FUNC_memcpy (8), ends with UNKNOWN; 6.1,
+// whose fortify_panic() takes the name, has none.
+TEST(KitHeaders, FortifyFuncsOfTheKits) {
+    for (const std::string& dir : kits()) {
+        auto kit = open_kit(dir);
+        if (!kit) continue;
+        const std::vector<std::string>& funcs = kit->real->fortify_funcs();
+        if (!kernel_since(kit->profile.get(), 6, 9)) {
+            EXPECT_TRUE(funcs.empty()) << dir;
+            continue;
+        }
+        ASSERT_EQ(funcs.size(), 17u) << dir;
+        EXPECT_EQ(funcs[8], "memcpy") << dir;
+        EXPECT_EQ(funcs.back(), "UNKNOWN") << dir;
+    }
+}

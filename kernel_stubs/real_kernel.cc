@@ -498,6 +498,24 @@ const KernelBtf* RealKernel::btf() {
     return btf_.get();
 }
 
+const TrustedKeys* RealKernel::trusted_keys() {
+    if (keys_tried_) return keys_.get();
+    keys_tried_ = true;
+    std::optional<std::string> path = image_path();
+    int fd = path ? ::open(path->c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0) return nullptr;
+    struct stat st {};
+    void* p = MAP_FAILED;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0)
+        p = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return nullptr;
+    keys_ = TrustedKeys::from_image(
+        std::span<const uint8_t>(static_cast<const uint8_t*>(p), size_t(st.st_size)));
+    ::munmap(p, size_t(st.st_size));
+    return keys_.get();
+}
+
 const Kallsyms* RealKernel::kallsyms() {
     if (kallsyms_tried_) return kallsyms_.get();
     kallsyms_tried_ = true;

@@ -14,6 +14,7 @@
 
 #include "emulator/emulator.h"
 #include "kernel_stubs/btf.h"
+#include "kernel_stubs/module_sig.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu {
@@ -102,6 +103,9 @@ class RealKernel {
     const Kallsyms* kallsyms();
     // The BTF in the same image (Debian's arm64 kernels carry it); null without.
     const KernelBtf* btf();
+    // The X.509 certificates built into the same image (its system keyring, which verifies
+    // module signatures); null without the image.
+    const TrustedKeys* trusted_keys();
     // Whether the code of `fn` can run on its own in the emulated kernel: no calls, branches or
     // PC-relative references out of it, no system register writes or exceptions (a leaf
     // routine such as __memset).
@@ -124,6 +128,8 @@ class RealKernel {
     std::string uts_build_ = "#1", package_id_;
     bool kallsyms_tried_ = false;
     std::unique_ptr<Kallsyms> kallsyms_;
+    bool keys_tried_ = false;
+    std::unique_ptr<TrustedKeys> keys_;
     bool btf_tried_ = false;
     std::unique_ptr<KernelBtf> btf_;
     std::vector<std::pair<uint64_t, uint64_t>> user_;

@@ -11,6 +11,7 @@
 
 #include "kernel_stubs/arm_unwind.h"
 #include "kernel_stubs/bug.h"
+#include "kernel_stubs/module_sig.h"
 #include "kernel_stubs/notifier.h"
 #include "kernel_stubs/profile.h"
 #include "loader/arch/aarch64.h"
@@ -182,6 +183,21 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         return res;
     };
 
+    // --- module_sig_check() (kernel/module/signing.c): before the ELF is looked at. A
+    // signature whose signer the kernel has no key for, or none, is allowed (the module taints
+    // later); any other failure of the check fails the load. The ELF is then read without it.
+    bool sig_ok = false;
+    if (k_.config().module_sig) {
+        const KernelProfile* p = k_.config().profile.get();
+        const TrustedKeys* keys = p && !p->kit_dir.empty() ? k_.real().trusted_keys() : nullptr;
+        SigCheck sig = check_module_signature(bytes, keys);
+        if (sig.signed_) bytes.resize(sig.content_len);
+        if (sig.err && sig.err != -ENODATA && sig.err != -ENOPKG && sig.err != -ENOKEY)
+            return fail(sig.err);
+        sig_ok = sig.err == 0;
+        res.signer = sig.signer;
+    }
+
     // --- elf_validity_check() / setup_load_info() ---
     auto elf = std::make_unique<ElfFile>();
     if (Status st = elf->open(std::move(bytes), k_.arch()); !st) {
@@ -303,7 +319,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     };
     // An unsigned module taints (pr_notice_once(): the message only for the first).
     auto signature_taint = [&] {
-        if (!k_.config().module_sig) return;
+        if (!k_.config().module_sig || sig_ok) return;
         if (k_.printed_once.insert("module_sig").second)
             k_.log(5, name +
                           ": module verification failed: signature and/or required key missing - "

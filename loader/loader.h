@@ -50,6 +50,9 @@ struct LoadResult {
     // Functions exported by the profile's kernel that kmodemu does not implement, bound lazily
     // (a call stops the run).
     std::vector<std::string> unimplemented;
+    // The certificate that verified the module's signature (module_sig_check()); empty when
+    // the module is unsigned or its signer is not a key of the kernel.
+    std::string signer;
     size_t plt_entries = 0;
     size_t alternatives_applied = 0;  // arm64 .altinstructions entries patched                  //
                                       // module PLT entries emitted (branches out of range)

@@ -55,7 +55,8 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
                                    {"caller", hex(u->caller)},
                                    {"where", u->where}};
     r["kernel"] = out.kernel;
-    r["compression"] = out.compression;  // of the module file, as kmod read it
+    r["compression"] = out.compression;
+    r["signer"] = out.load.signer;  // the kernel key that verified the module's signature  // of the module file, as kmod read it
     r["diagnostics"] = out.diagnostics;
     r["instructions"] = out.instructions;
     return r;

@@ -74,6 +74,12 @@ const char* errno_name(int err) {
             return "ETIMEDOUT";
         case EOPNOTSUPP:
             return "EOPNOTSUPP";
+        case EBADMSG:
+            return "EBADMSG";
+        case ENOKEY:
+            return "ENOKEY";
+        case EKEYREJECTED:
+            return "EKEYREJECTED";
         default:
             return "E?";
     }

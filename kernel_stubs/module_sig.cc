@@ -42,6 +42,32 @@ std::unique_ptr<TrustedKeys> TrustedKeys::from_image(std::span<const uint8_t> im
     return keys;
 }
 
+std::vector<uint8_t> TrustedKeys::der() const {
+    std::vector<uint8_t> out;
+    for (int i = 0; i < sk_X509_num(impl_->certs); ++i) {
+        unsigned char* buf = nullptr;
+        int n = i2d_X509(sk_X509_value(impl_->certs, i), &buf);
+        if (n > 0) out.insert(out.end(), buf, buf + n);
+        OPENSSL_free(buf);
+    }
+    return out;
+}
+
+std::unique_ptr<TrustedKeys> TrustedKeys::from_der(std::span<const uint8_t> der) {
+    auto keys = std::make_unique<TrustedKeys>();
+    const unsigned char* p = der.data();
+    const unsigned char* end = der.data() + der.size();
+    while (p < end) {
+        X509* x = d2i_X509(nullptr, &p, long(end - p));
+        if (!x) {
+            ERR_clear_error();
+            return nullptr;
+        }
+        sk_X509_push(keys->impl_->certs, x);
+    }
+    return keys;
+}
+
 size_t TrustedKeys::size() const {
     return size_t(sk_X509_num(impl_->certs));
 }

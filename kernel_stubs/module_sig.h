@@ -39,6 +39,10 @@ class TrustedKeys {
     // The certificates built into a kernel image (system_certificate_list): every DER X.509 v3
     // certificate found in it.
     static std::unique_ptr<TrustedKeys> from_image(std::span<const uint8_t> image);
+    // The certificates one after the other, as DER (a cache of what from_image() found), and
+    // back.
+    std::vector<uint8_t> der() const;
+    static std::unique_ptr<TrustedKeys> from_der(std::span<const uint8_t> der);
     size_t size() const;
     std::vector<std::string> subjects() const;  // "CN=..., O=...", for reports and tests
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -505,14 +506,36 @@ const TrustedKeys* RealKernel::trusted_keys() {
     int fd = path ? ::open(path->c_str(), O_RDONLY | O_CLOEXEC) : -1;
     if (fd < 0) return nullptr;
     struct stat st {};
-    void* p = MAP_FAILED;
-    if (::fstat(fd, &st) == 0 && st.st_size > 0)
-        p = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+        ::close(fd);
+        return nullptr;
+    }
+    // KIT/kmodemu-trusted-keys.der: what a scan of the image found, kept beside the profile's
+    // cache while newer than the image (the scan reads the whole image).
+    const std::string cache = profile_->kit_dir + "/kmodemu-trusted-keys.der";
+    struct stat cs {};
+    if (::stat(cache.c_str(), &cs) == 0 && cs.st_mtime >= st.st_mtime)
+        if (std::optional<std::string> der = slurp(cache)) {
+            keys_ = TrustedKeys::from_der(std::span<const uint8_t>(
+                reinterpret_cast<const uint8_t*>(der->data()), der->size()));
+            if (keys_) {
+                ::close(fd);
+                return keys_.get();
+            }
+        }
+    void* p = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
     if (p == MAP_FAILED) return nullptr;
     keys_ = TrustedKeys::from_image(
         std::span<const uint8_t>(static_cast<const uint8_t*>(p), size_t(st.st_size)));
     ::munmap(p, size_t(st.st_size));
+    std::vector<uint8_t> der = keys_->der();
+    std::string tmp = cache + ".tmp." + std::to_string(::getpid());
+    if (std::ofstream out{tmp, std::ios::binary}) {
+        out.write(reinterpret_cast<const char*>(der.data()), std::streamsize(der.size()));
+        out.close();
+        if (!out || std::rename(tmp.c_str(), cache.c_str()) != 0) std::remove(tmp.c_str());
+    }
     return keys_.get();
 }
 

@@ -92,3 +92,21 @@ TEST(ModuleSig, TheTrailerIsParsedAsTheKernelDoes) {
     bad[ms + 2] = 1;
     EXPECT_EQ(check_module_signature(bad, nullptr).err, -ENOPKG);
 }
+
+TEST(ModuleSig, TheKeysCacheRoundTrips) {
+    auto env = read_kit_env(std::string(KMODEMU_KIT_ARM64) + "/kit.env");
+    ASSERT_TRUE(env);
+    std::ifstream in((*env)["KIT_BOOT"] + "/vmlinuz-" + (*env)["KIT_RELEASE"], std::ios::binary);
+    std::vector<uint8_t> image((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+    auto keys = TrustedKeys::from_image(image);
+    ASSERT_TRUE(keys);
+    ASSERT_GE(keys->size(), 1u);
+    std::vector<uint8_t> der = keys->der();
+    auto again = TrustedKeys::from_der(der);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->subjects(), keys->subjects());
+    EXPECT_EQ(again->der(), der);
+    der.resize(der.size() / 2);  // a damaged cache is refused (and the image scanned again)
+    EXPECT_FALSE(TrustedKeys::from_der(der));
+}

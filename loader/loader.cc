@@ -11,6 +11,7 @@
 
 #include "kernel_stubs/arm_unwind.h"
 #include "kernel_stubs/bug.h"
+#include "kernel_stubs/module.h"
 #include "kernel_stubs/module_sig.h"
 #include "kernel_stubs/notifier.h"
 #include "kernel_stubs/profile.h"
@@ -330,6 +331,10 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
 
     // --- layout_and_allocate() ---
     res.phase = LoadResult::Phase::layout;
+    // add_unformed_module() (6.1) / early_mod_check()'s module_patient_check_exists() (6.4+): a
+    // module of that name is already loaded.
+    for (const LoadedModule* m : k_.modules)
+        if (m->name == name) return fail(-EEXIST);
     if (Status st = arch_->frob_sections(*elf, name); !st) {
         log_err(st.message);
         return fail(st.err);
@@ -490,6 +495,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     size_t nsyms = elf->num_symbols();
     img.sym_value.assign(nsyms, 0);
     int sym_err = 0;
+    bool using_gplonly = false;           // mod->using_gplonly_symbols
+    std::vector<LoadedModule*> uses;      // the modules whose exports resolved symbols
     for (size_t i = 1; i < nsyms; ++i) {
         const GElf_Sym& sym = elf->symbol(i);
         std::string_view sname = elf->symbol_name(i);
@@ -507,26 +514,65 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                 // (check_exported_symbol() skips the _gpl ones for a proprietary module),
                 // check_version(), verify_namespace_is_imported(). Without a kit these are the
                 // default kernel's exports: a stub that no real kernel exports is not found.
+                // Then the loaded modules' exports, newest first.
                 std::string sn(sname);
                 auto ps = prof->exports.find(sn);
-                bool found = ps && !(ps->gpl_only && !gplok);
+                bool in_kernel = ps && !(ps->gpl_only && !gplok);
+                std::optional<FoundModuleSymbol> owner;
+                if (!in_kernel) owner = find_module_symbol(k_, sn, gplok);
                 int err = 0;
-                if (!found) {
+                bool gpl_only = in_kernel ? ps->gpl_only : owner && owner->sym->gpl_only;
+                std::optional<uint32_t> crc;
+                if (in_kernel && prof->modversions) crc = ps->crc;
+                if (owner) crc = owner->sym->crc;
+                std::string_view ns = in_kernel ? ps->ns : owner ? owner->sym->ns : "";
+                if (gpl_only) using_gplonly = true;
+                if (!in_kernel && !owner) {
                     if (GELF_ST_BIND(sym.st_info) == STB_WEAK) break;
                     err = -ENOENT;
-                } else if (checks && prof->modversions && !check_version(sn, ps->crc)) {
+                } else if (owner && owner->owner->taints.find('P') != std::string::npos &&
+                           using_gplonly) {
+                    // inherit_taint()
+                    k_.log(3, format("%s: module using GPL-only symbols uses symbols %s from "
+                                     "proprietary module %s.",
+                                     name.c_str(), sn.c_str(), owner->owner->name.c_str()));
+                    err = -EPERM;
+                } else if (checks && crc && !check_version(sn, *crc)) {
                     err = -EINVAL;
-                } else if (!ps->ns.empty() && std::find(import_ns.begin(), import_ns.end(),
-                                                        ps->ns) == import_ns.end()) {
+                } else if (!ns.empty() && std::find(import_ns.begin(), import_ns.end(), ns) ==
+                                              import_ns.end()) {
                     k_.log(3, format("%s: module uses symbol (%s) from namespace %s, but does not "
                                      "import it.",
-                                     name.c_str(), sn.c_str(), std::string(ps->ns).c_str()));
+                                     name.c_str(), sn.c_str(), std::string(ns).c_str()));
                     err = -EINVAL;
+                } else if (owner && owner->owner->state == ModuleState::coming) {
+                    // ref_module() -> strong_try_module_get(): resolve_symbol_wait() waits 30 s
+                    // for the owner's init, which cannot end while this load runs.
+                    k_.log(4, format("%s: gave up waiting for init of module %s.", name.c_str(),
+                                     owner->owner->name.c_str()));
+                    err = -EBUSY;
+                } else if (owner && owner->owner->state == ModuleState::going) {
+                    err = -ENOENT;
                 }
                 if (err) {
                     k_.log(4,
                            format("%s: Unknown symbol %s (err %d)", name.c_str(), sn.c_str(), err));
                     sym_err = err;
+                    break;
+                }
+                if (owner) {
+                    if (owner->owner->taints.find('P') != std::string::npos &&
+                        mod_taints.find('P') == std::string::npos) {
+                        k_.log(4, format("%s: module uses symbols %s from proprietary module %s, "
+                                         "inheriting taint.",
+                                         name.c_str(), sn.c_str(), owner->owner->name.c_str()));
+                        if (k_.debug_locks) k_.log(4, "Disabling lock debugging due to kernel taint");
+                        k_.debug_locks = false;
+                        taint('P');
+                    }
+                    if (std::find(uses.begin(), uses.end(), owner->owner) == uses.end())
+                        uses.push_back(owner->owner);
+                    img.sym_value[i] = owner->sym->address;
                     break;
                 }
                 // The kernel resolves it; when kmodemu does not implement it, it is bound
@@ -578,6 +624,9 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     }
 
     res.plt_entries = img.plt_used + img.init_plt_used;
+    res.relocation_types = img.applied;
+    for (const auto& [type, count] : img.applied)
+        res.relocations_applied += count;
     size_t alternatives_before = 0;
     if (auto* a64 = dynamic_cast<Aarch64Loader*>(arch_.get()))
         alternatives_before = a64->alternatives_applied;
@@ -720,6 +769,83 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         mod->num_ctors = c->hdr.sh_size / k_.word();
     }
 
+    // find_module_sections(): the module's exports (__ksymtab, __ksymtab_gpl, struct
+    // kernel_symbol: place-relative offsets with CONFIG_HAVE_ARCH_PREL32_RELOCATIONS, else
+    // pointers) and their CRCs (__kcrctab, __kcrctab_gpl), as relocated.
+    {
+        auto host_at = [&](uint64_t addr, uint64_t len) -> const uint8_t* {
+            for (const ElfSection& s : secs) {
+                uint64_t a = img.addr[s.index];
+                if (!a || !img.host[s.index] || addr < a || addr - a > s.hdr.sh_size ||
+                    s.hdr.sh_size - (addr - a) < len)
+                    continue;
+                return img.host[s.index] + (addr - a);
+            }
+            return nullptr;
+        };
+        auto cstr_at = [&](uint64_t addr) -> std::string {
+            for (const ElfSection& s : secs) {
+                uint64_t a = img.addr[s.index];
+                if (!a || !img.host[s.index] || addr < a || addr - a >= s.hdr.sh_size) continue;
+                const char* p = reinterpret_cast<const char*>(img.host[s.index] + (addr - a));
+                return std::string(p, strnlen(p, s.hdr.sh_size - (addr - a)));
+            }
+            return {};
+        };
+        std::optional<std::string_view> prel = prof->config.find("CONFIG_HAVE_ARCH_PREL32_RELOCATIONS");
+        bool prel32 = prof->generic || prof->kit_dir.empty() ? k_.arch() == Arch::arm64
+                                                             : prel == std::string_view("y");
+        uint64_t w = k_.word();
+        for (bool gpl : {false, true}) {
+            const ElfSection* tab = elf->find_section(gpl ? "__ksymtab_gpl" : "__ksymtab", true);
+            const ElfSection* crcs = elf->find_section(gpl ? "__kcrctab_gpl" : "__kcrctab", true);
+            if (!tab || !img.host[tab->index]) continue;
+            uint64_t entry = prel32 ? 12 : 3 * w;
+            for (uint64_t off = 0; off + entry <= tab->hdr.sh_size; off += entry) {
+                uint64_t at = img.addr[tab->index] + off;
+                const uint8_t* h = img.host[tab->index] + off;
+                uint64_t f[3] = {0, 0, 0};
+                for (int k = 0; k < 3; ++k) {
+                    if (prel32) {
+                        int32_t v;
+                        std::memcpy(&v, h + 4 * k, 4);
+                        f[k] = at + 4 * k + static_cast<uint64_t>(int64_t(v));
+                    } else {
+                        std::memcpy(&f[k], h + w * k, w);
+                    }
+                }
+                ModuleExport e;
+                e.address = f[0];
+                e.name = cstr_at(f[1]);
+                e.gpl_only = gpl;
+                if (f[2] && (!prel32 || f[2] != at + 8)) e.ns = cstr_at(f[2]);
+                if (crcs && img.host[crcs->index]) {
+                    uint64_t i = off / entry;
+                    if (const uint8_t* c = host_at(img.addr[crcs->index] + 4 * i, 4)) {
+                        uint32_t v;
+                        std::memcpy(&v, c, 4);
+                        e.crc = v;
+                    }
+                }
+                if (!e.name.empty()) mod->exports.push_back(std::move(e));
+            }
+        }
+        std::stable_sort(mod->exports.begin(), mod->exports.end(),
+                         [](const ModuleExport& a, const ModuleExport& b) { return a.name < b.name; });
+        // complete_formation() -> verify_exported_symbols(): no export may be anyone else's.
+        for (const ModuleExport& e : mod->exports) {
+            std::string owner;
+            if (!prof->generic && prof->exports.find(e.name))
+                owner = "kernel";
+            else if (auto f = find_module_symbol(k_, e.name, true))
+                owner = f->owner->name;
+            if (owner.empty()) continue;
+            k_.log(3, format("%s: exports duplicate symbol %s (owned by %s)", name.c_str(),
+                             e.name.c_str(), owner.c_str()));
+            return fail(-ENOEXEC);
+        }
+    }
+
     // --- move to the emulator; complete_formation(): RO, NX, ROX ---
     // Each region is mapped with its final protection (uc_mem_write ignores protections), which
     // costs fewer mapping operations than mapping RW and protecting afterwards.
@@ -749,6 +875,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     LoadedModule& m = *mod;
     modules_.push_back(std::move(mod));
     k_.modules.push_back(&m);
+    m.using_gplonly_symbols = using_gplonly;
+    for (LoadedModule* owner : uses) ref_module(m, *owner);  // resolve_symbol()
     res.module = &m;
     m.set_state(emu, k_.structs(), ModuleState::coming);
 
@@ -920,6 +1048,7 @@ void Loader::going(LoadedModule& m) {
 
 void Loader::free_module(LoadedModule& m) {
     Emulator& emu = k_.emu();
+    module_unload_free(m);
     destroy_module_params(k_, m);
     for (const Region& r : m.regions) {
         if (!r.mapped) continue;
@@ -936,6 +1065,11 @@ void Loader::free_module(LoadedModule& m) {
 // delete_module(2)
 UnloadResult Loader::unload(LoadedModule& m) {
     UnloadResult res;
+    // Modules that use this one's exports (a non-empty source_list).
+    if (!m.users.empty()) {
+        res.err = -EWOULDBLOCK;
+        return res;
+    }
     if (m.state != ModuleState::live) {
         res.err = -EBUSY;
         return res;

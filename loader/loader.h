@@ -2,6 +2,7 @@
 // kernel/module/main.c, over the emulated kernel and an ArchLoader.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,9 @@ struct LoadResult {
     // The certificate that verified the module's signature (module_sig_check()); empty when
     // the module is unsigned or its signer is not a key of the kernel.
     std::string signer;
+    // Relocations applied to allocated sections (apply_relocations()), in all and by type.
+    size_t relocations_applied = 0;
+    std::map<uint32_t, size_t> relocation_types;
     size_t plt_entries = 0;
     size_t alternatives_applied = 0;  // arm64 .altinstructions entries patched                  //
                                       // module PLT entries emitted (branches out of range)

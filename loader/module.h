@@ -47,6 +47,16 @@ struct UnwindTable {
     bool init = false;                 // removed when init memory is freed
 };
 
+// A symbol the module exports (find_module_sections(): mod->syms from __ksymtab, mod->gpl_syms
+// from __ksymtab_gpl, their CRCs from __kcrctab and __kcrctab_gpl).
+struct ModuleExport {
+    std::string name;
+    uint64_t address = 0;
+    bool gpl_only = false;
+    std::optional<uint32_t> crc;
+    std::string ns;  // its namespace, empty when none
+};
+
 struct LoadedModule {
     std::string name;
     Arch arch = Arch::arm64;
@@ -74,7 +84,14 @@ struct LoadedModule {
     // try_module_get()/__module_get() references; module_refcount() is refcnt - MODULE_REF_BASE.
     int refcnt = 0;
     std::vector<UnwindTable> unwind_tables;  // ARM: mod->arch.unwind_list
+    std::vector<ModuleExport> exports;       // sorted by name, as the module's ksymtabs are
+    // module_use links (ref_module()): the modules whose exports this one uses (mod->target_list)
+    // and the modules that use this one's (mod->source_list).
+    std::vector<LoadedModule*> uses;
+    std::vector<LoadedModule*> users;
+    bool using_gplonly_symbols = false;
 
+    const ModuleExport* find_export(std::string_view sym) const;
     bool contains(uint64_t addr) const;
     bool within_init(uint64_t addr) const;
     // "func+0x1c/0x40 [mod]" (with_offset) or "func [mod]"

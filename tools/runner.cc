@@ -101,24 +101,44 @@ std::string join_module_args(const std::vector<std::string>& params) {
 RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
                       std::function<void(const LogLine&)> on_log,
                       std::function<void(const std::string&)> on_diag) {
+    std::vector<ModuleInput> one(1);
+    one[0].bytes = std::move(bytes);
+    one[0].params = opts.params;
+    RunOutcome out = run_modules(std::move(one), opts, std::move(on_log), std::move(on_diag));
+    out.steps.clear();
+    return out;
+}
+
+RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
+                       std::function<void(const LogLine&)> on_log,
+                       std::function<void(const std::string&)> on_diag) {
     RunOutcome out;
-    // kmod's insmod decompresses .ko.xz, .ko.zst and .ko.gz before init_module(2).
-    Decompressed file = decompress_module(std::move(bytes));
-    out.compression = compression_name(file.format);
-    if (file.err) {
-        out.diagnostics.push_back(file.message);
-        if (on_diag) on_diag(file.message);
-        out.ending = "errno";
-        out.exit_status = -file.err;
+    if (mods.empty()) {
+        out.ending = "internal";
+        out.exit_status = exit_internal;
         return out;
     }
-    bytes = std::move(file.bytes);
+    // kmod's insmod decompresses .ko.xz, .ko.zst and .ko.gz before init_module(2).
+    std::vector<Decompressed> files;
+    for (ModuleInput& m : mods) {
+        files.push_back(decompress_module(std::move(m.bytes)));
+        if (files.back().err) break;
+    }
+    out.compression = compression_name(files.back().format);
+    if (files.front().err) {
+        out.diagnostics.push_back(files.front().message);
+        if (on_diag) on_diag(files.front().message);
+        out.ending = "errno";
+        out.exit_status = -files.front().err;
+        return out;
+    }
+    const std::vector<uint8_t>& first = files.front().bytes;
     std::shared_ptr<const KernelProfile> profile = opts.profile;
     if (!profile && !opts.kernel_kit.empty()) profile = KernelProfile::from_kit(opts.kernel_kit);
     // The generic profile takes the architecture from the module; a kit is one architecture.
-    Arch arch = profile ? profile->arch : ElfFile::sniff_arch(bytes).value_or(Arch::arm64);
+    Arch arch = profile ? profile->arch : ElfFile::sniff_arch(first).value_or(Arch::arm64);
     // Without a kit: the default kernel of the module's own version (its vermagic).
-    if (!profile) profile = KernelProfile::default_for(arch, module_kernel_version(bytes));
+    if (!profile) profile = KernelProfile::default_for(arch, module_kernel_version(first));
     out.arch = arch_name(arch);
     out.kernel = profile ? profile->name : "generic";
     Emulator emu(arch);
@@ -139,9 +159,6 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
         emu.set_deadline(std::chrono::steady_clock::now() +
                          std::chrono::microseconds(static_cast<int64_t>(opts.time_limit * 1e6)));
     Loader loader(kernel);
-    LoadOptions lo;
-    lo.args = join_module_args(opts.params);
-    lo.auto_stub = opts.auto_stub;
 
     auto finish_abort = [&](const std::optional<RunResult>& abort,
                             const std::optional<std::string>& panic) {
@@ -165,7 +182,6 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
             out.exit_status = exit_hang;
         }
     };
-
     auto memory_fault = [](const GuestMemoryError& m) {
         // The emulated kernel itself dereferenced a bad guest pointer (e.g. a corrupt chain).
         RunResult r;
@@ -175,71 +191,122 @@ RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
         r.fault.address = m.address;
         return r;
     };
-    try {
-        out.load = loader.load(std::move(bytes), lo);
-    } catch (const GuestMemoryError& m) {
-        out.load.abort = memory_fault(m);
-    } catch (const EmulatorError& e) {
-        // A bug or resource failure of kmodemu, not a guest event.
-        kernel.diag(std::string("internal error: ") + e.what());
-        out.ending = "internal";
-        out.exit_status = exit_internal;
+    auto finish = [&] {
         kernel.flush_log();
         out.log = kernel.log_lines();
+        if (!out.load_log_lines) out.load_log_lines = out.log.size();
         out.diagnostics = kernel.diagnostics();
+        out.calls = kernel.call_counts();
+        out.unimplemented_call = kernel.unimplemented_call;
+        out.instructions = emu.instructions_executed();
+        for (const std::string& n : out.auto_stubs) {
+            const Export* e = kernel.find_export(n);
+            const std::optional<Prototype>& p = e ? e->prototype : std::nullopt;
+            std::string what = "0 (prototype unknown)";
+            if (p && p->ret == Prototype::Ret::pointer)
+                what = "a zeroed object of " +
+                       std::to_string(p->pointee_size ? p->pointee_size : 0x1000) + " bytes" +
+                       (p->pointee_size ? "" : " (void * or size unknown)");
+            else if (p)
+                what = p->ret == Prototype::Ret::void_ ? "0 (void)" : "0";
+            out.auto_stub_returns[n] = what;
+        }
         return out;
-    }
-    if (out.load.module) {
-        out.module_name = out.load.module->name;
-        out.vermagic = out.load.module->vermagic;
-    }
-    if (out.load.abort || out.load.panic) {
-        finish_abort(out.load.abort, out.load.panic);
-    } else if (out.load.err) {
-        out.ending = "errno";
-        out.exit_status = -out.load.err;
-    } else {
-        out.ending = "ok";
-        out.exit_status = 0;
+    };
+    auto log_size = [&] {
         kernel.flush_log();
-        out.load_log_lines = kernel.log_lines().size();
-        if (opts.unload && out.load.module && out.load.module->exit) {
+        return kernel.log_lines().size();
+    };
+
+    // insmod of each module in turn; the run stops at the first that fails.
+    std::vector<std::pair<LoadedModule*, size_t>> live;  // with its step
+    for (size_t i = 0; i < mods.size(); ++i) {
+        RunOutcome::Step step;
+        step.path = mods[i].path;
+        step.log_begin = log_size();
+        bool last = i + 1 == mods.size();
+        out.load = LoadResult{};
+        out.unload.reset();
+        out.compression = compression_name(files[i].format);
+        if (files[i].err) {
+            kernel.diag(files[i].message);
+            out.ending = "errno";
+            out.exit_status = -files[i].err;
+        } else {
+            LoadOptions lo;
+            lo.args = join_module_args(mods[i].params);
+            lo.auto_stub = opts.auto_stub;
             try {
-                out.unload = loader.unload(*out.load.module);
+                out.load = loader.load(std::move(files[i].bytes), lo);
             } catch (const GuestMemoryError& m) {
-                out.unload = UnloadResult{};
-                out.unload->abort = memory_fault(m);
+                out.load.abort = memory_fault(m);
             } catch (const EmulatorError& e) {
+                // A bug or resource failure of kmodemu, not a guest event.
                 kernel.diag(std::string("internal error: ") + e.what());
                 out.ending = "internal";
                 out.exit_status = exit_internal;
             }
-            if (out.unload && (out.unload->abort || out.unload->panic))
-                finish_abort(out.unload->abort, out.unload->panic);
+            for (const std::string& n : out.load.auto_stubs)
+                out.auto_stubs.push_back(n);
+            for (const std::string& n : out.load.unimplemented)
+                out.unimplemented.push_back(n);
+            if (out.load.module) {
+                out.module_name = out.load.module->name;
+                out.vermagic = out.load.module->vermagic;
+            }
+            if (out.ending == "internal") {
+            } else if (out.load.abort || out.load.panic) {
+                finish_abort(out.load.abort, out.load.panic);
+            } else if (out.load.err) {
+                out.ending = "errno";
+                out.exit_status = -out.load.err;
+            } else {
+                out.ending = "ok";
+                out.exit_status = 0;
+                live.emplace_back(out.load.module, out.steps.size());
+            }
+        }
+        step.name = out.module_name;
+        step.exit_status = out.exit_status;
+        step.ending = out.ending;
+        step.log_end = log_size();
+        out.steps.push_back(step);
+        if (out.ending != "ok") {
+            // modprobe stops at a dependency that fails and leaves the others loaded.
+            if (!last) out.failed_dependency = mods[i].path;
+            return finish();
         }
     }
-    kernel.flush_log();
-    out.log = kernel.log_lines();
-    if (!out.load_log_lines) out.load_log_lines = out.log.size();
-    out.diagnostics = kernel.diagnostics();
-    out.calls = kernel.call_counts();
-    out.auto_stubs = out.load.auto_stubs;
-    for (const std::string& n : out.auto_stubs) {
-        const Export* e = kernel.find_export(n);
-        const std::optional<Prototype>& p = e ? e->prototype : std::nullopt;
-        std::string what = "0 (prototype unknown)";
-        if (p && p->ret == Prototype::Ret::pointer)
-            what = "a zeroed object of " +
-                   std::to_string(p->pointee_size ? p->pointee_size : 0x1000) + " bytes" +
-                   (p->pointee_size ? "" : " (void * or size unknown)");
-        else if (p)
-            what = p->ret == Prototype::Ret::void_ ? "0 (void)" : "0";
-        out.auto_stub_returns[n] = what;
+    out.load_log_lines = log_size();
+
+    // rmmod of the modules, the last loaded first. A module whose init ran and which has no
+    // exit cannot be unloaded (EBUSY); the main module is only unloaded when it has an exit.
+    if (!opts.unload) return finish();
+    for (auto it = live.rbegin(); it != live.rend(); ++it) {
+        LoadedModule* m = it->first;
+        RunOutcome::Step& step = out.steps[it->second];
+        bool target = it == live.rbegin();
+        if (!m || (target && !m->exit)) continue;
+        std::optional<UnloadResult> u;
+        try {
+            u = loader.unload(*m);
+        } catch (const GuestMemoryError& e) {
+            u = UnloadResult{};
+            u->abort = memory_fault(e);
+        } catch (const EmulatorError& e) {
+            kernel.diag(std::string("internal error: ") + e.what());
+            out.ending = "internal";
+            out.exit_status = exit_internal;
+            break;
+        }
+        step.unload_status = -u->err;
+        if (target) out.unload = u;
+        if (u->abort || u->panic) {
+            finish_abort(u->abort, u->panic);
+            break;
+        }
     }
-    out.unimplemented = out.load.unimplemented;
-    out.unimplemented_call = kernel.unimplemented_call;
-    out.instructions = emu.instructions_executed();
-    return out;
+    return finish();
 }
 
 }  // namespace kmodemu

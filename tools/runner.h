@@ -58,6 +58,26 @@ struct RunOutcome {
     std::string kernel;                                   // the profile's name
     std::string compression;  // of the module file: "none", "xz", "zstd", "gzip"
     uint64_t instructions = 0;
+    // A run of several modules (run_modules): each module's step in load order, and the
+    // dependency whose load failed (then the outcome above is that dependency's).
+    struct Step {
+        std::string path;
+        std::string name;
+        int exit_status = 0;     // insmod's status for this module
+        std::string ending;      // as `ending` above
+        size_t log_begin = 0;    // its insmod's lines: log[log_begin, log_end)
+        size_t log_end = 0;
+        std::optional<int> unload_status;  // rmmod's, when it ran
+    };
+    std::vector<Step> steps;
+    std::string failed_dependency;  // path of the dependency that stopped the run, if any
+};
+
+// One module of a multi-module run.
+struct ModuleInput {
+    std::string path;            // for messages and reports
+    std::vector<uint8_t> bytes;  // the file as read (plain or compressed)
+    std::vector<std::string> params;
 };
 
 // Joins insmod arguments the way busybox insmod does (values with spaces are quoted).
@@ -66,6 +86,15 @@ std::string join_module_args(const std::vector<std::string>& params);
 RunOutcome run_module(std::vector<uint8_t> bytes, const RunOptions& opts,
                       std::function<void(const LogLine&)> on_log = {},
                       std::function<void(const std::string&)> on_diag = {});
+
+// Loads the modules in order into one emulated kernel (as insmod A; insmod B; ... or modprobe
+// with the dependencies first): each resolves its imports against the kernel's and the earlier
+// modules' exports. Stops at the first module whose load or init fails; then (opts.unload)
+// unloads the live ones in reverse order, as rmmod would. The outcome is the last module's (or
+// the one that failed), with every module's step.
+RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
+                       std::function<void(const LogLine&)> on_log = {},
+                       std::function<void(const std::string&)> on_diag = {});
 
 const char* errno_name(int err);  // "ENODEV" for 19, ...
 

@@ -141,6 +141,7 @@ Status Aarch64Loader::apply_relocations(ModuleImage& img, size_t relsec) {
         if (st == aarch64::RelocStatus::overflow)
             return {-ENOEXEC, format("module %s: overflow in relocation type %d val %llx",
                                      img.name.c_str(), int(r.type), (unsigned long long)val)};
+        ++img.applied[r.type];
     }
     return Status::ok();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct ModuleImage {
     size_t plt_shndx = 0, init_plt_shndx = 0;
     size_t plt_used = 0, init_plt_used = 0;  // entries
     size_t plt_max = 0, init_plt_max = 0;
+    // Relocations applied, by type (for the relocation cross-check of `kmodemu corpus`).
+    std::map<uint32_t, size_t> applied;
 
     bool within_init(uint64_t place) const;
     void message(std::string text) const {

@@ -160,6 +160,7 @@ Status ArmLoader::apply_relocations(ModuleImage& img, size_t relsec) {
         }
         switch (st) {
             case arm::RelocStatus::ok:
+                ++img.applied[r.type];
                 break;
             case arm::RelocStatus::out_of_range:
                 return {-ENOEXEC,

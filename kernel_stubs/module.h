@@ -1,0 +1,30 @@
+// The module list's side of kernel/module/main.c: find_symbol() over the loaded modules'
+// exports, and the module_use links between modules (ref_module(), module_unload_free()).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "kernel_stubs/kernel.h"
+#include "loader/module.h"
+
+namespace kmodemu {
+
+struct ModuleSymbol;
+
+// find_symbol() past vmlinux: each formed module, newest first (list_add_rcu() puts a module at
+// the head of `modules`); a GPL-only export is skipped when !gplok.
+struct FoundModuleSymbol {
+    LoadedModule* owner = nullptr;
+    const ModuleExport* sym = nullptr;
+};
+std::optional<FoundModuleSymbol> find_module_symbol(Kernel& k, std::string_view name, bool gplok);
+
+// ref_module(): `user` uses `owner`'s exports. 0 when linked (or already), -EBUSY while the owner
+// is still coming, -ENOENT when it is going (strong_try_module_get()).
+int ref_module(LoadedModule& user, LoadedModule& owner);
+
+// module_unload_free(): drops the references `m` holds on the modules it used.
+void module_unload_free(LoadedModule& m);
+
+}  // namespace kmodemu

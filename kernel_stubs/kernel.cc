@@ -159,6 +159,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_netlink(*this);
     register_input(*this);
     register_acpi(*this);
+    register_idr(*this);
 }
 
 namespace {

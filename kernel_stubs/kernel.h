@@ -309,5 +309,6 @@ void register_net_namespace(Kernel& k);  // net/core/net_namespace.c
 void register_netlink(Kernel& k);        // net/netlink/af_netlink.c
 void register_input(Kernel& k);          // drivers/input/input.c
 void register_acpi(Kernel& k);           // drivers/acpi (disabled: a device-tree machine)
+void register_idr(Kernel& k);            // lib/idr.c
 
 }  // namespace kmodemu

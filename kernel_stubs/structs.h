@@ -108,6 +108,9 @@ struct KernelStructs {
     struct Sock {
         uint64_t size;
     } sock;
+    struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
+        uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
+    } idr;
     struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
         uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
     } arm_delay_ops;
@@ -277,6 +280,10 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("NET_GENERIC_PTR", s.net.generic_ptr, all);
     f("NET_GENERIC_SIZE", s.net.generic_size, all);
     f("SOCK_SIZE", s.sock.size, all);
+    f("IDA_XA_HEAD", s.idr.ida_xa_head, all);
+    f("IDR_XA_HEAD", s.idr.idr_xa_head, all);
+    f("IDR_BASE", s.idr.idr_base, all);
+    f("IDR_NEXT", s.idr.idr_next, all);
 
     constexpr std::optional<Arch> arm = Arch::arm;
     f("ARM_DELAY_OPS_SIZE", s.arm_delay_ops.size, arm);

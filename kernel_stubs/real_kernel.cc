@@ -52,6 +52,29 @@ std::optional<std::string> slurp(const std::string& path) {
     return text;
 }
 
+// A kernel image file as it is now: what is read from it is shared by every RealKernel of the
+// process while the file stays the same (the same inode, size and modification time).
+struct ImageKey {
+    std::string path;
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0;
+    int arch = 0;
+    bool thumb2 = false;
+    auto operator<=>(const ImageKey&) const = default;
+};
+
+std::optional<ImageKey> image_key(const std::string& path, Arch arch, bool thumb2) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return ImageKey{path,
+                    uint64_t(st.st_dev),
+                    uint64_t(st.st_ino),
+                    uint64_t(st.st_size),
+                    int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                    static_cast<int>(arch),
+                    thumb2};
+}
+
 // KEY=value lines of kit.env (values may be double-quoted: scripts source the file too).
 std::map<std::string, std::string> read_env(const std::string& path) {
     return read_kit_env(path).value_or(std::map<std::string, std::string>{});
@@ -495,7 +518,14 @@ std::optional<std::string> RealKernel::image_path() const {
 const KernelBtf* RealKernel::btf() {
     if (btf_tried_) return btf_.get();
     btf_tried_ = true;
-    if (auto path = image_path()) btf_ = KernelBtf::from_file(*path);
+    std::optional<std::string> path = image_path();
+    if (!path) return nullptr;
+    static std::map<ImageKey, std::shared_ptr<const KernelBtf>> shared;
+    std::optional<ImageKey> key = image_key(*path, Arch::arm64, false);
+    if (key)
+        if (auto it = shared.find(*key); it != shared.end()) return (btf_ = it->second).get();
+    btf_ = KernelBtf::from_file(*path);
+    if (key) shared[*key] = btf_;
     return btf_.get();
 }
 
@@ -545,11 +575,16 @@ const Kallsyms* RealKernel::kallsyms() {
     std::optional<std::string> image = image_path();
     if (!image) return nullptr;
     const std::string& path = *image;
+    static std::map<ImageKey, std::shared_ptr<const Kallsyms>> shared;
+    std::optional<ImageKey> key = image_key(path, arch_, profile_->thumb2_kernel);
+    if (key)
+        if (auto it = shared.find(*key); it != shared.end()) return (kallsyms_ = it->second).get();
     try {
         kallsyms_ = Kallsyms::from_file(path, arch_, profile_->thumb2_kernel);
     } catch (const std::runtime_error&) {
         kallsyms_.reset();
     }
+    if (key) shared[*key] = kallsyms_;
     return kallsyms_.get();
 }
 

@@ -127,11 +127,13 @@ class RealKernel {
     bool identity_read_ = false;
     std::string uts_build_ = "#1", package_id_;
     bool kallsyms_tried_ = false;
-    std::unique_ptr<Kallsyms> kallsyms_;
+    // Shared by every RealKernel of the process while the image is unchanged (a corpus run makes
+    // thousands of kernels of one kit): read once.
+    std::shared_ptr<const Kallsyms> kallsyms_;
     bool keys_tried_ = false;
     std::unique_ptr<TrustedKeys> keys_;
     bool btf_tried_ = false;
-    std::unique_ptr<KernelBtf> btf_;
+    std::shared_ptr<const KernelBtf> btf_;
     std::vector<std::pair<uint64_t, uint64_t>> user_;
     bool fortify_read_ = false;
     std::vector<std::string> fortify_funcs_;

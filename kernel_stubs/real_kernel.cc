@@ -328,9 +328,17 @@ std::optional<uint64_t> Kallsyms::image_offset(uint64_t addr) const {
 }
 
 std::optional<KernelSymbol> Kallsyms::find(std::string_view name) const {
-    auto it = std::find(names_.begin(), names_.end(), name);
-    if (it == names_.end()) return std::nullopt;
-    size_t i = static_cast<size_t>(it - names_.begin()), first = i, next = i;
+    // The first symbol of each name, indexed on first use (a linear search of ~100,000 names
+    // cost a module binding a few data exports more than its whole load).
+    if (!by_name_) {
+        by_name_.emplace();
+        by_name_->reserve(names_.size());
+        for (size_t k = 0; k < names_.size(); ++k)
+            by_name_->try_emplace(names_[k], k);
+    }
+    auto it = by_name_->find(name);
+    if (it == by_name_->end()) return std::nullopt;
+    size_t i = it->second, first = i, next = i;
     // get_symbol_pos(): the first of the aliases at the address, and the next higher address
     // (or the end of the text for the last symbol).
     while (first && addrs_[first - 1] == addrs_[i])
@@ -533,6 +541,22 @@ const TrustedKeys* RealKernel::trusted_keys() {
     if (keys_tried_) return keys_.get();
     keys_tried_ = true;
     std::optional<std::string> path = image_path();
+    // Shared by the kernels of the process while the image and the keys' cache stay the same.
+    static std::map<std::pair<ImageKey, ImageKey>, std::shared_ptr<const TrustedKeys>> shared;
+    std::optional<std::pair<ImageKey, ImageKey>> key;
+    if (path) {
+        auto image = image_key(*path, arch_, false);
+        auto der = image_key(profile_->kit_dir + "/kmodemu-trusted-keys.der", arch_, false);
+        if (image) key.emplace(*image, der.value_or(ImageKey{}));
+    }
+    if (key)
+        if (auto it = shared.find(*key); it != shared.end()) return (keys_ = it->second).get();
+    const TrustedKeys* keys = read_trusted_keys(path);
+    if (key) shared[*key] = keys_;
+    return keys;
+}
+
+const TrustedKeys* RealKernel::read_trusted_keys(const std::optional<std::string>& path) {
     int fd = path ? ::open(path->c_str(), O_RDONLY | O_CLOEXEC) : -1;
     if (fd < 0) return nullptr;
     struct stat st {};

@@ -9,6 +9,7 @@
 #include <libelf.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,22 +41,40 @@ bool is_module_file(const std::string& name) {
 }
 
 std::optional<std::vector<uint8_t>> read_file(const std::string& path, int& err) {
-    std::vector<uint8_t> bytes;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         err = errno;
         return std::nullopt;
     }
+    struct stat st {};
+    std::vector<uint8_t> bytes;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) bytes.reserve(size_t(st.st_size));
     uint8_t buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-        bytes.insert(bytes.end(), buf, buf + n);
-    bool bad = std::ferror(f);
-    std::fclose(f);
-    if (bad) {
-        err = EIO;
+    for (;;) {
+        size_t have = bytes.size();
+        // Straight into the vector while it has room (the file's size), else through buf.
+        size_t room = bytes.capacity() - have;
+        if (room) {
+            bytes.resize(have + room);
+            ssize_t n = ::read(fd, bytes.data() + have, room);
+            bytes.resize(have + size_t(std::max<ssize_t>(n, 0)));
+            if (n > 0) continue;
+            if (n < 0 && errno == EINTR) continue;
+            if (n == 0) break;
+        } else {
+            ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n > 0) {
+                bytes.insert(bytes.end(), buf, buf + n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n == 0) break;
+        }
+        err = errno == EISDIR ? EISDIR : EIO;
+        ::close(fd);
         return std::nullopt;
     }
+    ::close(fd);
     return bytes;
 }
 

@@ -433,6 +433,12 @@ std::string summary_table(const json& report, size_t top) {
         std::snprintf(buf, sizeof buf, "  %.1f s, %.1f modules/s", el, el > 0 ? n / el : 0.0);
         o << buf;
         if (run.contains("jobs")) o << ", " << run["jobs"].get<unsigned>() << " workers";
+        if (run.contains("cpu_s")) {
+            double cpu = run["cpu_s"].get<double>();
+            std::snprintf(buf, sizeof buf, ", %.1f s of CPU (%.1f modules per CPU second)", cpu,
+                          cpu > 0 ? n / cpu : 0.0);
+            o << buf;
+        }
         o << "\n";
     }
     o << "\n  verdict             modules      %\n";

@@ -392,6 +392,43 @@ TEST(Corpus, VerdictsOfRealModules) {
     }
 }
 
+TEST(Corpus, CompressedModules) {
+    // A .ko.xz is what kmod's insmod decompresses before init_module(2): the same verdict as the
+    // plain file, its relocations counted in the decompressed ELF.
+    Options o = options(1);
+    std::vector<uint8_t> ko = read_bytes(moddir() + "/kernel/lib/crc7.ko");
+    std::vector<uint8_t> xz(ko.size() + 4096);
+    size_t len = 0;
+    ASSERT_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, nullptr, ko.data(), ko.size(), xz.data(),
+                                      &len, xz.size()),
+              LZMA_OK);
+    xz.resize(len);
+    TempDir tmp;
+    write_bytes(tmp.path + "/crc7.ko.xz", xz);
+    json plain = run_job(file_job(moddir() + "/kernel/lib/crc7.ko"), o);
+    json packed = run_job(file_job(tmp.path + "/crc7.ko.xz"), o);
+    EXPECT_EQ(packed["name"], "crc7");
+    EXPECT_EQ(packed["compression"], "xz");
+    EXPECT_EQ(plain["compression"], "none");
+    EXPECT_EQ(packed["verdict"], plain["verdict"]);
+    EXPECT_EQ(packed["exit_status"], plain["exit_status"]);
+    EXPECT_EQ(packed["relocations"], plain["relocations"]);
+    EXPECT_EQ(packed["relocations"]["match"], true);
+    // Twice (the second from the worker's cache of decompressed files): the same record.
+    json again = run_job(file_job(tmp.path + "/crc7.ko.xz"), o);
+    packed.erase("ms");
+    again.erase("ms");
+    EXPECT_EQ(again, packed);
+    // A corrupt stream: kmod's message, EINVAL (as kmodemu run).
+    xz[xz.size() / 2] ^= 0x55;
+    write_bytes(tmp.path + "/corrupt.ko.xz", xz);
+    json corrupt = run_job(file_job(tmp.path + "/corrupt.ko.xz"), o);
+    EXPECT_EQ(corrupt["verdict"], "refused");
+    EXPECT_EQ(corrupt["reason"], "decompress");
+    EXPECT_EQ(corrupt["exit_status"], EINVAL);
+    EXPECT_TRUE(corrupt["detail"].get<std::string>().starts_with("xz: ")) << corrupt["detail"];
+}
+
 TEST(Corpus, VerdictsOfTheFaultyFixture) {
     Options o = options(1);
     auto run = [&](int mode) {

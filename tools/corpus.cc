@@ -19,7 +19,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <list>
 #include <set>
+#include <unordered_map>
 
 #include "loader/decompress.h"
 
@@ -76,6 +78,78 @@ std::optional<std::vector<uint8_t>> read_file(const std::string& path, int& err)
     }
     ::close(fd);
     return bytes;
+}
+
+// The module files a worker has read, decompressed (kmod decompresses .ko.xz, .ko.zst and
+// .ko.gz before init_module(2)): a dependency shared by many modules (soundcore, snd-pcm,
+// videodev, ...) is read and decompressed once per worker, not once per module that needs it.
+// Least recently used first out, within a budget of bytes; a file that changed is read again.
+class ModuleFiles {
+  public:
+    struct File {
+        std::vector<uint8_t> bytes;  // the ELF image; the file as it is when it does not
+                                     // decompress (run_modules then reports why)
+        Compression format = Compression::none;
+    };
+    std::shared_ptr<const File> get(const std::string& path, int& err) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) {
+            err = errno;
+            return nullptr;
+        }
+        Key key{path, uint64_t(st.st_ino), uint64_t(st.st_size),
+                int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+        if (auto it = map_.find(path); it != map_.end()) {
+            if (it->second.key == key) {
+                lru_.splice(lru_.begin(), lru_, it->second.pos);
+                return it->second.file;
+            }
+            drop(it);
+        }
+        auto raw = read_file(path, err);
+        if (!raw) return nullptr;
+        auto f = std::make_shared<File>();
+        f->format = sniff_compression(*raw);
+        if (f->format == Compression::none) {
+            f->bytes = std::move(*raw);
+        } else {
+            Decompressed d = decompress_module(*raw);
+            f->bytes = d.err ? std::move(*raw) : std::move(d.bytes);
+        }
+        bytes_ += f->bytes.size();
+        lru_.push_front(path);
+        map_[path] = Entry{key, f, lru_.begin()};
+        while (bytes_ > limit_ && lru_.size() > 1)
+            drop(map_.find(lru_.back()));
+        return f;
+    }
+
+  private:
+    struct Key {
+        std::string path;
+        uint64_t ino = 0, size = 0;
+        int64_t mtime_ns = 0;
+        bool operator==(const Key&) const = default;
+    };
+    struct Entry {
+        Key key;
+        std::shared_ptr<const File> file;
+        std::list<std::string>::iterator pos;
+    };
+    void drop(std::unordered_map<std::string, Entry>::iterator it) {
+        bytes_ -= it->second.file->bytes.size();
+        lru_.erase(it->second.pos);
+        map_.erase(it);
+    }
+    std::unordered_map<std::string, Entry> map_;
+    std::list<std::string> lru_;
+    size_t bytes_ = 0;
+    size_t limit_ = size_t(256) << 20;
+};
+
+ModuleFiles& module_files() {
+    static ModuleFiles files;
+    return files;
 }
 
 const std::string* first_containing(const std::vector<std::string>& lines,
@@ -581,10 +655,11 @@ json run_job(const Job& job, const Options& opts) {
         std::vector<ModuleInput> inputs;
         std::vector<std::string> files = job.deps;
         files.push_back(job.path);
+        std::shared_ptr<const ModuleFiles::File> target;
         for (size_t i = 0; i < files.size(); ++i) {
             int err = 0;
-            auto bytes = read_file(files[i], err);
-            if (!bytes) {
+            std::shared_ptr<const ModuleFiles::File> f = module_files().get(files[i], err);
+            if (!f) {
                 Verdict v;
                 bool dep = i + 1 < files.size();
                 v.verdict = dep ? "dependency_failed" : "refused";
@@ -595,24 +670,16 @@ json run_job(const Job& job, const Options& opts) {
                 return r;
             }
             // Named as reports name it: a dependency that fails is out.failed_dependency.
-            bool target = i + 1 == files.size();
-            inputs.push_back({target ? job.module : job.dep_modules[i], std::move(*bytes),
-                              target ? job.params : std::vector<std::string>{}});
+            bool last = i + 1 == files.size();
+            inputs.push_back({last ? job.module : job.dep_modules[i], f->bytes,
+                              last ? job.params : std::vector<std::string>{}});
+            if (last) target = f;
         }
         double read_ms = ms_since(t0);
 
-        // The relocations in the target's file (libelf), before the bytes go to the loader.
+        // The relocations in the target's file (libelf).
         auto t1 = clk::now();
-        std::optional<RelocationCount> in_file;
-        {
-            const std::vector<uint8_t>& b = inputs.back().bytes;
-            if (sniff_compression(b) == Compression::none) {
-                in_file = count_relocations(b);
-            } else {
-                Decompressed d = decompress_module(b);
-                if (!d.err) in_file = count_relocations(d.bytes);
-            }
-        }
+        std::optional<RelocationCount> in_file = count_relocations(target->bytes);
         double check_ms = ms_since(t1);
 
         RunOptions ro;
@@ -645,7 +712,7 @@ json run_job(const Job& job, const Options& opts) {
         std::vector<std::string> all = all_lines(out);
         r["warnings"] = count_warnings(all);
         r["instructions"] = out.instructions;
-        r["compression"] = out.compression;
+        r["compression"] = compression_name(target->format);
         r["log"] = target_load_lines(out);
         if (out.unload) {
             std::vector<std::string> ul;

@@ -101,7 +101,8 @@ int merge(const std::vector<std::string>& args) {
         std::cerr << "kmodemu: corpus: --merge: " << e.what() << "\n";
         return exit_usage;
     }
-    if (!write_text(args[0], merged.dump(1) + "\n")) return exit_internal;
+    if (!write_text(args[0], merged.dump(1, ' ', false, json::error_handler_t::replace) + "\n"))
+        return exit_internal;
     std::cout << summary_table(merged);
     return 0;
 }
@@ -311,7 +312,9 @@ int corpus_main(int argc, char** argv) {
                    {"modules_per_cpu_s", cpu_s > 0 ? jobs.size() / cpu_s : 0.0}};
     json report = make_report(std::move(records), std::move(meta));
     int rc = 0;
-    if (!json_path.empty() && !write_text(json_path, report.dump(1) + "\n")) rc = exit_internal;
+    if (!json_path.empty() &&
+        !write_text(json_path, report.dump(1, ' ', false, json::error_handler_t::replace) + "\n"))
+        rc = exit_internal;
     if (!junit_path.empty() && !write_text(junit_path, junit_xml(report))) rc = exit_internal;
     if (!quiet) std::cout << summary_table(report) << std::flush;
     return rc;

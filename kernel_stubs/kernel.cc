@@ -145,6 +145,12 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     if (emu.arch() == Arch::arm) register_arm(*this);
     register_bug(*this);
     register_sort(*this);
+    register_driver_core(*this);
+    register_char_dev(*this);
+    register_debugfs(*this);
+    register_find_bit(*this);
+    register_workqueue(*this);
+    register_ethtool(*this);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <typeindex>
 #include <unordered_map>
 #include <vector>
 
@@ -225,6 +226,17 @@ class Kernel {
     struct Slab;
     Slab& slab() { return *slab_; }
     uint64_t slab_alloc(uint64_t size, uint64_t gfp_flags);  // kmalloc() for other subsystems
+    // The state of one emulated subsystem (the driver model's buses, the char device regions,
+    // debugfs, ...), made on first use: the kernel's own globals of that subsystem.
+    struct SubsystemState {
+        virtual ~SubsystemState() = default;
+    };
+    template <class T>
+    T& state() {
+        std::unique_ptr<SubsystemState>& p = states_[std::type_index(typeid(T))];
+        if (!p) p = std::make_unique<T>();
+        return static_cast<T&>(*p);
+    }
 
     // Calls a guest function from a stub and returns its result.
     uint64_t call_guest(uint64_t fn, std::initializer_list<uint64_t> args);
@@ -261,6 +273,7 @@ class Kernel {
     int pending_level_ = -1;
     bool has_pending_ = false;
     std::unique_ptr<Slab> slab_;
+    std::map<std::type_index, std::unique_ptr<SubsystemState>> states_;
     mutable std::unique_ptr<RealKernel> real_;
     std::vector<std::unique_ptr<RealCode>> real_code_;
     uint64_t real_code_next_ = 0;
@@ -279,5 +292,11 @@ void register_misc(Kernel& k);
 void register_arm(Kernel& k);  // 32-bit ARM only
 void register_bug(Kernel& k);
 void register_sort(Kernel& k);
+void register_driver_core(Kernel& k);  // drivers/base, and the platform, I2C and PCI buses
+void register_char_dev(Kernel& k);     // fs/char_dev.c
+void register_debugfs(Kernel& k);      // fs/debugfs/inode.c
+void register_find_bit(Kernel& k);     // lib/find_bit.c
+void register_workqueue(Kernel& k);    // kernel/workqueue.c (allocation; no work runs yet)
+void register_ethtool(Kernel& k);      // net/ethtool/common.c
 
 }  // namespace kmodemu

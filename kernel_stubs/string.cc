@@ -95,6 +95,23 @@ void register_string(Kernel& k) {
             if (c1 != c2 || !c1) return ret_int(c1 - c2);
         }
     });
+    // strsep(char **s, const char *ct): the token at *s up to the first of ct, which becomes a
+    // NUL; *s moves past it (NULL when none is left).
+    k.add_function("strsep", sub, [](StubCall& c) -> uint64_t {
+        uint64_t sp = c.arg(0);
+        uint64_t s = c.emu.read_word(sp);
+        if (!s) return 0;
+        std::string str = c.read_cstr(s), ct = c.read_cstr(c.arg(1));
+        size_t at = str.find_first_of(ct);
+        if (at == std::string::npos) {
+            c.emu.write_word(sp, 0);
+        } else {
+            uint8_t nul = 0;
+            c.write(s + at, &nul, 1);
+            c.emu.write_word(sp, s + at + 1);
+        }
+        return s;
+    });
     k.add_function("strcpy", sub, [](StubCall& c) {
         std::string s = c.read_cstr(c.arg(1));
         c.write(c.arg(0), s.c_str(), s.size() + 1);

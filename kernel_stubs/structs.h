@@ -71,6 +71,22 @@ struct KernelStructs {
     struct KmemCacheArgs {  // 6.12's struct kmem_cache_args; size 0: the kernel has none
         uint64_t size, align, ctor;
     } kmem_cache_args;
+    struct BusType {  // struct bus_type
+        uint64_t size, name;
+    } bus_type;
+    struct Class {  // struct class
+        uint64_t size, name;
+    } class_;
+    struct DeviceDriver {  // struct device_driver
+        uint64_t size, name, bus, owner, mod_name;
+    } device_driver;
+    struct BusDrivers {  // where struct platform_driver, i2c_driver and pci_driver hold theirs
+        uint64_t platform_driver, i2c_driver, pci_driver, pci_driver_name;
+    } bus_drivers;
+    struct Dentry {
+        uint64_t size;
+    } dentry;
+    uint64_t minorbits = 0;  // MINORBITS (dev_t = major << MINORBITS | minor)
     struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
         uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
     } arm_delay_ops;
@@ -202,6 +218,22 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("KMEM_CACHE_ARGS_SIZE", s.kmem_cache_args.size, all);
     f("KMEM_CACHE_ARGS_ALIGN", s.kmem_cache_args.align, all);
     f("KMEM_CACHE_ARGS_CTOR", s.kmem_cache_args.ctor, all);
+
+    f("BUS_TYPE_SIZE", s.bus_type.size, all);
+    f("BUS_TYPE_NAME", s.bus_type.name, all);
+    f("CLASS_SIZE", s.class_.size, all);
+    f("CLASS_NAME", s.class_.name, all);
+    f("DEVICE_DRIVER_SIZE", s.device_driver.size, all);
+    f("DEVICE_DRIVER_NAME", s.device_driver.name, all);
+    f("DEVICE_DRIVER_BUS", s.device_driver.bus, all);
+    f("DEVICE_DRIVER_OWNER", s.device_driver.owner, all);
+    f("DEVICE_DRIVER_MOD_NAME", s.device_driver.mod_name, all);
+    f("PLATFORM_DRIVER_DRIVER", s.bus_drivers.platform_driver, all);
+    f("I2C_DRIVER_DRIVER", s.bus_drivers.i2c_driver, all);
+    f("PCI_DRIVER_NAME", s.bus_drivers.pci_driver_name, all);
+    f("PCI_DRIVER_DRIVER", s.bus_drivers.pci_driver, all);
+    f("DENTRY_SIZE", s.dentry.size, all);
+    f("MINORBITS", s.minorbits, all);
 
     constexpr std::optional<Arch> arm = Arch::arm;
     f("ARM_DELAY_OPS_SIZE", s.arm_delay_ops.size, arm);

@@ -14,6 +14,18 @@
 
 namespace fx {
 
+// The kits the tests run on: KMODEMU_KIT_ARM64, KMODEMU_KIT_ARMHF, then those of KMODEMU_KITS.
+inline std::vector<std::string> kits() {
+    std::vector<std::string> out = {KMODEMU_KIT_ARM64, KMODEMU_KIT_ARMHF};
+    std::string extra = KMODEMU_KITS;
+    for (size_t at = 0; at < extra.size();) {
+        size_t end = std::min(extra.find(':', at), extra.size());
+        if (end > at) out.push_back(extra.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+
 // The bytes of build/fixtures/FLAVOUR/NAME/NAME.ko (a missing fixture fails the test).
 inline std::vector<uint8_t> module(const std::string& flavour, const std::string& name) {
     std::string path =

@@ -744,3 +744,52 @@ TEST(Corpus, ReportTotalsAndRankings) {
     EXPECT_NE(table.find("bus_register"), std::string::npos);
     EXPECT_NE(table.find("unimplemented"), std::string::npos);
 }
+
+TEST(Corpus, ComparesDependencyFailuresAndRecordedBytes) {
+    oracle::Context ctx{true, "6.1.0-57-arm64", "6.1.192-3"};
+    // The recorder's rc null with dep_failed: the same verdict is the same dependency failing
+    // with the same status; its insmod's lines are compared.
+    json ours = {{"module", "kernel/b.ko"},
+                 {"verdict", "dependency_failed"},
+                 {"dependency_failed", "kernel/a.ko"},
+                 {"exit_status", 2},
+                 {"dependency", {{"log", json::array({"a: Unknown symbol x (err -2)"})}}}};
+    json real = {{"module", "kernel/b.ko"},
+                 {"rc", nullptr},
+                 {"log", json::array()},
+                 {"dep_failed",
+                  {{"module", "kernel/a.ko"},
+                   {"rc", 2},
+                   {"log", json::array({"a: Unknown symbol x (err -2)"})}}}};
+    json r = ours;
+    compare_expected(r, real, ctx);
+    EXPECT_EQ(r["expected"]["recorded"], true);
+    EXPECT_EQ(r["expected"]["same_status"], true);
+    EXPECT_EQ(r["expected"]["same_lines"], true);
+    // kmodemu loads what the real kernel could not.
+    json loaded = {{"module", "kernel/b.ko"}, {"verdict", "init_ok"}, {"exit_status", 0}};
+    compare_expected(loaded, real, ctx);
+    EXPECT_EQ(loaded["expected"]["same_status"], false);
+    EXPECT_EQ(loaded["expected"]["cause"], "kmodemu 0 / real dependency 2 ENOENT");
+    // ... and the other way round.
+    json plain = {{"module", "kernel/b.ko"}, {"rc", 0}, {"log", json::array()}};
+    r = ours;
+    r["unimplemented_call"] = "bus_register";
+    r["exit_status"] = 69;
+    compare_expected(r, plain, ctx);
+    EXPECT_EQ(r["expected"]["cause"], "kmodemu dependency 69 unimplemented bus_register / real 0");
+    // A kernel line with bytes that are not UTF-8: the recorder writes them as \xNN text.
+    json bytes = {{"module", "kernel/c.ko"},
+                  {"verdict", "init_ok"},
+                  {"exit_status", 0},
+                  {"log", json::array({std::string("c: id \xb3\x01")})}};
+    json rec = {{"module", "kernel/c.ko"},
+                {"rc", 0},
+                {"log", json::array({std::string("c: id \\xb3\x01")})}};
+    compare_expected(bytes, rec, ctx);
+    EXPECT_EQ(bytes["expected"]["same_lines"], true) << bytes["expected"].dump();
+    // No rc at all: not recorded.
+    json none = {{"module", "kernel/d.ko"}, {"verdict", "init_ok"}, {"exit_status", 0}};
+    compare_expected(none, json{{"module", "kernel/d.ko"}}, ctx);
+    EXPECT_EQ(none["expected"]["recorded"], false);
+}

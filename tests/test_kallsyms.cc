@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_util.h"
 #include "kernel_stubs/profile.h"
 #include "kernel_stubs/real_kernel.h"
 
@@ -19,17 +20,7 @@ using namespace kmodemu;
 
 namespace {
 
-// KMODEMU_KIT_ARM64, KMODEMU_KIT_ARMHF, then those of KMODEMU_KITS.
-std::vector<std::string> kits() {
-    std::vector<std::string> out = {KMODEMU_KIT_ARM64, KMODEMU_KIT_ARMHF};
-    std::string extra = KMODEMU_KITS;
-    for (size_t at = 0; at < extra.size();) {
-        size_t end = std::min(extra.find(':', at), extra.size());
-        if (end > at) out.push_back(extra.substr(at, end - at));
-        at = end + 1;
-    }
-    return out;
-}
+using fx::kits;
 
 struct Kit {
     std::string dir;

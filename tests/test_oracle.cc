@@ -255,21 +255,32 @@ TEST_P(Oracle, SameAsTheRealKernel) {
         << "no recorded result: run tools/qemu-oracle " << c.arch << " --kit " << kit.dir;
     const oracle::Expected& e = r->cases.at(c.name);
 
-    std::string path = kit.fixtures + "/" + c.module;
-    std::ifstream in(path, std::ios::binary);
-    ASSERT_TRUE(in.good()) << path;
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
+    // MODULE_PATH is one module, or modules inserted in order before the case's own (A.ko,B.ko):
+    // the real kernel's lines are those of the last insmod and its rmmod.
+    std::vector<ModuleInput> mods;
+    std::istringstream paths(c.module);
+    for (std::string m; std::getline(paths, m, ',');) {
+        std::string path = kit.fixtures + "/" + m;
+        std::ifstream in(path, std::ios::binary);
+        ASSERT_TRUE(in.good()) << path;
+        mods.push_back({path, std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {}), {}});
+    }
+    mods.back().params = c.params;
+    size_t n = mods.size();
     RunOptions opts;
     opts.params = c.params;
     opts.profile = profile_for(c.kit);
     opts.budget = 20'000'000;
-    RunOutcome out = run_module(bytes, opts);
+    RunOutcome out = run_modules(std::move(mods), opts);
 
     EXPECT_EQ(std::to_string(out.exit_status), e.rc) << "insmod exit status";
+    ASSERT_EQ(out.steps.size(), n) << "every module before the case's own loaded";
+    const RunOutcome::Step& own = out.steps.back();
     std::vector<std::string> load_lines, unload_lines;
-    for (size_t i = 0; i < out.log.size(); ++i)
-        (i < out.load_log_lines ? load_lines : unload_lines).push_back(out.log[i].text);
+    for (size_t i = own.log_begin; i < own.log_end; ++i)
+        load_lines.push_back(out.log[i].text);
+    for (size_t i = own.unload_log_begin; i < own.unload_log_end; ++i)
+        unload_lines.push_back(out.log[i].text);
     oracle::Context ctx{r->arm64, r->release, r->version};
     auto real = oracle::normalise(e.log, ctx), ours = oracle::normalise(load_lines, ctx);
     EXPECT_TRUE(real == ours) << "insmod's kernel log: " << diff(real, ours);

@@ -68,10 +68,12 @@ std::vector<std::string> strings(const json& j) {
 std::string describe_ours(const json& r) {
     int s = r.value("exit_status", 0);
     std::string v = r.value("verdict", "");
+    if (v == "dependency_failed") v = r.value("reason", "");  // the dependency's own verdict
     if (s == 0) return "0";
-    if (v == "unimplemented") return "69 unimplemented " + r.value("unimplemented_call", "?");
+    if (v == "unimplemented" || (s == exit_unimplemented && r.contains("unimplemented_call")))
+        return "69 unimplemented " + r.value("unimplemented_call", "?");
     if (v == "internal") return std::to_string(s) + " internal";
-    if (s == exit_oops) return "139 " + v;
+    if (s == exit_oops) return "139 " + (v.empty() ? std::string("oops") : v);
     if (s == exit_hang) return "124 hang";
     return std::to_string(s) + " " + errno_string(s);
 }
@@ -104,25 +106,82 @@ std::string first_difference(const std::vector<std::string>& real,
 
 }  // namespace
 
+namespace {
+
+// A kernel line as the recorder writes it: invalid UTF-8 bytes as \xNN text (Python's
+// backslashreplace).
+std::string as_recorded(const std::string& s) {
+    std::string o;
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = s[i];
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = n && i + n <= s.size();
+        for (size_t k = 1; ok && k < n; ++k)
+            ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+        if (ok) {
+            o.append(s, i, n);
+            i += n;
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            o += buf;
+            ++i;
+        }
+    }
+    return o;
+}
+
+std::vector<std::string> recorded_lines(const json& lines) {
+    std::vector<std::string> v = strings(lines);
+    for (std::string& l : v)
+        l = as_recorded(l);
+    return v;
+}
+
+}  // namespace
+
 void compare_expected(json& r, const json& real, const oracle::Context& ctx) {
     json e;
     const json& rc = real.contains("rc") ? real["rc"] : json(nullptr);
-    if (!rc.is_number_integer() && !rc.is_string()) {
+    const json& dep = real.contains("dep_failed") ? real["dep_failed"] : json(nullptr);
+    bool real_dep = rc.is_null() && dep.is_object();
+    if (!rc.is_number_integer() && !rc.is_string() && !real_dep) {
         r["expected"] = {{"recorded", false}};
         return;
     }
     e["recorded"] = true;
     e["rc"] = rc;
-    if (real.contains("dep_failed")) e["dep_failed"] = real["dep_failed"];
-    bool status = same_status(r, rc);
+    std::vector<std::string> theirs, ours;
+    bool status;
+    std::string real_desc;
+    if (real_dep) {
+        // insmod of a dependency failed: the target was not inserted. The same verdict is the
+        // same dependency failing with the same status, and the lines compared are its insmod's.
+        e["dep_failed"] = dep;
+        const json& drc = dep.contains("rc") ? dep["rc"] : json(nullptr);
+        std::string dmod = dep.value("module", "");
+        real_desc = "dependency " + (drc.is_null() ? std::string("?") : describe_real(drc));
+        status = r.value("verdict", "") == "dependency_failed" &&
+                 r.value("dependency_failed", "") == dmod &&
+                 (drc.is_number_integer() || drc.is_string()) && same_status(r, drc);
+        theirs = oracle::normalise(recorded_lines(dep.value("log", json::array())), ctx);
+        if (r.contains("dependency"))
+            ours =
+                oracle::normalise(recorded_lines(r["dependency"].value("log", json::array())), ctx);
+    } else {
+        real_desc = describe_real(rc);
+        status = r.value("verdict", "") != "dependency_failed" && same_status(r, rc);
+        theirs = oracle::normalise(recorded_lines(real.value("log", json::array())), ctx);
+        ours = oracle::normalise(recorded_lines(r.value("log", json::array())), ctx);
+    }
     e["same_status"] = status;
-    auto theirs = oracle::normalise(strings(real.value("log", json::array())), ctx);
-    auto ours = oracle::normalise(strings(r.value("log", json::array())), ctx);
     bool lines = status && theirs == ours;
     e["same_lines"] = lines;
-    if (!status)
-        e["cause"] = "kmodemu " + describe_ours(r) + " / real " + describe_real(rc);
-    else if (!lines) {
+    if (!status) {
+        std::string mine = describe_ours(r);
+        if (r.value("verdict", "") == "dependency_failed") mine = "dependency " + mine;
+        e["cause"] = "kmodemu " + mine + " / real " + real_desc;
+    } else if (!lines) {
         e["cause"] = "lines differ";
         e["difference"] = first_difference(theirs, ours);
     }

@@ -1,6 +1,6 @@
 // kmodemu — load an ARM/AArch64 Linux kernel module like insmod, in an emulator.
 //
-//   kmodemu run [options] MODULE.ko [name=value ...]
+//   kmodemu run [options] MODULE.ko [name=value ...] [MODULE.ko [name=value ...] ...]
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -8,8 +8,12 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
+#include <set>
+#include <unistd.h>
 
 #include "tools/corpus.h"
+#include "tools/depmod.h"
 #include "tools/report.h"
 #include "tools/runner.h"
 
@@ -19,11 +23,15 @@ using namespace kmodemu;
 namespace {
 
 void usage(std::ostream& os, const po::options_description& desc) {
-    os << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n\n"
-          "Loads MODULE.ko into an emulated kernel like insmod, runs its init, and unloads it\n"
-          "like rmmod when init succeeded. Prints the kernel log lines; exits with insmod's\n"
-          "status (0, or the errno), 139 on an oops, 124 on a hang, 64 on a usage error,\n"
-          "70 on an internal error.\n\n"
+    os << "usage: kmodemu run [options] MODULE [name=value ...] [MODULE [name=value ...] ...]\n\n"
+          "Loads each MODULE (a .ko file, plain or compressed) into one emulated kernel like\n"
+          "insmod, in order, each resolving its imports against the kernel and the modules\n"
+          "before it; runs their init, and unloads them like rmmod (the last first) when all\n"
+          "succeeded. With --kernel KIT, a MODULE may be a module name of the kit, and the\n"
+          "dependencies of a module of the kit's tree are loaded first, as modprobe does.\n"
+          "Prints the kernel log lines; exits with insmod's status (0, or the errno), 139 on an\n"
+          "oops, 124 on a hang, 69 when an unimplemented kernel function was called, 64 on a\n"
+          "usage error, 70 on an internal error.\n\n"
        << desc;
 }
 
@@ -36,6 +44,9 @@ int run(int argc, char** argv) {
         "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
         "auto-stub", "exported functions kmodemu lacks become stubs returning 0 (reported)")(
         "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
+        "ktap", "print the result as KTAP (version 1), one test per insmod and rmmod, the kernel "
+                "lines as diagnostics")(
+        "no-deps", "with --kernel: do not load the dependencies of the kit's modules")(
         "kernel", po::value<std::string>(),
         "load as the kernel of KIT would (a directory made by tools/fetch-kernel-kit): its "
         "vermagic, exported symbols with CRCs, GPL-only flags, namespaces and configuration")(
@@ -43,10 +54,9 @@ int run(int argc, char** argv) {
         "32-bit ARM: the emulated kernel is built as `thumb2` (accepts Thumb-2 relocations) or "
         "`arm` (like Debian's armmp: refuses them)");
     po::options_description hidden;
-    hidden.add_options()("module", po::value<std::string>())(
-        "params", po::value<std::vector<std::string>>()->multitoken());
+    hidden.add_options()("args", po::value<std::vector<std::string>>()->multitoken());
     po::positional_options_description pos;
-    pos.add("module", 1).add("params", -1);
+    pos.add("args", -1);
     po::options_description all;
     all.add(desc).add(hidden);
 
@@ -63,20 +73,12 @@ int run(int argc, char** argv) {
         usage(std::cout, desc);
         return 0;
     }
-    if (!vm.count("module")) {
+    if (!vm.count("args")) {
         std::cerr << "kmodemu: no module given\n";
         usage(std::cerr, desc);
         return exit_usage;
     }
-    std::string path = vm["module"].as<std::string>();
     RunOptions opts;
-    if (vm.count("params")) opts.params = vm["params"].as<std::vector<std::string>>();
-    for (const std::string& p : opts.params) {
-        if (p.empty() || p[0] == '=') {
-            std::cerr << "kmodemu: bad module parameter '" << p << "'\n";
-            return exit_usage;
-        }
-    }
     opts.unload = !vm.count("no-unload");
     opts.budget = vm["budget"].as<uint64_t>();
     opts.time_limit = vm["time-limit"].as<double>();
@@ -88,44 +90,135 @@ int run(int argc, char** argv) {
     }
     opts.thumb2_kernel = arm_kernel == "thumb2";
     opts.panic_on_warn = vm.count("panic-on-warn") > 0;
+    std::optional<ModuleTree> tree;
     if (vm.count("kernel")) {
+        std::string kit = vm["kernel"].as<std::string>();
         try {
-            opts.profile = KernelProfile::from_kit(vm["kernel"].as<std::string>());
+            opts.profile = KernelProfile::from_kit(kit);
+            tree = ModuleTree::of_kit(kit);
         } catch (const std::exception& e) {
             std::cerr << "kmodemu: --kernel: " << e.what() << "\n";
             return exit_usage;
         }
     }
 
-    std::vector<uint8_t> bytes;
-    if (FILE* f = std::fopen(path.c_str(), "rb")) {
-        uint8_t buf[65536];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-            bytes.insert(bytes.end(), buf, buf + n);
-        bool bad = std::ferror(f);
-        std::fclose(f);
-        if (bad) {
-            std::cerr << "kmodemu: can't read '" << path << "': " << std::strerror(EIO) << "\n";
-            return EIO;
+    // The modules and each one's parameters: a word with '=' that names no file is a
+    // parameter of the module before it.
+    struct Wanted {
+        std::string path;  // as given, or the file in the kit's tree
+        std::vector<std::string> params;
+        bool requested = true;  // named on the command line (not a dependency)
+    };
+    std::vector<Wanted> wanted;
+    for (const std::string& a : vm["args"].as<std::vector<std::string>>()) {
+        bool is_file = access(a.c_str(), F_OK) == 0;
+        if (!is_file && a.find('=') != std::string::npos && !wanted.empty()) {
+            if (a[0] == '=') {
+                std::cerr << "kmodemu: bad module parameter '" << a << "'\n";
+                return exit_usage;
+            }
+            wanted.back().params.push_back(a);
+            continue;
         }
-    } else {
-        // busybox insmod: can't read '<file>': No such file or directory
-        int err = errno;
-        std::cerr << "kmodemu: can't read '" << path << "': " << std::strerror(err) << "\n";
-        return err;
+        if (!is_file && a.find('=') != std::string::npos) {
+            std::cerr << "kmodemu: bad module parameter '" << a << "' (no module before it)\n";
+            return exit_usage;
+        }
+        wanted.push_back({a, {}, true});
+    }
+    // modprobe: a module of the kit's tree (by name or path) comes after its dependencies;
+    // one already in the list is not loaded twice.
+    bool modprobe = false;
+    if (tree) {
+        std::vector<Wanted> ordered;
+        std::set<std::string> seen;
+        for (Wanted& w : wanted) {
+            std::optional<std::string> rel = tree->find(w.path);
+            if (!rel) {
+                if (access(w.path.c_str(), F_OK) != 0 && w.path.find('/') == std::string::npos &&
+                    !w.path.ends_with(".ko")) {
+                    // modprobe: FATAL: Module NAME not found in directory DIR
+                    std::cerr << "kmodemu: FATAL: Module " << w.path << " not found in directory "
+                              << tree->dir() << "\n";
+                    return ENOENT;
+                }
+                ordered.push_back(std::move(w));
+                continue;
+            }
+            modprobe = true;
+            std::vector<std::string> order = tree->load_order(*rel);
+            if (vm.count("no-deps")) order = {*rel};
+            for (const std::string& r : order) {
+                if (!seen.insert(r).second) continue;
+                std::string file = tree->dir() + "/" + r;
+                if (r == *rel)
+                    ordered.push_back({file, std::move(w.params), true});
+                else
+                    ordered.push_back({file, {}, false});
+            }
+        }
+        wanted = std::move(ordered);
     }
 
-    RunOutcome out = run_module(
-        std::move(bytes), opts, [](const LogLine& l) { std::cout << l.text << "\n"
-                                                                 << std::flush; },
-        [](const std::string& d) { std::cerr << "kmodemu: " << d << "\n"; });
+    std::vector<ModuleInput> inputs;
+    for (const Wanted& w : wanted) {
+        ModuleInput in;
+        in.path = w.path;
+        in.params = w.params;
+        if (FILE* f = std::fopen(w.path.c_str(), "rb")) {
+            uint8_t buf[65536];
+            size_t n;
+            while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+                in.bytes.insert(in.bytes.end(), buf, buf + n);
+            bool bad = std::ferror(f);
+            std::fclose(f);
+            if (bad) {
+                std::cerr << "kmodemu: can't read '" << w.path << "': " << std::strerror(EIO)
+                          << "\n";
+                return EIO;
+            }
+        } else {
+            // busybox insmod: can't read '<file>': No such file or directory
+            int err = errno;
+            std::cerr << "kmodemu: can't read '" << w.path << "': " << std::strerror(err) << "\n";
+            return err;
+        }
+        inputs.push_back(std::move(in));
+    }
+    opts.params = inputs.back().params;
+    std::string path = inputs.back().path;
+
+    bool ktap = vm.count("ktap") > 0;
+    auto on_log = [ktap](const LogLine& l) {
+        if (!ktap) std::cout << l.text << "\n" << std::flush;
+    };
+    RunOutcome out = run_modules(std::move(inputs), opts, on_log, [](const std::string& d) {
+        std::cerr << "kmodemu: " << d << "\n";
+    });
     for (const std::string& s : out.auto_stubs)
         std::cerr << "kmodemu: auto-stub: " << s << " (pretended: returns "
                   << out.auto_stub_returns[s] << ", does nothing)\n";
-    if (out.ending == "errno")
-        std::cerr << "kmodemu: can't insert '" << path << "': " << std::strerror(out.exit_status)
-                  << "\n";
+    if (out.ending == "errno") {
+        const RunOutcome::Step* failed = out.steps.empty() ? nullptr : &out.steps.back();
+        if (modprobe) {
+            // kmod's modprobe (insmod()): the module asked for is named, whichever failed.
+            std::string name = module_name_of_path(path);
+            std::string why = std::strerror(out.exit_status);
+            if (out.exit_status == EEXIST) why = "Module already in kernel";
+            if (out.exit_status == ENOENT)
+                why = "Unknown symbol in module, or unknown parameter (see dmesg)";
+            std::cerr << "kmodemu: ERROR: could not insert '" << name << "': " << why << "\n";
+        } else {
+            std::cerr << "kmodemu: can't insert '" << (failed ? failed->path : path)
+                      << "': " << std::strerror(out.exit_status) << "\n";
+        }
+    }
+    for (const RunOutcome::Step& st : out.steps)
+        if (st.unload_status && *st.unload_status)
+            // busybox rmmod
+            std::cerr << "kmodemu: can't unload module '" << st.name
+                      << "': " << std::strerror(*st.unload_status) << "\n";
+    if (ktap) std::cout << ktap_report(out);
     if (vm.count("json")) {
         std::ofstream js(vm["json"].as<std::string>());
         js << make_report(out, path).dump(2) << "\n";

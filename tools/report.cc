@@ -59,7 +59,63 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["signer"] = out.load.signer;  // the kernel key that verified the module's signature  // of the module file, as kmod read it
     r["diagnostics"] = out.diagnostics;
     r["instructions"] = out.instructions;
+    r["relocations_applied"] = out.load.relocations_applied;
+    if (!out.steps.empty()) {
+        json steps = json::array();
+        for (const RunOutcome::Step& st : out.steps) {
+            json j = {{"file", st.path},           {"module", st.name},
+                      {"exit_status", st.exit_status}, {"ending", st.ending},
+                      {"log_begin", st.log_begin}, {"log_end", st.log_end}};
+            if (st.unload_status) j["unload_status"] = *st.unload_status;
+            steps.push_back(j);
+        }
+        r["steps"] = steps;  // every module of the run, in load order
+        r["failed_dependency"] = out.failed_dependency;
+    }
     return r;
+}
+
+std::string ktap_report(const RunOutcome& out) {
+    std::vector<RunOutcome::Step> steps = out.steps;
+    if (steps.empty()) {  // one module (run_module)
+        RunOutcome::Step st;
+        st.name = out.module_name;
+        st.exit_status = out.exit_status;
+        st.ending = out.ending;
+        st.log_end = out.load_log_lines;
+        if (out.unload) st.unload_status = -out.unload->err;
+        steps.push_back(st);
+    }
+    std::string body;
+    size_t n = 0;
+    auto diag = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to && i < out.log.size(); ++i)
+            body += "# " + out.log[i].text + "\n";
+    };
+    auto result = [&](bool ok, const std::string& what, int status, const std::string& ending) {
+        body += std::string(ok ? "ok " : "not ok ") + std::to_string(++n) + " " + what;
+        if (!ok) {
+            body += " # exit status " + std::to_string(status);
+            if (ending == "errno")
+                body += std::string(" (") + errno_name(status) + ")";
+            else
+                body += " (" + ending + ")";
+        }
+        body += "\n";
+    };
+    for (const RunOutcome::Step& st : steps) {
+        diag(st.log_begin, st.log_end);
+        std::string name = st.name.empty() ? st.path : st.name;
+        result(st.exit_status == 0, "insmod " + name, st.exit_status, st.ending);
+    }
+    bool first = true;
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+        if (!it->unload_status) continue;
+        if (first) diag(out.load_log_lines, out.log.size());
+        first = false;
+        result(*it->unload_status == 0, "rmmod " + it->name, *it->unload_status, "errno");
+    }
+    return "KTAP version 1\n1.." + std::to_string(n) + "\n" + body;
 }
 
 }  // namespace kmodemu

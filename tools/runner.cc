@@ -288,6 +288,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         bool target = it == live.rbegin();
         if (!m || (target && !m->exit)) continue;
         std::optional<UnloadResult> u;
+        step.unload_log_begin = log_size();
         try {
             u = loader.unload(*m);
         } catch (const GuestMemoryError& e) {
@@ -301,10 +302,9 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         }
         step.unload_status = -u->err;
         if (target) out.unload = u;
-        if (u->abort || u->panic) {
-            finish_abort(u->abort, u->panic);
-            break;
-        }
+        if (u->abort || u->panic) finish_abort(u->abort, u->panic);
+        step.unload_log_end = log_size();
+        if (u->abort || u->panic) break;
     }
     return finish();
 }

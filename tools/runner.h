@@ -68,6 +68,8 @@ struct RunOutcome {
         size_t log_begin = 0;    // its insmod's lines: log[log_begin, log_end)
         size_t log_end = 0;
         std::optional<int> unload_status;  // rmmod's, when it ran
+        size_t unload_log_begin = 0;       // its rmmod's lines
+        size_t unload_log_end = 0;
     };
     std::vector<Step> steps;
     std::string failed_dependency;  // path of the dependency that stopped the run, if any

@@ -34,6 +34,7 @@ int cmp_rela(const ElfReloc& a, const ElfReloc& b) {  // cmp_rela() in module-pl
 
 // module_frob_arch_sections() (arch/arm64/kernel/module-plts.c)
 Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
+    sorted_.clear();  // of the module loaded before (one loader loads many)
     auto& secs = elf.sections();
     sorted_.clear();  // the previous module's (one loader loads every module of a run)
     size_t plt, init_plt;

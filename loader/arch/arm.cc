@@ -46,6 +46,7 @@ bool ArmLoader::is_init_section(const std::string& name) const {
 
 // module_frob_arch_sections() (arch/arm/kernel/module-plts.c)
 Status ArmLoader::frob_sections(ElfFile& elf, const std::string& modname) {
+    sorted_.clear();  // of the module loaded before (one loader loads many)
     auto& secs = elf.sections();
     sorted_.clear();  // the previous module's (one loader loads every module of a run)
     size_t plt, init_plt;

@@ -36,7 +36,6 @@ int cmp_rela(const ElfReloc& a, const ElfReloc& b) {  // cmp_rela() in module-pl
 Status Aarch64Loader::frob_sections(ElfFile& elf, const std::string& modname) {
     sorted_.clear();  // of the module loaded before (one loader loads many)
     auto& secs = elf.sections();
-    sorted_.clear();  // the previous module's (one loader loads every module of a run)
     size_t plt, init_plt;
     if (Status st = find_plt_sections(elf, modname, plt, init_plt); !st) return st;
     ElfSection* tramp = nullptr;

@@ -48,7 +48,6 @@ bool ArmLoader::is_init_section(const std::string& name) const {
 Status ArmLoader::frob_sections(ElfFile& elf, const std::string& modname) {
     sorted_.clear();  // of the module loaded before (one loader loads many)
     auto& secs = elf.sections();
-    sorted_.clear();  // the previous module's (one loader loads every module of a run)
     size_t plt, init_plt;
     if (Status st = find_plt_sections(elf, modname, plt, init_plt); !st) return st;
     size_t core_plts = 2, init_plts = 2;  // ARRAY_SIZE(fixed_plts)

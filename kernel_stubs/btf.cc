@@ -117,8 +117,18 @@ std::optional<Prototype> KernelBtf::function(std::string_view name) const {
 }
 
 std::optional<uint32_t> KernelBtf::variable_size(std::string_view name) const {
-    int id = btf__find_by_name_kind(btf_, std::string(name).c_str(), BTF_KIND_VAR);
-    if (id <= 0) return std::nullopt;
+    // By an index of the VARs made once (btf__find_by_name_kind() scans every type: a kernel's
+    // BTF has ~100,000), holding the first of a name as btf__find_by_name_kind() finds it.
+    if (!vars_) {
+        vars_.emplace();
+        for (uint32_t id = 1; id < btf__type_cnt(btf_); ++id) {
+            const struct btf_type* t = btf__type_by_id(btf_, id);
+            if (btf_is_var(t)) vars_->try_emplace(btf__name_by_offset(btf_, t->name_off), int(id));
+        }
+    }
+    auto it = vars_->find(name);
+    if (it == vars_->end()) return std::nullopt;
+    int id = it->second;
     long long n = btf__resolve_size(btf_, btf__type_by_id(btf_, id)->type);
     if (n <= 0) return std::nullopt;
     return static_cast<uint32_t>(n);

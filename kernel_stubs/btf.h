@@ -54,6 +54,7 @@ class KernelBtf {
     const std::unordered_map<std::string_view, int>& index() const;  // name -> FUNC id
     struct btf* btf_;
     mutable std::optional<std::unordered_map<std::string_view, int>> index_;
+    mutable std::optional<std::unordered_map<std::string_view, int>> vars_;  // name -> VAR id
 };
 
 // The prototypes compiled into the binary (kernel_stubs/exports/prototypes.txt).

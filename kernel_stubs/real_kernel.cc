@@ -52,6 +52,29 @@ std::optional<std::string> slurp(const std::string& path) {
     return text;
 }
 
+// A kernel image file as it is now: what is read from it is shared by every RealKernel of the
+// process while the file stays the same (the same inode, size and modification time).
+struct ImageKey {
+    std::string path;
+    uint64_t dev = 0, ino = 0, size = 0;
+    int64_t mtime_ns = 0;
+    int arch = 0;
+    bool thumb2 = false;
+    auto operator<=>(const ImageKey&) const = default;
+};
+
+std::optional<ImageKey> image_key(const std::string& path, Arch arch, bool thumb2) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return ImageKey{path,
+                    uint64_t(st.st_dev),
+                    uint64_t(st.st_ino),
+                    uint64_t(st.st_size),
+                    int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                    static_cast<int>(arch),
+                    thumb2};
+}
+
 // KEY=value lines of kit.env (values may be double-quoted: scripts source the file too).
 std::map<std::string, std::string> read_env(const std::string& path) {
     return read_kit_env(path).value_or(std::map<std::string, std::string>{});
@@ -305,9 +328,17 @@ std::optional<uint64_t> Kallsyms::image_offset(uint64_t addr) const {
 }
 
 std::optional<KernelSymbol> Kallsyms::find(std::string_view name) const {
-    auto it = std::find(names_.begin(), names_.end(), name);
-    if (it == names_.end()) return std::nullopt;
-    size_t i = static_cast<size_t>(it - names_.begin()), first = i, next = i;
+    // The first symbol of each name, indexed on first use (a linear search of ~100,000 names
+    // cost a module binding a few data exports more than its whole load).
+    if (!by_name_) {
+        by_name_.emplace();
+        by_name_->reserve(names_.size());
+        for (size_t k = 0; k < names_.size(); ++k)
+            by_name_->try_emplace(names_[k], k);
+    }
+    auto it = by_name_->find(name);
+    if (it == by_name_->end()) return std::nullopt;
+    size_t i = it->second, first = i, next = i;
     // get_symbol_pos(): the first of the aliases at the address, and the next higher address
     // (or the end of the text for the last symbol).
     while (first && addrs_[first - 1] == addrs_[i])
@@ -495,7 +526,14 @@ std::optional<std::string> RealKernel::image_path() const {
 const KernelBtf* RealKernel::btf() {
     if (btf_tried_) return btf_.get();
     btf_tried_ = true;
-    if (auto path = image_path()) btf_ = KernelBtf::from_file(*path);
+    std::optional<std::string> path = image_path();
+    if (!path) return nullptr;
+    static std::map<ImageKey, std::shared_ptr<const KernelBtf>> shared;
+    std::optional<ImageKey> key = image_key(*path, Arch::arm64, false);
+    if (key)
+        if (auto it = shared.find(*key); it != shared.end()) return (btf_ = it->second).get();
+    btf_ = KernelBtf::from_file(*path);
+    if (key) shared[*key] = btf_;
     return btf_.get();
 }
 
@@ -503,6 +541,22 @@ const TrustedKeys* RealKernel::trusted_keys() {
     if (keys_tried_) return keys_.get();
     keys_tried_ = true;
     std::optional<std::string> path = image_path();
+    // Shared by the kernels of the process while the image and the keys' cache stay the same.
+    static std::map<std::pair<ImageKey, ImageKey>, std::shared_ptr<const TrustedKeys>> shared;
+    std::optional<std::pair<ImageKey, ImageKey>> key;
+    if (path) {
+        auto image = image_key(*path, arch_, false);
+        auto der = image_key(profile_->kit_dir + "/kmodemu-trusted-keys.der", arch_, false);
+        if (image) key.emplace(*image, der.value_or(ImageKey{}));
+    }
+    if (key)
+        if (auto it = shared.find(*key); it != shared.end()) return (keys_ = it->second).get();
+    const TrustedKeys* keys = read_trusted_keys(path);
+    if (key) shared[*key] = keys_;
+    return keys;
+}
+
+const TrustedKeys* RealKernel::read_trusted_keys(const std::optional<std::string>& path) {
     int fd = path ? ::open(path->c_str(), O_RDONLY | O_CLOEXEC) : -1;
     if (fd < 0) return nullptr;
     struct stat st {};
@@ -545,11 +599,16 @@ const Kallsyms* RealKernel::kallsyms() {
     std::optional<std::string> image = image_path();
     if (!image) return nullptr;
     const std::string& path = *image;
+    static std::map<ImageKey, std::shared_ptr<const Kallsyms>> shared;
+    std::optional<ImageKey> key = image_key(path, arch_, profile_->thumb2_kernel);
+    if (key)
+        if (auto it = shared.find(*key); it != shared.end()) return (kallsyms_ = it->second).get();
     try {
         kallsyms_ = Kallsyms::from_file(path, arch_, profile_->thumb2_kernel);
     } catch (const std::runtime_error&) {
         kallsyms_.reset();
     }
+    if (key) shared[*key] = kallsyms_;
     return kallsyms_.get();
 }
 

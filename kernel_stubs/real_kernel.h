@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/emulator.h"
@@ -87,6 +88,7 @@ class Kallsyms {
     std::vector<char> types_;
     mutable bool text_searched_ = false;
     mutable std::optional<int64_t> text_delta_;  // image offset = addr + delta
+    mutable std::optional<std::unordered_map<std::string_view, size_t>> by_name_;  // first index
 };
 
 // What a Kernel knows of the kit's real kernel, read on first use.
@@ -127,11 +129,14 @@ class RealKernel {
     bool identity_read_ = false;
     std::string uts_build_ = "#1", package_id_;
     bool kallsyms_tried_ = false;
-    std::unique_ptr<Kallsyms> kallsyms_;
+    // Shared by every RealKernel of the process while the image is unchanged (a corpus run makes
+    // thousands of kernels of one kit): read once.
+    std::shared_ptr<const Kallsyms> kallsyms_;
     bool keys_tried_ = false;
-    std::unique_ptr<TrustedKeys> keys_;
+    std::shared_ptr<const TrustedKeys> keys_;
+    const TrustedKeys* read_trusted_keys(const std::optional<std::string>& image);
     bool btf_tried_ = false;
-    std::unique_ptr<KernelBtf> btf_;
+    std::shared_ptr<const KernelBtf> btf_;
     std::vector<std::pair<uint64_t, uint64_t>> user_;
     bool fortify_read_ = false;
     std::vector<std::string> fortify_funcs_;

@@ -525,7 +525,11 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                 std::optional<uint32_t> crc;
                 if (in_kernel && prof->modversions) crc = ps->crc;
                 if (owner) crc = owner->sym->crc;
-                std::string_view ns = in_kernel ? ps->ns : owner ? owner->sym->ns : "";
+                // (A view of the owner's string itself: `owner ? owner->sym->ns : ""` would be a
+                // temporary std::string, gone by the time the view is read.)
+                std::string_view ns = in_kernel ? ps->ns
+                                      : owner   ? std::string_view(owner->sym->ns)
+                                                : std::string_view();
                 if (gpl_only) using_gplonly = true;
                 if (!in_kernel && !owner) {
                     if (GELF_ST_BIND(sym.st_info) == STB_WEAK) break;

@@ -12,6 +12,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "tools/corpus.h"
 #include "tools/depmod.h"
 #include "tools/report.h"
 #include "tools/runner.h"
@@ -232,6 +233,14 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc >= 2 && std::string(argv[1]) == "corpus") {
+        try {
+            return corpus::corpus_main(argc - 1, argv + 1);
+        } catch (const std::exception& e) {
+            std::cerr << "kmodemu: corpus: internal error: " << e.what() << "\n";
+            return exit_internal;
+        }
+    }
     if (argc < 2 || std::string(argv[1]) != "run") {
         if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
             std::cout << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n";

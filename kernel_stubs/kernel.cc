@@ -160,6 +160,11 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_input(*this);
     register_acpi(*this);
     register_idr(*this);
+    register_crypto_api(*this);
+    register_nls(*this);
+    register_filesystems(*this);
+    register_bitmap(*this);
+    register_rtnetlink(*this);
 }
 
 namespace {

@@ -310,5 +310,10 @@ void register_netlink(Kernel& k);        // net/netlink/af_netlink.c
 void register_input(Kernel& k);          // drivers/input/input.c
 void register_acpi(Kernel& k);           // drivers/acpi (disabled: a device-tree machine)
 void register_idr(Kernel& k);            // lib/idr.c
+void register_crypto_api(Kernel& k);     // crypto/api.c (lookups)
+void register_nls(Kernel& k);            // fs/nls/nls_base.c
+void register_filesystems(Kernel& k);    // fs/filesystems.c
+void register_bitmap(Kernel& k);         // lib/bitmap.c
+void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 
 }  // namespace kmodemu

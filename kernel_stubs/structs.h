@@ -108,6 +108,15 @@ struct KernelStructs {
     struct Sock {
         uint64_t size;
     } sock;
+    struct OfMatch {  // device_driver.of_match_table; struct of_device_id and its compatible[]
+        uint64_t table, size, compatible, compatible_len;
+    } of_match;
+    struct Spi {  // struct spi_driver's driver and id_table; struct spi_device_id and its name[]
+        uint64_t driver, id_table, id_size, id_name, id_name_len;
+    } spi;
+    struct Nls {  // struct nls_table
+        uint64_t charset, owner;
+    } nls;
     struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
         uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
     } idr;
@@ -284,6 +293,17 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("IDR_XA_HEAD", s.idr.idr_xa_head, all);
     f("IDR_BASE", s.idr.idr_base, all);
     f("IDR_NEXT", s.idr.idr_next, all);
+    f("DEVICE_DRIVER_OF_MATCH_TABLE", s.of_match.table, all);
+    f("OF_DEVICE_ID_SIZE", s.of_match.size, all);
+    f("OF_DEVICE_ID_COMPATIBLE", s.of_match.compatible, all);
+    f("OF_DEVICE_ID_COMPATIBLE_LEN", s.of_match.compatible_len, all);
+    f("SPI_DRIVER_DRIVER", s.spi.driver, all);
+    f("SPI_DRIVER_ID_TABLE", s.spi.id_table, all);
+    f("SPI_DEVICE_ID_SIZE", s.spi.id_size, all);
+    f("SPI_DEVICE_ID_NAME", s.spi.id_name, all);
+    f("SPI_DEVICE_ID_NAME_LEN", s.spi.id_name_len, all);
+    f("NLS_TABLE_CHARSET", s.nls.charset, all);
+    f("NLS_TABLE_OWNER", s.nls.owner, all);
 
     constexpr std::optional<Arch> arm = Arch::arm;
     f("ARM_DELAY_OPS_SIZE", s.arm_delay_ops.size, arm);

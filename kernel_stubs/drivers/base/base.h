@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "kernel_stubs/kernel.h"
 
@@ -18,6 +19,7 @@ struct DriverModel : Kernel::SubsystemState {
     std::map<uint64_t, std::map<std::string, uint64_t>> drivers;  // bus -> name -> driver
     std::set<uint64_t> created_classes;                            // by class_create()
     std::map<uint64_t, std::set<uint64_t>> bus_notifiers;          // bus -> notifier blocks
+    std::vector<uint64_t> order;  // every registered driver, in registration order
 };
 
 // The kernel's own bus of that export (platform_bus_type, ...): a struct bus_type in kernel data

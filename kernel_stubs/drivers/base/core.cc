@@ -66,6 +66,7 @@ int driver_register(Kernel& k, uint64_t drv) {
     }
     // bus_add_driver(): driver_attach() finds no device on the bus to probe.
     on_bus[name] = drv;
+    dm.order.push_back(drv);
     return 0;
 }
 
@@ -75,6 +76,7 @@ void driver_unregister(Kernel& k, uint64_t drv) {
         for (auto it = on_bus.begin(); it != on_bus.end(); ++it)
             if (it->second == drv) {
                 on_bus.erase(it);
+                std::erase(dm.order, drv);
                 return;
             }
     // WARN(1, "Unexpected driver unregister!\n") (kmodemu: said without the WARN's report)
@@ -197,6 +199,71 @@ void register_driver_core(Kernel& k) {
     kernel_bus(k, "platform_bus_type", "platform");
     kernel_bus(k, "i2c_bus_type", "i2c");
     kernel_bus(k, "pci_bus_type", "pci");
+    kernel_bus(k, "spi_bus_type", "spi");
+
+    // bus_for_each_drv(bus, start, data, fn): the drivers of a bus registered by a module, in
+    // registration order, until fn returns non-zero; the kernel's own buses have built-in
+    // drivers kmodemu does not know.
+    k.add_function("bus_for_each_drv", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        DriverModel& dm = k.state<DriverModel>();
+        uint64_t bus = c.arg(0);
+        if (!bus) return static_cast<uint64_t>(int64_t(-EINVAL));
+        if (!dm.buses.count(bus) || kernel_owned(k, bus))
+            c.unimplemented("bus_for_each_drv (the drivers of the kernel's own bus)");
+        std::vector<uint64_t> drvs;
+        for (uint64_t d : dm.order)
+            for (const auto& [n, p] : dm.drivers[bus])
+                if (p == d) drvs.push_back(d);
+        uint64_t start = c.arg(1), data = c.arg(2), fn = c.arg(3);
+        bool started = !start;
+        for (uint64_t d : drvs) {
+            if (!started) {
+                started = d == start;
+                continue;
+            }
+            int err = static_cast<int32_t>(k.call_guest(fn, {d, data}));
+            if (err) return static_cast<uint64_t>(int64_t(err));
+        }
+        return 0;
+    }, true);
+
+    // drivers/spi/spi.c: __spi_register_driver(owner, sdrv), with its warning for each
+    // compatible of the OF match table that no spi_device_id (or the driver's name) matches.
+    k.add_function("__spi_register_driver", "drivers/spi", [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        const KernelStructs& s = k.structs();
+        uint64_t sdrv = c.arg(1);
+        uint64_t drv = sdrv + s.spi.driver;
+        c.emu.write_word(drv + s.device_driver.owner, c.arg(0));
+        c.emu.write_word(drv + s.device_driver.bus, kernel_bus(k, "spi_bus_type", "spi"));
+        uint64_t of_id = c.emu.read_word(drv + s.of_match.table);
+        uint64_t id_table = c.emu.read_word(sdrv + s.spi.id_table);
+        std::string drv_name = read_name(k, drv, s.device_driver.name);
+        for (; of_id; of_id += s.of_match.size) {
+            std::string compatible = c.read_cstr(of_id + s.of_match.compatible,
+                                                 s.of_match.compatible_len);
+            if (compatible.empty()) break;
+            size_t comma = compatible.find(',');
+            std::string of_name = comma == std::string::npos ? compatible : compatible.substr(comma + 1);
+            bool matched = false;
+            if (id_table) {
+                for (uint64_t id = id_table;; id += s.spi.id_size) {  // spi_match_id()
+                    std::string n = c.read_cstr(id + s.spi.id_name, s.spi.id_name_len);
+                    if (n.empty()) break;
+                    if (n == of_name) {
+                        matched = true;
+                        break;
+                    }
+                }
+            } else {
+                matched = drv_name == of_name;
+            }
+            if (!matched)
+                k.log(4, "SPI driver " + drv_name + " has no spi_device_id for " + compatible);
+        }
+        return static_cast<uint64_t>(int64_t(driver_register(k, drv)));
+    }, true);
 
     // drivers/base/platform.c: __platform_driver_register(drv, owner).
     k.add_function("__platform_driver_register", sub, [](StubCall& c) -> uint64_t {

@@ -56,6 +56,71 @@ void register_locking(Kernel& k) {
         return c.emu.read_word(c.arg(0) + owner) != 0;
     });
 
+    // Read-write semaphores (kernel/locking/rwsem.c): count holds RWSEM_WRITER_LOCKED (bit 0)
+    // for the writer and RWSEM_READER_BIAS (1 << 8) per reader, as the kernel encodes it (the
+    // inline rwsem_is_locked() reads it); owner is the writer task.
+    const KernelStructs::RwSemaphore rw = k.structs().rwsem;
+    constexpr uint64_t writer_locked = 1, reader_bias = 1 << 8;
+    k.add_function("__init_rwsem", sub, [rw, lh](StubCall& c) -> uint64_t {
+        uint64_t s = c.arg(0), wait_list = s + rw.wait_list;
+        c.emu.write_word(s + rw.count, 0);
+        c.emu.write_word(s + rw.owner, 0);
+        c.emu.write_word(wait_list + lh.next, wait_list);
+        c.emu.write_word(wait_list + lh.prev, wait_list);
+        return 0;
+    });
+    auto down_read = [rw](StubCall& c) -> uint64_t {
+        uint64_t s = c.arg(0), n = c.emu.read_word(s + rw.count);
+        if (n & writer_locked) deadlock(c, "down_read");
+        c.emu.write_word(s + rw.count, n + reader_bias);
+        return 0;
+    };
+    k.add_functions({"down_read", "down_read_interruptible", "down_read_killable"}, sub,
+                    down_read);
+    k.add_function("down_read_trylock", sub, [rw](StubCall& c) -> uint64_t {
+        uint64_t s = c.arg(0), n = c.emu.read_word(s + rw.count);
+        if (n & writer_locked) return 0;
+        c.emu.write_word(s + rw.count, n + reader_bias);
+        return 1;
+    });
+    k.add_function("up_read", sub, [rw](StubCall& c) -> uint64_t {
+        uint64_t s = c.arg(0), n = c.emu.read_word(s + rw.count);
+        c.emu.write_word(s + rw.count, n >= reader_bias ? n - reader_bias : 0);
+        return 0;
+    });
+    auto down_write = [rw](StubCall& c) -> uint64_t {
+        uint64_t s = c.arg(0);
+        if (c.emu.read_word(s + rw.count) != 0) deadlock(c, "down_write");
+        c.emu.write_word(s + rw.count, writer_locked);
+        c.emu.write_word(s + rw.owner, c.kernel.current_task());
+        return 0;
+    };
+    k.add_functions({"down_write", "down_write_killable"}, sub, down_write);
+    k.add_function("down_write_trylock", sub, [rw](StubCall& c) -> uint64_t {
+        uint64_t s = c.arg(0);
+        if (c.emu.read_word(s + rw.count) != 0) return 0;
+        c.emu.write_word(s + rw.count, writer_locked);
+        c.emu.write_word(s + rw.owner, c.kernel.current_task());
+        return 1;
+    });
+    k.add_function("up_write", sub, [rw](StubCall& c) -> uint64_t {
+        c.emu.write_word(c.arg(0) + rw.count, 0);
+        c.emu.write_word(c.arg(0) + rw.owner, 0);
+        return 0;
+    });
+    // downgrade_write(): the writer becomes a reader.
+    k.add_function("downgrade_write", sub, [rw](StubCall& c) -> uint64_t {
+        c.emu.write_word(c.arg(0) + rw.count, reader_bias);
+        c.emu.write_word(c.arg(0) + rw.owner, 0);
+        return 0;
+    });
+
+    // RCU (kernel/rcu/tree.c): one task and no read-side section open in another, so a grace
+    // period has always passed; call_rcu() is not implemented, so no callback is pending for
+    // rcu_barrier() to wait for.
+    k.add_functions({"synchronize_rcu", "synchronize_rcu_expedited", "rcu_barrier"}, sub,
+                    [](StubCall&) -> uint64_t { return 0; });
+
     // Spinlocks: the lock word (qspinlock on arm64, arch_spinlock_t tickets on ARM) is set
     // while held. IRQ flags are modelled as always enabled.
     auto spin_lock = [](StubCall& c) {

@@ -53,6 +53,9 @@ struct KernelStructs {
     struct Mutex {
         uint64_t size, owner, wait_list;
     } mutex;
+    struct RwSemaphore {
+        uint64_t size, count, owner, wait_list;
+    } rwsem;
     struct ListHead {  // and LIST_POISON1, LIST_POISON2 (with POISON_POINTER_DELTA)
         uint64_t size, next, prev, poison1, poison2;
     } list_head;
@@ -223,6 +226,10 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("MUTEX_SIZE", s.mutex.size, all);
     f("MUTEX_OWNER", s.mutex.owner, all);
     f("MUTEX_WAIT_LIST", s.mutex.wait_list, all);
+    f("RW_SEMAPHORE_SIZE", s.rwsem.size, all);
+    f("RW_SEMAPHORE_COUNT", s.rwsem.count, all);
+    f("RW_SEMAPHORE_OWNER", s.rwsem.owner, all);
+    f("RW_SEMAPHORE_WAIT_LIST", s.rwsem.wait_list, all);
 
     f("LIST_HEAD_SIZE", s.list_head.size, all);
     f("LIST_HEAD_NEXT", s.list_head.next, all);

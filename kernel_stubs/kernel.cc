@@ -165,6 +165,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_filesystems(*this);
     register_bitmap(*this);
     register_rtnetlink(*this);
+    register_devices(*this);
 }
 
 namespace {

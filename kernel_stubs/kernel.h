@@ -315,5 +315,6 @@ void register_nls(Kernel& k);            // fs/nls/nls_base.c
 void register_filesystems(Kernel& k);    // fs/filesystems.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
+void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 
 }  // namespace kmodemu

@@ -90,8 +90,11 @@ struct KernelStructs {
         uint64_t size;
     } dentry;
     uint64_t minorbits = 0;  // MINORBITS (dev_t = major << MINORBITS | minor)
-    struct Device {  // struct device; kobj_name: offsetof(struct device, kobj.name)
-        uint64_t size, kobj_name;
+    struct Device {  // struct device; kobj_name, kobj_kref: its kobject's name and kref
+        uint64_t size, kobj_name, kobj_kref, parent, init_name, type, bus, driver, driver_data,
+            devt, class_, release;
+        uint64_t type_release;  // struct device_type's release
+        uint64_t class_dev_release;  // struct class's dev_release
     } device;
     struct Cdev {
         uint64_t size, ops, list, dev, count;
@@ -276,6 +279,18 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("MINORBITS", s.minorbits, all);
     f("DEVICE_SIZE", s.device.size, all);
     f("DEVICE_KOBJ_NAME", s.device.kobj_name, all);
+    f("DEVICE_KOBJ_KREF", s.device.kobj_kref, all);
+    f("DEVICE_PARENT", s.device.parent, all);
+    f("DEVICE_INIT_NAME", s.device.init_name, all);
+    f("DEVICE_TYPE", s.device.type, all);
+    f("DEVICE_BUS", s.device.bus, all);
+    f("DEVICE_DRIVER", s.device.driver, all);
+    f("DEVICE_DRIVER_DATA", s.device.driver_data, all);
+    f("DEVICE_DEVT", s.device.devt, all);
+    f("DEVICE_CLASS", s.device.class_, all);
+    f("DEVICE_RELEASE", s.device.release, all);
+    f("DEVICE_TYPE_RELEASE", s.device.type_release, all);
+    f("CLASS_DEV_RELEASE", s.device.class_dev_release, all);
     f("CDEV_SIZE", s.cdev.size, all);
     f("CDEV_OPS", s.cdev.ops, all);
     f("CDEV_LIST", s.cdev.list, all);

@@ -335,6 +335,7 @@ TEST(Corpus, VerdictsOfRealModules) {
     EXPECT_EQ(t["verdict"], "refused");
     EXPECT_EQ(t["reason"], "signature");
     EXPECT_EQ(t["exit_status"], EKEYREJECTED);
+    EXPECT_EQ(t["errno"], "EKEYREJECTED");
     // Unsigned, built for another configuration (vermagic): refused, ENOEXEC.
     std::vector<uint8_t> other = unsigned_copy(ko);
     std::string text(other.begin(), other.end());
@@ -439,6 +440,7 @@ TEST(Corpus, VerdictsOfTheFaultyFixture) {
     json oops = run(1);  // NULL dereference
     EXPECT_EQ(oops["verdict"], "oops");
     EXPECT_EQ(oops["exit_status"], 139);
+    EXPECT_EQ(oops["errno"], "");
     EXPECT_NE(oops["detail"].get<std::string>().find("NULL pointer dereference"), std::string::npos)
         << oops["detail"];
     json hang = run(2);  // for (;;)

@@ -151,6 +151,15 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_find_bit(*this);
     register_workqueue(*this);
     register_ethtool(*this);
+    register_led_triggers(*this);
+    register_misc_devices(*this);
+    register_procfs(*this);
+    register_sysctl_tables(*this);
+    register_net_namespace(*this);
+    register_netlink(*this);
+    register_input(*this);
+    register_acpi(*this);
+    register_idr(*this);
 }
 
 namespace {
@@ -308,18 +317,20 @@ Export& Kernel::add_auto_stub(std::string name, std::optional<Prototype> proto) 
 
 Export& Kernel::add_lazy(std::string name) {
     std::string fn = name;
-    return add_function(std::move(name), "unimplemented", [fn](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        UnimplementedCall u;
-        u.function = fn;
-        u.caller = c.ret_addr();
-        u.where = k.symbolize(u.caller, true).value_or(hex(u.caller));
-        for (const LoadedModule* m : k.modules)
-            if (m->contains(u.caller)) u.module = m->name;
-        k.unimplemented_call = u;
-        throw KernelPanic{(u.module.empty() ? std::string("the kernel") : u.module) + " called " +
-                          u.function + ", which kmodemu does not implement"};
-    });
+    return add_function(std::move(name), "unimplemented",
+                        [fn](StubCall& c) -> uint64_t { c.unimplemented(fn); });
+}
+
+void StubCall::unimplemented(const std::string& what) const {
+    UnimplementedCall u;
+    u.function = what;
+    u.caller = ret_addr();
+    u.where = kernel.symbolize(u.caller, true).value_or(hex(u.caller));
+    for (const LoadedModule* m : kernel.modules)
+        if (m->contains(u.caller)) u.module = m->name;
+    kernel.unimplemented_call = u;
+    throw KernelPanic{(u.module.empty() ? std::string("the kernel") : u.module) + " called " +
+                      u.function + ", which kmodemu does not implement"};
 }
 
 const Export* Kernel::find_export(std::string_view name) const {

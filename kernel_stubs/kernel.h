@@ -52,6 +52,9 @@ class StubCall {
     // instead of the stub, so that the oops is the kernel's own (thrown as ResumeAt); otherwise
     // the call ends in a fault at the stub (thrown as GuestFault).
     [[noreturn]] void fault(uint64_t addr, bool is_write) const;
+    // The call needs what kmodemu does not implement (`what`: the function, or the function and
+    // the case of it): the run stops there as at a lazily bound export (exit status 69).
+    [[noreturn]] void unimplemented(const std::string& what) const;
 };
 
 // Thrown by a stub to continue the guest at pc instead of returning to the caller (the
@@ -298,5 +301,14 @@ void register_debugfs(Kernel& k);      // fs/debugfs/inode.c
 void register_find_bit(Kernel& k);     // lib/find_bit.c
 void register_workqueue(Kernel& k);    // kernel/workqueue.c (allocation; no work runs yet)
 void register_ethtool(Kernel& k);      // net/ethtool/common.c
+void register_led_triggers(Kernel& k);  // drivers/leds/led-triggers.c
+void register_misc_devices(Kernel& k);  // drivers/char/misc.c
+void register_procfs(Kernel& k);        // fs/proc/generic.c
+void register_sysctl_tables(Kernel& k);  // fs/proc/proc_sysctl.c
+void register_net_namespace(Kernel& k);  // net/core/net_namespace.c
+void register_netlink(Kernel& k);        // net/netlink/af_netlink.c
+void register_input(Kernel& k);          // drivers/input/input.c
+void register_acpi(Kernel& k);           // drivers/acpi (disabled: a device-tree machine)
+void register_idr(Kernel& k);            // lib/idr.c
 
 }  // namespace kmodemu

@@ -87,6 +87,30 @@ struct KernelStructs {
         uint64_t size;
     } dentry;
     uint64_t minorbits = 0;  // MINORBITS (dev_t = major << MINORBITS | minor)
+    struct Device {  // struct device; kobj_name: offsetof(struct device, kobj.name)
+        uint64_t size, kobj_name;
+    } device;
+    struct Cdev {
+        uint64_t size, ops, list, dev, count;
+    } cdev;
+    struct Miscdevice {
+        uint64_t minor, name, list, this_device;
+    } miscdevice;
+    struct LedTrigger {
+        uint64_t size, name;
+    } led_trigger;
+    struct PernetOperations {
+        uint64_t init, exit, id, size;
+    } pernet_ops;
+    struct Net {  // struct net; generic_ptr: offsetof(struct net_generic, ptr)
+        uint64_t size, gen, generic_ptr, generic_size;
+    } net;
+    struct Sock {
+        uint64_t size;
+    } sock;
+    struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
+        uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
+    } idr;
     struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
         uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
     } arm_delay_ops;
@@ -234,6 +258,32 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("PCI_DRIVER_DRIVER", s.bus_drivers.pci_driver, all);
     f("DENTRY_SIZE", s.dentry.size, all);
     f("MINORBITS", s.minorbits, all);
+    f("DEVICE_SIZE", s.device.size, all);
+    f("DEVICE_KOBJ_NAME", s.device.kobj_name, all);
+    f("CDEV_SIZE", s.cdev.size, all);
+    f("CDEV_OPS", s.cdev.ops, all);
+    f("CDEV_LIST", s.cdev.list, all);
+    f("CDEV_DEV", s.cdev.dev, all);
+    f("CDEV_COUNT", s.cdev.count, all);
+    f("MISCDEVICE_MINOR", s.miscdevice.minor, all);
+    f("MISCDEVICE_NAME", s.miscdevice.name, all);
+    f("MISCDEVICE_LIST", s.miscdevice.list, all);
+    f("MISCDEVICE_THIS_DEVICE", s.miscdevice.this_device, all);
+    f("LED_TRIGGER_SIZE", s.led_trigger.size, all);
+    f("LED_TRIGGER_NAME", s.led_trigger.name, all);
+    f("PERNET_OPS_INIT", s.pernet_ops.init, all);
+    f("PERNET_OPS_EXIT", s.pernet_ops.exit, all);
+    f("PERNET_OPS_ID", s.pernet_ops.id, all);
+    f("PERNET_OPS_SIZE", s.pernet_ops.size, all);
+    f("NET_SIZE", s.net.size, all);
+    f("NET_GEN", s.net.gen, all);
+    f("NET_GENERIC_PTR", s.net.generic_ptr, all);
+    f("NET_GENERIC_SIZE", s.net.generic_size, all);
+    f("SOCK_SIZE", s.sock.size, all);
+    f("IDA_XA_HEAD", s.idr.ida_xa_head, all);
+    f("IDR_XA_HEAD", s.idr.idr_xa_head, all);
+    f("IDR_BASE", s.idr.idr_base, all);
+    f("IDR_NEXT", s.idr.idr_next, all);
 
     constexpr std::optional<Arch> arm = Arch::arm;
     f("ARM_DELAY_OPS_SIZE", s.arm_delay_ops.size, arm);

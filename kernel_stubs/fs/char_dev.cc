@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu {
@@ -152,6 +153,41 @@ void register_char_dev(Kernel& k) {
     });
     k.add_function("__unregister_chrdev", sub, [](StubCall& c) -> uint64_t {
         unregister_region(c.kernel, uint32_t(c.arg(0)), uint32_t(c.arg(1)), uint32_t(c.arg(2)));
+        return 0;
+    });
+
+    // struct cdev: cdev_init() zeroes it, links its list to itself and sets its ops (its kobject
+    // is the kernel's own business); cdev_add() records the numbers (kobj_map() into cdev_map,
+    // where no one looks them up here).
+    auto init_list = [](StubCall& c, uint64_t cdev) {
+        const KernelStructs& s = c.kernel.structs();
+        uint64_t list = cdev + s.cdev.list;
+        c.emu.write_word(list + s.list_head.next, list);
+        c.emu.write_word(list + s.list_head.prev, list);
+    };
+    k.add_function("cdev_init", sub, [init_list](StubCall& c) -> uint64_t {
+        const KernelStructs& s = c.kernel.structs();
+        std::vector<uint8_t> zero(s.cdev.size, 0);
+        c.write(c.arg(0), zero.data(), zero.size());
+        init_list(c, c.arg(0));
+        c.emu.write_word(c.arg(0) + s.cdev.ops, c.arg(1));
+        return 0;
+    });
+    k.add_function("cdev_alloc", sub, [init_list](StubCall& c) -> uint64_t {
+        uint64_t p = c.kernel.slab_alloc(c.kernel.structs().cdev.size, gfp_zero);
+        if (p) init_list(c, p);
+        return p;
+    });
+    k.add_function("cdev_add", sub, [](StubCall& c) -> uint64_t {
+        const KernelStructs& s = c.kernel.structs();
+        uint32_t dev = uint32_t(c.arg(1)), count = uint32_t(c.arg(2));
+        c.write(c.arg(0) + s.cdev.dev, &dev, 4);
+        c.write(c.arg(0) + s.cdev.count, &count, 4);
+        return 0;
+    });
+    // cdev_del(): kobj_unmap() and the last reference (a cdev_alloc()ed one is freed then).
+    k.add_function("cdev_del", sub, [](StubCall& c) -> uint64_t {
+        if (c.kernel.slab().ksize(c.arg(0))) c.kernel.slab().free(c.arg(0));
         return 0;
     });
 }

@@ -17,6 +17,7 @@ struct DriverModel : Kernel::SubsystemState {
     std::map<uint64_t, std::string> classes;  // struct class * -> name
     std::map<uint64_t, std::map<std::string, uint64_t>> drivers;  // bus -> name -> driver
     std::set<uint64_t> created_classes;                            // by class_create()
+    std::map<uint64_t, std::set<uint64_t>> bus_notifiers;          // bus -> notifier blocks
 };
 
 // The kernel's own bus of that export (platform_bus_type, ...): a struct bus_type in kernel data

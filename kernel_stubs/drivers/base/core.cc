@@ -165,6 +165,34 @@ void register_driver_core(Kernel& k) {
         return 0;
     }, true);
 
+    // bus_register_notifier(bus, nb) / bus_unregister_notifier(): the bus's blocking chain; no
+    // device comes or goes here to call it.
+    k.add_function("bus_register_notifier", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<DriverModel>().bus_notifiers[c.arg(0)].insert(c.arg(1));
+        return 0;
+    }, true);
+    k.add_function("bus_unregister_notifier", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<DriverModel>().bus_notifiers[c.arg(0)].erase(c.arg(1));
+        return 0;
+    }, true);
+    // bus_for_each_dev(bus, start, data, fn): a bus registered by a module has no device here;
+    // the kernel's own buses have the machine's devices, which kmodemu does not model.
+    k.add_function("bus_for_each_dev", sub, [](StubCall& c) -> uint64_t {
+        DriverModel& dm = c.kernel.state<DriverModel>();
+        uint64_t bus = c.arg(0);
+        if (!bus) return static_cast<uint64_t>(int64_t(-EINVAL));
+        if (dm.buses.count(bus) && !kernel_owned(c.kernel, bus)) return 0;
+        c.unimplemented("bus_for_each_dev (the devices of the kernel's own bus)");
+    }, true);
+    // Attribute files in sysfs: made, and read by no one here.
+    k.add_functions({"driver_create_file", "class_create_file_ns"}, sub,
+                    [](StubCall& c) -> uint64_t {
+                        return c.arg(0) ? 0 : static_cast<uint64_t>(int64_t(-EINVAL));
+                    },
+                    true);
+    k.add_functions({"driver_remove_file", "class_remove_file_ns"}, sub,
+                    [](StubCall&) -> uint64_t { return 0; }, true);
+
     // The buses the kernel registered at boot that modules register drivers with.
     kernel_bus(k, "platform_bus_type", "platform");
     kernel_bus(k, "i2c_bus_type", "i2c");

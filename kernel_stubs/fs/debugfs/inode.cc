@@ -91,6 +91,17 @@ void register_debugfs(Kernel& k) {
                     sub,
                     [](StubCall& c) -> uint64_t { return create(c, c.arg(0), c.arg(2), false); },
                     true);
+    // debugfs_lookup_and_remove(name, parent)
+    k.add_function("debugfs_lookup_and_remove", sub, [](StubCall& c) -> uint64_t {
+        Debugfs& fs = c.kernel.state<Debugfs>();
+        std::string name = c.read_cstr(c.arg(0), 256);
+        for (const auto& [d, n] : fs.nodes)
+            if (n.parent == c.arg(1) && n.name == name) {
+                remove(c.kernel, d);
+                break;
+            }
+        return 0;
+    }, true);
     k.add_function("debugfs_remove", sub, [](StubCall& c) -> uint64_t {
         remove(c.kernel, c.arg(0));
         return 0;

@@ -335,6 +335,7 @@ TEST(Corpus, VerdictsOfRealModules) {
     EXPECT_EQ(t["verdict"], "refused");
     EXPECT_EQ(t["reason"], "signature");
     EXPECT_EQ(t["exit_status"], EKEYREJECTED);
+    EXPECT_EQ(t["errno"], "EKEYREJECTED");
     // Unsigned, built for another configuration (vermagic): refused, ENOEXEC.
     std::vector<uint8_t> other = unsigned_copy(ko);
     std::string text(other.begin(), other.end());
@@ -439,6 +440,7 @@ TEST(Corpus, VerdictsOfTheFaultyFixture) {
     json oops = run(1);  // NULL dereference
     EXPECT_EQ(oops["verdict"], "oops");
     EXPECT_EQ(oops["exit_status"], 139);
+    EXPECT_EQ(oops["errno"], "");
     EXPECT_NE(oops["detail"].get<std::string>().find("NULL pointer dereference"), std::string::npos)
         << oops["detail"];
     json hang = run(2);  // for (;;)
@@ -792,4 +794,27 @@ TEST(Corpus, ComparesDependencyFailuresAndRecordedBytes) {
     json none = {{"module", "kernel/d.ko"}, {"verdict", "init_ok"}, {"exit_status", 0}};
     compare_expected(none, json{{"module", "kernel/d.ko"}}, ctx);
     EXPECT_EQ(none["expected"]["recorded"], false);
+}
+
+TEST(Corpus, TheRealKernelsRecordingCoversTheKit) {
+    // tests/oracle/corpus/<release>.jsonl.xz (tools/qemu-oracle arm64 --corpus) of the arm64
+    // kit's kernel: a record for every module of its tree, read as --expected reads it.
+    std::string path = std::string(KMODEMU_SOURCE_DIR) + "/tests/oracle/corpus/" +
+                       profile()->release + ".jsonl.xz";
+    ASSERT_TRUE(fs::exists(path)) << "no recording of the real kernel " << profile()->release
+                                  << ": tools/qemu-oracle arm64 --corpus makes it";
+    ExpectedFile e = read_expected(path);
+    EXPECT_EQ(e.header["release"], profile()->release);
+    EXPECT_EQ(e.header["arch"], "arm64");
+    std::vector<std::string> all = tree().modules();
+    EXPECT_EQ(e.modules.size(), all.size());
+    for (const std::string& m : all)
+        EXPECT_TRUE(e.modules.count(m)) << m << " has no record";
+    // Each record compares: an exit status, or a dependency that failed.
+    for (const auto& [m, rec] : e.modules) {
+        const json& rc = rec["rc"];
+        EXPECT_TRUE(rc.is_number_integer() || rc.is_string() ||
+                    (rc.is_null() && rec.contains("dep_failed")))
+            << m;
+    }
 }

@@ -220,8 +220,9 @@ void classify_refusal(const RunOutcome& out, const std::vector<std::string>& lin
         if (line) v.detail = *line;
     };
     v.detail = std::string("load failed in ") + phase_name(phase) + " with " + errno_string(err);
-    if (phase == P::elf && out.module_name.empty() && !out.diagnostics.empty()) {
-        const std::string& d = out.diagnostics.front();
+    if (phase == P::elf && !out.diagnostics.empty()) {
+        // kmod's message about the file's compression is the module's last diagnostic.
+        const std::string& d = out.diagnostics.back();
         for (const char* c : {"xz:", "zstd:", "gzip:"})
             if (d.starts_with(c)) {
                 v.reason = "decompress";
@@ -640,15 +641,14 @@ json run_job(const Job& job, const Options& opts) {
     r["module"] = job.module;
     r["name"] = job.name;
     r["deps"] = job.dep_modules;
-    auto finish = [&](const Verdict& v, int status) {
+    // `errno`: the status's name when it is an errno (insmod's failure), not kmodemu's 69, 124,
+    // 139 or 70.
+    auto finish = [&](const Verdict& v, int status, bool is_errno) {
         r["verdict"] = v.verdict;
         r["reason"] = v.reason;
         r["detail"] = v.detail;
         r["exit_status"] = status;
-        r["errno"] = status > 0 && status < 128 && status != exit_unimplemented &&
-                             status != exit_internal && status != exit_usage
-                         ? errno_string(status)
-                         : "";
+        r["errno"] = is_errno && status > 0 ? errno_string(status) : "";
     };
     try {
         // Read every file first (the target and its dependencies).
@@ -665,7 +665,7 @@ json run_job(const Job& job, const Options& opts) {
                 v.verdict = dep ? "dependency_failed" : "refused";
                 v.reason = "read";
                 v.detail = "can't read '" + files[i] + "': " + std::strerror(err);
-                finish(v, err);
+                finish(v, err, true);
                 r["ms"] = {{"total", ms_since(t0)}};
                 return r;
             }
@@ -694,7 +694,7 @@ json run_job(const Job& job, const Options& opts) {
         double run_ms = ms_since(t2);
 
         Verdict v = classify(out);
-        finish(v, out.exit_status);
+        finish(v, out.exit_status, out.ending == "errno");
         r["ending"] = out.ending;
         r["phase"] = phase_name(out.load.phase);
         if (out.load.init_ran) r["init_return"] = out.load.init_ret;
@@ -772,7 +772,7 @@ json run_job(const Job& job, const Options& opts) {
             {"read", read_ms}, {"check", check_ms}, {"run", run_ms}, {"total", ms_since(t0)}};
     } catch (const std::exception& e) {
         Verdict v{"internal", "", std::string("internal error: ") + e.what()};
-        finish(v, exit_internal);
+        finish(v, exit_internal, false);
         r["ms"] = {{"total", ms_since(t0)}};
     }
     return r;

@@ -123,6 +123,9 @@ struct KernelStructs {
     struct Nls {  // struct nls_table
         uint64_t charset, owner;
     } nls;
+    struct TimerList {  // struct timer_list: entry.pprev (non-NULL while pending), function, flags
+        uint64_t pprev, function, flags;
+    } timer_list;
     struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
         uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
     } idr;
@@ -311,6 +314,9 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("NET_GENERIC_PTR", s.net.generic_ptr, all);
     f("NET_GENERIC_SIZE", s.net.generic_size, all);
     f("SOCK_SIZE", s.sock.size, all);
+    f("TIMER_LIST_PPREV", s.timer_list.pprev, all);
+    f("TIMER_LIST_FUNCTION", s.timer_list.function, all);
+    f("TIMER_LIST_FLAGS", s.timer_list.flags, all);
     f("IDA_XA_HEAD", s.idr.ida_xa_head, all);
     f("IDR_XA_HEAD", s.idr.idr_xa_head, all);
     f("IDR_BASE", s.idr.idr_base, all);

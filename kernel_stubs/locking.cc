@@ -121,16 +121,25 @@ void register_locking(Kernel& k) {
     k.add_functions({"synchronize_rcu", "synchronize_rcu_expedited", "rcu_barrier"}, sub,
                     [](StubCall&) -> uint64_t { return 0; });
 
-    // Spinlocks: the lock word (qspinlock on arm64, arch_spinlock_t tickets on ARM) is set
-    // while held. IRQ flags are modelled as always enabled.
-    auto spin_lock = [](StubCall& c) {
+    // Spinlocks, in the architecture's own encoding, since modules unlock them inline: arm64's
+    // qspinlock has its locked byte set while held (queued_spin_unlock() stores 0 to it); ARM's
+    // ticket lock (arch/arm/include/asm/spinlock.h, little-endian {u16 owner; u16 next;}) is
+    // held while owner != next, taking it increments next, and arch_spin_unlock() increments
+    // owner. IRQ flags are modelled as always enabled.
+    const bool tickets = k.arch() == Arch::arm;
+    auto held = [tickets](uint32_t v) { return tickets ? (v & 0xffff) != (v >> 16) : v != 0; };
+    auto take = [tickets](uint32_t v) -> uint32_t { return tickets ? v + 0x10000 : 1; };
+    auto spin_lock = [held, take](StubCall& c) {
         uint64_t l = c.arg(0);
-        if (c.emu.read_u32(l) != 0) deadlock(c, "spin_lock");
-        c.emu.write_u32(l, 1);
+        uint32_t v = c.emu.read_u32(l);
+        if (held(v)) deadlock(c, "spin_lock");
+        c.emu.write_u32(l, take(v));
         return uint64_t(0);
     };
-    auto spin_unlock = [](StubCall& c) {
-        c.emu.write_u32(c.arg(0), 0);
+    auto spin_unlock = [tickets](StubCall& c) {
+        uint64_t l = c.arg(0);
+        uint32_t v = c.emu.read_u32(l);
+        c.emu.write_u32(l, tickets ? (v & 0xffff0000u) | ((v + 1) & 0xffff) : 0);
         return uint64_t(0);
     };
     for (const char* n :
@@ -139,9 +148,10 @@ void register_locking(Kernel& k) {
     for (const char* n : {"_raw_spin_unlock", "_raw_spin_unlock_bh", "_raw_spin_unlock_irq",
                           "_raw_spin_unlock_irqrestore"})
         k.add_function(n, sub, spin_unlock);
-    k.add_function("_raw_spin_trylock", sub, [](StubCall& c) -> uint64_t {
-        if (c.emu.read_u32(c.arg(0)) != 0) return 0;
-        c.emu.write_u32(c.arg(0), 1);
+    k.add_function("_raw_spin_trylock", sub, [held, take](StubCall& c) -> uint64_t {
+        uint32_t v = c.emu.read_u32(c.arg(0));
+        if (held(v)) return 0;
+        c.emu.write_u32(c.arg(0), take(v));
         return 1;
     });
     k.add_function("queued_spin_lock_slowpath", sub,

@@ -24,24 +24,16 @@
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/profile.h"
 
+#include "bench/bench_util.h"
+
 using namespace kmodemu;
 using clk = std::chrono::steady_clock;
 using nlohmann::json;
 
 namespace {
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
-
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
-    return "unknown";
-}
+using bench::cpu_model;
+using bench::median;
 
 struct Process {
     double wall_s = 0, cpu_s = 0;

@@ -108,27 +108,41 @@ std::string first_difference(const std::vector<std::string>& real,
 
 namespace {
 
-// A kernel line as the recorder writes it: invalid UTF-8 bytes as \xNN text (Python's
-// backslashreplace).
-std::string as_recorded(const std::string& s) {
+// The length of the valid UTF-8 sequence at s[i], or 0 when the byte there starts none.
+size_t utf8_sequence(const std::string& s, size_t i) {
+    unsigned char c = s[i];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = n && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k)
+        ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+    return ok ? n : 0;
+}
+
+// `s` with each byte that starts no valid UTF-8 sequence replaced by replacement(byte).
+template <class F>
+std::string replace_invalid_utf8(const std::string& s, F replacement) {
     std::string o;
     for (size_t i = 0; i < s.size();) {
-        unsigned char c = s[i];
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = n && i + n <= s.size();
-        for (size_t k = 1; ok && k < n; ++k)
-            ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
-        if (ok) {
+        size_t n = utf8_sequence(s, i);
+        if (n) {
             o.append(s, i, n);
             i += n;
         } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            o += buf;
+            o += replacement(static_cast<unsigned char>(s[i]));
             ++i;
         }
     }
     return o;
+}
+
+// A kernel line as the recorder writes it: invalid UTF-8 bytes as \xNN text (Python's
+// backslashreplace).
+std::string as_recorded(const std::string& s) {
+    return replace_invalid_utf8(s, [](unsigned char c) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        return std::string(buf);
+    });
 }
 
 std::vector<std::string> recorded_lines(const json& lines) {
@@ -390,22 +404,7 @@ std::string xml(const std::string& s) {
 // Invalid UTF-8 (a module's printk of raw bytes) would make the XML ill-formed: such bytes
 // become '?'.
 std::string valid_utf8(const std::string& s) {
-    std::string o;
-    for (size_t i = 0; i < s.size();) {
-        unsigned char c = s[i];
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = n && i + n <= s.size();
-        for (size_t k = 1; ok && k < n; ++k)
-            ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
-        if (ok) {
-            o.append(s, i, n);
-            i += n;
-        } else {
-            o += '?';
-            ++i;
-        }
-    }
-    return o;
+    return replace_invalid_utf8(s, [](unsigned char) { return std::string("?"); });
 }
 
 std::string text(const std::string& s) {

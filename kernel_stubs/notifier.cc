@@ -1,6 +1,8 @@
 #include "kernel_stubs/notifier.h"
 
 #include <cerrno>
+#include <string>
+#include <tuple>
 
 #include "kernel_stubs/structs.h"
 
@@ -83,6 +85,16 @@ uint64_t module_notify_head(Kernel& k) {
     return nh;
 }
 
+uint64_t kernel_chain(Kernel& k, const std::string& name) {
+    auto it = k.objects.find(name);
+    if (it != k.objects.end()) return it->second;
+    // Each kind of head keeps its first notifier_block pointer at its own offset; one word
+    // holds it here, the head's other fields (its lock) being the kernel's own business.
+    uint64_t head = k.alloc_data(k.word(), 16);
+    k.objects[name] = head;
+    return head;
+}
+
 namespace {
 uint64_t blocking_head_field(Kernel& k, uint64_t nh) {
     return nh + k.structs().blocking_notifier_head.head;
@@ -146,6 +158,22 @@ void register_notifier(Kernel& k) {
         return static_cast<uint64_t>(
             chain_unregister(c.kernel, module_notify_head(c.kernel) + blocking_head, c.arg(0)));
     });
+    // The kernel's chains whose events do not happen here: net/core/netevent.c's
+    // netevent_notif_chain (atomic) and crypto/api.c's crypto_chain (blocking).
+    for (auto [reg, unreg, chain] :
+         {std::tuple{"register_netevent_notifier", "unregister_netevent_notifier",
+                     "netevent_notif_chain"},
+          std::tuple{"crypto_register_notifier", "crypto_unregister_notifier", "crypto_chain"}}) {
+        std::string name = chain;
+        k.add_function(reg, sub, [name](StubCall& c) {
+            return static_cast<uint64_t>(
+                int64_t(chain_register(c.kernel, kernel_chain(c.kernel, name), c.arg(0), false)));
+        }, true);
+        k.add_function(unreg, sub, [name](StubCall& c) {
+            return static_cast<uint64_t>(
+                int64_t(chain_unregister(c.kernel, kernel_chain(c.kernel, name), c.arg(0))));
+        }, true);
+    }
 }
 
 }  // namespace kmodemu

@@ -28,6 +28,9 @@ int to_errno(int ret);
 
 // module_notify_list: its struct blocking_notifier_head
 uint64_t module_notify_head(Kernel& k);
+// The head field of one of the kernel's own notifier chains (netevent_notif_chain,
+// crypto_chain, ...), made on first use: no event of them happens here.
+uint64_t kernel_chain(Kernel& k, const std::string& name);
 int call_module_notifiers(Kernel& k, ModuleState state, uint64_t mod);
 int call_module_notifiers_robust(Kernel& k, ModuleState up, ModuleState down, uint64_t mod);
 

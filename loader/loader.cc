@@ -777,24 +777,10 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     // kernel_symbol: place-relative offsets with CONFIG_HAVE_ARCH_PREL32_RELOCATIONS, else
     // pointers) and their CRCs (__kcrctab, __kcrctab_gpl), as relocated.
     {
-        auto host_at = [&](uint64_t addr, uint64_t len) -> const uint8_t* {
-            for (const ElfSection& s : secs) {
-                uint64_t a = img.addr[s.index];
-                if (!a || !img.host[s.index] || addr < a || addr - a > s.hdr.sh_size ||
-                    s.hdr.sh_size - (addr - a) < len)
-                    continue;
-                return img.host[s.index] + (addr - a);
-            }
-            return nullptr;
-        };
         auto cstr_at = [&](uint64_t addr) -> std::string {
-            for (const ElfSection& s : secs) {
-                uint64_t a = img.addr[s.index];
-                if (!a || !img.host[s.index] || addr < a || addr - a >= s.hdr.sh_size) continue;
-                const char* p = reinterpret_cast<const char*>(img.host[s.index] + (addr - a));
-                return std::string(p, strnlen(p, s.hdr.sh_size - (addr - a)));
-            }
-            return {};
+            std::span<uint8_t> b = img.bytes_at(addr);
+            const char* p = reinterpret_cast<const char*>(b.data());
+            return b.empty() ? std::string() : std::string(p, strnlen(p, b.size()));
         };
         std::optional<std::string_view> prel = prof->config.find("CONFIG_HAVE_ARCH_PREL32_RELOCATIONS");
         bool prel32 = prof->generic || prof->kit_dir.empty() ? k_.arch() == Arch::arm64
@@ -825,7 +811,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
                 if (f[2] && (!prel32 || f[2] != at + 8)) e.ns = cstr_at(f[2]);
                 if (crcs && img.host[crcs->index]) {
                     uint64_t i = off / entry;
-                    if (const uint8_t* c = host_at(img.addr[crcs->index] + 4 * i, 4)) {
+                    if (const uint8_t* c = img.host_at(img.addr[crcs->index] + 4 * i, 4)) {
                         uint32_t v;
                         std::memcpy(&v, c, 4);
                         e.crc = v;

@@ -155,15 +155,6 @@ Status Aarch64Loader::finalize(ModuleImage& img) {
     const uint8_t* base = img.host[alt->index];
     uint64_t base_addr = img.addr[alt->index];
     size_t n = alt->hdr.sh_size / 12;  // struct alt_instr
-    auto host_of = [&](uint64_t addr, size_t len) -> uint8_t* {
-        for (size_t i = 0; i < img.addr.size(); ++i) {
-            uint64_t a = img.addr[i];
-            if (!a || !img.host[i]) continue;
-            uint64_t sz = elf.sections()[i].hdr.sh_size;
-            if (addr >= a && addr + len <= a + sz) return img.host[i] + (addr - a);
-        }
-        return nullptr;
-    };
     for (size_t k = 0; k < n; ++k) {
         const uint8_t* e = base + k * 12;
         int32_t orig_off, alt_off;
@@ -178,7 +169,7 @@ Status Aarch64Loader::finalize(ModuleImage& img) {
         uint64_t entry = base_addr + k * 12;
         uint64_t orig = entry + static_cast<int64_t>(orig_off);
         uint64_t repl = entry + 4 + static_cast<int64_t>(alt_off);
-        uint8_t* orig_host = host_of(orig, orig_len);
+        uint8_t* orig_host = img.host_at(orig, orig_len);
         if (!orig_host) return {-ENOEXEC, "kmodemu: " + img.name + ": bad .altinstructions entry"};
         size_t nr_inst = orig_len / 4;
         if (has_cb) {
@@ -191,7 +182,7 @@ Status Aarch64Loader::finalize(ModuleImage& img) {
             for (size_t j = 0; j < nr_inst; ++j)
                 put_u32(orig_host + 4 * j, a64_nop);
         } else {
-            const uint8_t* repl_host = host_of(repl, alt_len);
+            const uint8_t* repl_host = img.host_at(repl, alt_len);
             if (!repl_host || alt_len != orig_len)
                 return {-ENOEXEC, "kmodemu: " + img.name + ": bad .altinstructions entry"};
             // patch_alternative(): copy, fixing up B/BL that leave the replacement sequence.

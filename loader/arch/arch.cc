@@ -9,6 +9,26 @@
 
 namespace kmodemu {
 
+std::span<uint8_t> ModuleImage::bytes_at(uint64_t at) const {
+    for (const ElfSection& s : elf->sections()) {
+        uint64_t a = addr[s.index];
+        if (!a || !host[s.index] || at < a || at - a >= s.hdr.sh_size) continue;
+        return {host[s.index] + (at - a), s.hdr.sh_size - (at - a)};
+    }
+    return {};
+}
+
+uint8_t* ModuleImage::host_at(uint64_t at, uint64_t len) const {
+    for (const ElfSection& s : elf->sections()) {
+        uint64_t a = addr[s.index];
+        if (!a || !host[s.index] || at < a || at - a > s.hdr.sh_size ||
+            s.hdr.sh_size - (at - a) < len)
+            continue;
+        return host[s.index] + (at - a);
+    }
+    return nullptr;
+}
+
 bool ModuleImage::within_init(uint64_t place) const {
     for (size_t i = 0; i < addr.size(); ++i) {
         if (!addr[i] || !is_init[i]) continue;

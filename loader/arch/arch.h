@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ struct ModuleImage {
     std::map<uint32_t, size_t> applied;
 
     bool within_init(uint64_t place) const;
+    // The image's bytes from guest address addr to the end of the allocated section holding
+    // it (empty when no section does).
+    std::span<uint8_t> bytes_at(uint64_t addr) const;
+    // The image's bytes [addr, addr + len) when one allocated section holds them all, or null.
+    uint8_t* host_at(uint64_t addr, uint64_t len) const;
     void message(std::string text) const {
         if (log) log->push_back(std::move(text));
     }

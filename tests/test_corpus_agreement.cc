@@ -6,8 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "fixture_util.h"
-#include "tools/corpus.h"
+#include "recorded_modules.h"
 
 using namespace kmodemu;
 
@@ -43,8 +42,8 @@ TEST(CorpusAgreement, TheSampleGetsTheRealKernelsExitStatusAtLeastAsOftenAsRecor
             if (f.release != profile->release) continue;
             SCOPED_TRACE(f.release);
             ++checked;
-            std::string file = std::string(KMODEMU_SOURCE_DIR) + "/tests/oracle/corpus/" +
-                               f.release + ".jsonl.xz";
+            std::string file = fx::recording_of(f.release);
+            ASSERT_FALSE(file.empty()) << "agreement.txt names a release with no recording";
             corpus::ExpectedFile real = corpus::read_expected(file);
             ModuleTree tree = ModuleTree::of_kit(kit);
             std::vector<corpus::Job> all = corpus::collect({}, &tree);
@@ -58,8 +57,7 @@ TEST(CorpusAgreement, TheSampleGetsTheRealKernelsExitStatusAtLeastAsOftenAsRecor
             corpus::Options opts;
             opts.profile = profile;
             opts.jobs = 2;
-            oracle::Context ctx{profile->arch == Arch::arm64, profile->release, ""};
-            if (real.header.contains("version")) ctx.version = real.header["version"];
+            oracle::Context ctx = fx::recording_context(*profile, real);
             size_t same = 0, recorded = 0;
             corpus::run_jobs(sample, opts, [&](size_t, corpus::json rec) {
                 auto it = real.modules.find(rec["module"].get<std::string>());

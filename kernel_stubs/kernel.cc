@@ -167,6 +167,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_rtnetlink(*this);
     register_devices(*this);
     register_timers(*this);
+    register_wait(*this);
 }
 
 namespace {

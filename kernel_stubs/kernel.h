@@ -299,7 +299,7 @@ void register_driver_core(Kernel& k);  // drivers/base, and the platform, I2C an
 void register_char_dev(Kernel& k);     // fs/char_dev.c
 void register_debugfs(Kernel& k);      // fs/debugfs/inode.c
 void register_find_bit(Kernel& k);     // lib/find_bit.c
-void register_workqueue(Kernel& k);    // kernel/workqueue.c (allocation; no work runs yet)
+void register_workqueue(Kernel& k);    // kernel/workqueue.c (work on the virtual clock)
 void register_ethtool(Kernel& k);      // net/ethtool/common.c
 void register_led_triggers(Kernel& k);  // drivers/leds/led-triggers.c
 void register_misc_devices(Kernel& k);  // drivers/char/misc.c
@@ -316,6 +316,7 @@ void register_filesystems(Kernel& k);    // fs/filesystems.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
-void register_timers(Kernel& k);         // kernel/time/timer.c (set-up and removal)
+void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the virtual clock)
+void register_wait(Kernel& k);           // kernel/sched/wait.c (wait queue heads)
 
 }  // namespace kmodemu

@@ -10,6 +10,7 @@
 
 #include "kernel_stubs/bug.h"
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/kernel/time/clock.h"
 #include "kernel_stubs/profile.h"
 
 namespace kmodemu {
@@ -21,40 +22,6 @@ constexpr uint64_t nsec_per_sec = 1000000000;
 uint64_t mul_div(uint64_t a, uint64_t b, uint64_t d) {
     return static_cast<uint64_t>(static_cast<unsigned __int128>(a) * b / d);
 }
-
-// The emulated clock. One task runs and no timer interrupt comes, so time passes only where the
-// kernel would wait: in the delay and sleep functions, by the time they take. jiffies and
-// jiffies_64 are one counter (the linker script's `jiffies = jiffies_64`; on little-endian ARM
-// jiffies is its low word), INITIAL_JIFFIES plus the time since boot in ticks of HZ.
-struct Clock {
-    uint64_t hz;
-    uint64_t initial;   // INITIAL_JIFFIES: (unsigned long)(unsigned int)(-300 * HZ)
-    uint64_t addr = 0;  // jiffies_64 in guest memory
-    uint64_t ns = 0;    // since boot
-
-    explicit Clock(uint64_t hz) : hz(hz), initial(static_cast<uint32_t>(-300 * int64_t(hz))) {}
-    uint64_t jiffies() const { return initial + mul_div(ns, hz, nsec_per_sec); }
-    // The time at which jiffies reaches j (j counted from INITIAL_JIFFIES).
-    uint64_t time_of(uint64_t j) const {
-        unsigned __int128 t = static_cast<unsigned __int128>(j - initial) * nsec_per_sec;
-        return static_cast<uint64_t>((t + hz - 1) / hz);
-    }
-    void publish(Emulator& emu) const {
-        uint64_t j = jiffies();
-        emu.write(addr, &j, 8);
-    }
-    void pass(Emulator& emu, uint64_t d) {
-        ns += d;
-        publish(emu);
-    }
-    // schedule_timeout(): back once jiffies has reached now + timeout.
-    void sleep_jiffies(Emulator& emu, uint64_t timeout) {
-        ns = std::max(ns, time_of(jiffies() + timeout));
-        publish(emu);
-    }
-    // msecs_to_jiffies() / usecs_to_jiffies(): rounded up.
-    uint64_t ms_to_jiffies(uint64_t ms) const { return (ms * hz + 999) / 1000; }
-};
 
 uint64_t mul_shift(uint64_t a, uint64_t b, unsigned shift) {
     return static_cast<uint64_t>((static_cast<unsigned __int128>(a) * b) >> shift);
@@ -133,7 +100,8 @@ void register_misc(Kernel& k) {
 
     // --- jiffies (kernel/time/jiffies.c, include/linux/jiffies.h) ---
     uint64_t hz = k.config().profile && k.config().profile->hz > 0 ? k.config().profile->hz : 250;
-    auto clock = std::make_shared<Clock>(hz);
+    VirtualClock* clock = &k.state<VirtualClock>();
+    clock->set_hz(hz);
     uint64_t j = clock->jiffies();
     const Export& j64 = k.add_data("jiffies_64", sub, 8, &j);
     clock->addr = j64.address;
@@ -161,10 +129,12 @@ void register_misc(Kernel& k) {
         return ulong(((c.arg(0) & 0xffffffffu) * clock->hz + 999999) / 1000000);
     });
 
-    // --- sleeping (kernel/time/timer.c): the task sleeps, the clock moves on ---
+    // --- sleeping (kernel/time/timer.c): the task sleeps, the clock moves on, and the work and
+    // timers that fall due meanwhile run (kernel_stubs/kernel/time/clock.h) ---
     // msleep(): schedule_timeout_uninterruptible(msecs_to_jiffies(msecs) + 1).
     auto msleep = [clock](StubCall& c) -> uint64_t {
-        clock->sleep_jiffies(c.emu, clock->ms_to_jiffies(c.arg(0) & 0xffffffffu) + 1);
+        uint64_t timeout = clock->ms_to_jiffies(c.arg(0) & 0xffffffffu) + 1;
+        run_until(c.kernel, clock->time_of(clock->jiffies() + timeout));
         return 0;  // msleep_interruptible(): no signal comes, no time remains
     };
     k.add_function("msleep", sub, msleep);
@@ -185,7 +155,7 @@ void register_misc(Kernel& k) {
             c.kernel.log(3, "schedule_timeout: wrong timeout value " + hex(c.arg(0)).substr(2));
             return 0;
         }
-        clock->sleep_jiffies(c.emu, static_cast<uint64_t>(t));
+        run_until(c.kernel, clock->time_of(clock->jiffies() + static_cast<uint64_t>(t)));
         return 0;
     };
     for (const char* n :
@@ -195,7 +165,7 @@ void register_misc(Kernel& k) {
     // usleep_range_state(min, max, state): an hrtimer sleep whose hard expiry is max; on an idle
     // machine nothing wakes the task earlier.
     k.add_function("usleep_range_state", sub, [clock](StubCall& c) -> uint64_t {
-        clock->pass(c.emu, c.arg(1) * 1000);
+        run_until(c.kernel, clock->ns + c.arg(1) * 1000);
         return 0;
     });
 

@@ -124,8 +124,14 @@ struct KernelStructs {
         uint64_t charset, owner;
     } nls;
     struct TimerList {  // struct timer_list: entry.pprev (non-NULL while pending), function, flags
-        uint64_t pprev, function, flags;
+        uint64_t pprev, function, flags, expires;
     } timer_list;
+    struct Work {  // struct work_struct and struct delayed_work
+        uint64_t data, entry, func, dwork_work, dwork_timer, dwork_wq, dwork_cpu;
+    } work;
+    struct WaitQueueHead {  // struct wait_queue_head: its spinlock and list of entries
+        uint64_t lock, head;
+    } wait_queue_head;
     struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
         uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
     } idr;
@@ -317,6 +323,16 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("TIMER_LIST_PPREV", s.timer_list.pprev, all);
     f("TIMER_LIST_FUNCTION", s.timer_list.function, all);
     f("TIMER_LIST_FLAGS", s.timer_list.flags, all);
+    f("TIMER_LIST_EXPIRES", s.timer_list.expires, all);
+    f("WORK_STRUCT_DATA", s.work.data, all);
+    f("WORK_STRUCT_ENTRY", s.work.entry, all);
+    f("WORK_STRUCT_FUNC", s.work.func, all);
+    f("DELAYED_WORK_WORK", s.work.dwork_work, all);
+    f("DELAYED_WORK_TIMER", s.work.dwork_timer, all);
+    f("DELAYED_WORK_WQ", s.work.dwork_wq, all);
+    f("DELAYED_WORK_CPU", s.work.dwork_cpu, all);
+    f("WAIT_QUEUE_HEAD_LOCK", s.wait_queue_head.lock, all);
+    f("WAIT_QUEUE_HEAD_HEAD", s.wait_queue_head.head, all);
     f("IDA_XA_HEAD", s.idr.ida_xa_head, all);
     f("IDR_XA_HEAD", s.idr.idr_xa_head, all);
     f("IDR_BASE", s.idr.idr_base, all);

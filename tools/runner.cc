@@ -1,5 +1,7 @@
 #include "tools/runner.h"
 
+#include "kernel_stubs/kernel/time/clock.h"
+
 #include "kernel_stubs/bug.h"
 #include "kernel_stubs/profile.h"
 #include "loader/decompress.h"
@@ -191,6 +193,22 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         r.fault.address = m.address;
         return r;
     };
+    // After init: virtual time passes; the module's work and timers run. What goes wrong there
+    // ends the run as it would have ended init.
+    auto settle_phase = [&] {
+        try {
+            if (!settle(kernel, opts.settle_ms))
+                kernel.diag("settle: work and timers kept running; stopped after " +
+                            std::to_string(kernel.state<Deferred>().ran_work) + " work items and " +
+                            std::to_string(kernel.state<Deferred>().fired_timers) + " timers");
+        } catch (const KernelPanic& p) {
+            finish_abort(std::nullopt, p.message);
+        } catch (const GuestFault& f) {
+            finish_abort(f.result, std::nullopt);
+        } catch (const GuestMemoryError& m) {
+            finish_abort(memory_fault(m), std::nullopt);
+        }
+    };
     auto finish = [&] {
         kernel.flush_log();
         out.log = kernel.log_lines();
@@ -264,6 +282,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
                 out.ending = "ok";
                 out.exit_status = 0;
                 live.emplace_back(out.load.module, out.steps.size());
+                settle_phase();
             }
         }
         step.name = out.module_name;

@@ -26,6 +26,9 @@ constexpr int exit_unimplemented = 69;
 struct RunOptions {
     std::vector<std::string> params;  // name=value, as on the insmod command line
     bool unload = true;               // rmmod after a successful init
+    // Virtual time that passes after each successful init (the settle phase): the work queued
+    // and the timers that expire in it run (kernel_stubs/kernel/time/clock.h).
+    uint64_t settle_ms = 1000;
     uint64_t budget = 200'000'000;    // instructions
     double time_limit = 20.0;         // seconds of wall clock (0 = none)
     bool auto_stub = false;

@@ -1,0 +1,75 @@
+#include "kernel_stubs/kernel/time/clock.h"
+
+#include <algorithm>
+
+namespace kmodemu {
+
+namespace {
+
+uint64_t mul_div(uint64_t a, uint64_t b, uint64_t d) {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(a) * b / d);
+}
+
+}  // namespace
+
+void VirtualClock::set_hz(uint64_t h) {
+    hz = h;
+    initial = static_cast<uint32_t>(-300 * int64_t(h));
+}
+
+uint64_t VirtualClock::jiffies() const {
+    return initial + mul_div(ns, hz, nsec_per_sec);
+}
+
+uint64_t VirtualClock::time_of(uint64_t j) const {
+    unsigned __int128 t = static_cast<unsigned __int128>(j - initial) * nsec_per_sec;
+    return static_cast<uint64_t>((t + hz - 1) / hz);
+}
+
+void VirtualClock::publish(Emulator& emu) const {
+    uint64_t j = jiffies();
+    emu.write(addr, &j, 8);
+}
+
+void VirtualClock::pass(Emulator& emu, uint64_t d) {
+    ns += d;
+    publish(emu);
+}
+
+bool run_until(Kernel& k, uint64_t until_ns, uint64_t limit) {
+    VirtualClock& clock = k.state<VirtualClock>();
+    Deferred& d = k.state<Deferred>();
+    for (uint64_t n = 0;; ++n) {
+        if (n == limit) return false;
+        if (d.run_work && d.run_work(k)) {
+            ++d.ran_work;
+            continue;
+        }
+        uint64_t expires = 0;
+        if (!d.next_timer || !d.next_timer(k, expires)) break;
+        // A timer fires at the first tick at which jiffies >= expires (time_after_eq()):
+        // compared as the kernel compares jiffies, by the signed difference.
+        int64_t ahead = static_cast<int64_t>(expires - clock.jiffies());
+        if (k.word() == 4) ahead = static_cast<int32_t>(ahead);
+        if (ahead > 0) {
+            uint64_t at = clock.time_of(clock.jiffies() + uint64_t(ahead));
+            if (at > until_ns) break;
+            clock.ns = at;
+            clock.publish(k.emu());
+        }
+        d.fire_timer(k);
+        ++d.fired_timers;
+    }
+    if (clock.ns < until_ns) {
+        clock.ns = until_ns;
+        clock.publish(k.emu());
+    }
+    return true;
+}
+
+bool settle(Kernel& k, uint64_t ms) {
+    VirtualClock& clock = k.state<VirtualClock>();
+    return run_until(k, clock.ns + ms * 1000000);
+}
+
+}  // namespace kmodemu

@@ -168,6 +168,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_devices(*this);
     register_timers(*this);
     register_wait(*this);
+    register_random(*this);
+    register_once(*this);
+    register_jump_label(*this);
 }
 
 namespace {

@@ -133,6 +133,7 @@ struct KernelConfig {
     // generic profile behaves as a Thumb-2 kernel so that Thumb-2 modules run.
     bool thumb2_kernel = true;
     bool panic_on_warn = false;  // the panic_on_warn sysctl
+    uint64_t seed = 0;           // of the kernel's random numbers (get_random_*())
     // arm64: the modelled CPU's capabilities (cpucap numbers of the target kernel); alternatives
     // for them are applied. Unset: ARM64_ALWAYS_BOOT and ARM64_ALWAYS_SYSTEM only.
     std::optional<std::set<unsigned>> cpucaps;
@@ -317,6 +318,9 @@ void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the virtual clock)
-void register_wait(Kernel& k);           // kernel/sched/wait.c (wait queue heads)
+void register_wait(Kernel& k);
+void register_random(Kernel& k);         // drivers/char/random.c (seeded)
+void register_once(Kernel& k);           // lib/once.c
+void register_jump_label(Kernel& k);     // kernel/jump_label.c           // kernel/sched/wait.c (wait queue heads)
 
 }  // namespace kmodemu

@@ -158,21 +158,53 @@ void register_notifier(Kernel& k) {
         return static_cast<uint64_t>(
             chain_unregister(c.kernel, module_notify_head(c.kernel) + blocking_head, c.arg(0)));
     });
-    // The kernel's chains whose events do not happen here: net/core/netevent.c's
-    // netevent_notif_chain (atomic) and crypto/api.c's crypto_chain (blocking).
-    for (auto [reg, unreg, chain] :
-         {std::tuple{"register_netevent_notifier", "unregister_netevent_notifier",
-                     "netevent_notif_chain"},
-          std::tuple{"crypto_register_notifier", "crypto_unregister_notifier", "crypto_chain"}}) {
-        std::string name = chain;
-        k.add_function(reg, sub, [name](StubCall& c) {
+    // The kernel's chains whose events do not happen in a run (no reboot, suspend, memory
+    // hotplug, address change, oom, die, console or keyboard event): registering adds the block
+    // to the chain and calls nothing (none of these registrations replays past events).
+    struct Chain {
+        const char* reg;
+        const char* unreg;
+        const char* chain;  // the kernel's head (its file)
+        bool gpl;
+    };
+    for (const Chain& ch : {
+             Chain{"register_netevent_notifier", "unregister_netevent_notifier",
+                   "netevent_notif_chain", true},  // net/core/netevent.c
+             Chain{"crypto_register_notifier", "crypto_unregister_notifier", "crypto_chain",
+                   true},  // crypto/api.c
+             Chain{"register_reboot_notifier", "unregister_reboot_notifier",
+                   "reboot_notifier_list", false},  // kernel/reboot.c
+             Chain{"register_restart_handler", "unregister_restart_handler",
+                   "restart_handler_list", false},  // kernel/reboot.c
+             Chain{"register_pm_notifier", "unregister_pm_notifier", "pm_chain_head",
+                   true},  // kernel/power/main.c
+             Chain{"register_memory_notifier", "unregister_memory_notifier",
+                   "memory_chain", false},  // drivers/base/memory.c
+             Chain{"register_inetaddr_notifier", "unregister_inetaddr_notifier",
+                   "inetaddr_chain", false},  // net/ipv4/devinet.c
+             Chain{"register_inetaddr_validator_notifier",
+                   "unregister_inetaddr_validator_notifier", "inetaddr_validator_chain",
+                   false},  // net/ipv4/devinet.c
+             Chain{"register_inet6addr_notifier", "unregister_inet6addr_notifier",
+                   "inet6addr_chain", false},  // net/ipv6/addrconf_core.c
+             Chain{"register_keyboard_notifier", "unregister_keyboard_notifier",
+                   "keyboard_notifier_list", true},  // drivers/tty/vt/keyboard.c
+             Chain{"register_vt_notifier", "unregister_vt_notifier", "vt_notifier_list",
+                   true},  // drivers/tty/vt/vt.c
+             Chain{"register_oom_notifier", "unregister_oom_notifier", "oom_notify_list",
+                   true},  // mm/oom_kill.c
+             Chain{"register_die_notifier", "unregister_die_notifier", "die_chain",
+                   true},  // kernel/notifier.c
+         }) {
+        std::string name = ch.chain;
+        k.add_function(ch.reg, sub, [name](StubCall& c) {
             return static_cast<uint64_t>(
                 int64_t(chain_register(c.kernel, kernel_chain(c.kernel, name), c.arg(0), false)));
-        }, true);
-        k.add_function(unreg, sub, [name](StubCall& c) {
+        }, ch.gpl);
+        k.add_function(ch.unreg, sub, [name](StubCall& c) {
             return static_cast<uint64_t>(
                 int64_t(chain_unregister(c.kernel, kernel_chain(c.kernel, name), c.arg(0))));
-        }, true);
+        }, ch.gpl);
     }
 }
 

@@ -369,6 +369,14 @@ void register_slab(Kernel& k) {
         return 0;
     };
     uint64_t kfree_addr = k.add_function("kfree", sub, kfree).address;
+    // kfree_const() (mm/util.c): kfree() unless the string is the kernel's .rodata (never, for
+    // what kstrdup_const() gives here).
+    k.add_function("kfree_const", sub, [slab_free, kfree_addr, kmem_cache_free_inner](StubCall& c) {
+        uint64_t p = c.arg(0);
+        if (p > zero_size_ptr)
+            slab_free(c, p, "kfree_const", {c.slot, kfree_addr, kmem_cache_free_inner});
+        return uint64_t(0);
+    });
     // kvfree() and kfree_sensitive() call kfree().
     k.add_function("kvfree", sub, [slab_free, kfree_addr, kmem_cache_free_inner](StubCall& c) {
         uint64_t p = c.arg(0);

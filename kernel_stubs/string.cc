@@ -179,6 +179,36 @@ void register_string(Kernel& k) {
         if (p) c.write(p, s.c_str(), s.size() + 1);
         return p;
     });
+    // kstrndup(s, max, gfp) (mm/util.c): at most max bytes of s, NUL-terminated.
+    k.add_function("kstrndup", sub, [](StubCall& c) -> uint64_t {
+        if (!c.arg(0)) return 0;
+        std::string s = c.read_cstr(c.arg(0), c.arg(1));
+        if (s.size() > c.arg(1)) s.resize(c.arg(1));
+        uint64_t p = c.kernel.slab_alloc(s.size() + 1, c.arg(2));
+        if (p) c.write(p, s.c_str(), s.size() + 1);
+        return p;
+    });
+    // kstrdup_const(s, gfp) (mm/util.c): s itself when it lies in the kernel's .rodata, else
+    // kstrdup(). No string a module passes is the kernel's own: always a copy, which
+    // kfree_const() frees.
+    k.add_function("kstrdup_const", sub, [](StubCall& c) -> uint64_t {
+        if (!c.arg(0)) return 0;
+        std::string s = c.read_cstr(c.arg(0));
+        uint64_t p = c.kernel.slab_alloc(s.size() + 1, c.arg(1));
+        if (p) c.write(p, s.c_str(), s.size() + 1);
+        return p;
+    });
+    // strlcat(dest, src, count) (lib/string.c): appends within count bytes, returns the
+    // length it tried to make; BUG_ON(dsize >= count).
+    k.add_function("strlcat", sub, [](StubCall& c) -> uint64_t {
+        std::string d = c.read_cstr(c.arg(0)), s = c.read_cstr(c.arg(1));
+        size_t count = c.arg(2);
+        if (d.size() >= count) c.unimplemented("strlcat (BUG_ON(dsize >= count))");
+        size_t len = std::min(s.size(), count - d.size() - 1);
+        std::string out = s.substr(0, len);
+        c.write(c.arg(0) + d.size(), out.c_str(), len + 1);
+        return d.size() + s.size();
+    });
     k.add_functions({"kmemdup", "kmemdup_noprof"}, sub, [](StubCall& c) -> uint64_t {
         auto buf = c.read(c.arg(0), c.arg(1));
         uint64_t p = c.kernel.slab_alloc(buf.size(), c.arg(2));

@@ -44,6 +44,8 @@ int run(int argc, char** argv) {
         "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
         "settle", po::value<uint64_t>()->default_value(1000),
         "virtual milliseconds that pass after each init: queued work and expiring timers run")(
+        "seed", po::value<uint64_t>()->default_value(0),
+        "seed of the emulated kernel's random numbers (get_random_bytes(), ...)")(
         "auto-stub", "exported functions kmodemu lacks become stubs returning 0 (reported)")(
         "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
         "ktap", "print the result as KTAP (version 1), one test per insmod and rmmod, the kernel "
@@ -84,6 +86,7 @@ int run(int argc, char** argv) {
     opts.unload = !vm.count("no-unload");
     opts.budget = vm["budget"].as<uint64_t>();
     opts.settle_ms = vm["settle"].as<uint64_t>();
+    opts.seed = vm["seed"].as<uint64_t>();
     opts.time_limit = vm["time-limit"].as<double>();
     opts.auto_stub = vm.count("auto-stub") > 0;
     std::string arm_kernel = vm["arm-kernel"].as<std::string>();

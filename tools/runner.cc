@@ -152,6 +152,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
     if (kit) cfg.release = profile->release;
     cfg.profile = profile;
     cfg.panic_on_warn = opts.panic_on_warn;
+    cfg.seed = opts.seed;
     cfg.cpucaps = opts.cpucaps;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);

@@ -29,6 +29,7 @@ struct RunOptions {
     // Virtual time that passes after each successful init (the settle phase): the work queued
     // and the timers that expire in it run (kernel_stubs/kernel/time/clock.h).
     uint64_t settle_ms = 1000;
+    uint64_t seed = 0;  // of the emulated kernel's random numbers
     uint64_t budget = 200'000'000;    // instructions
     double time_limit = 20.0;         // seconds of wall clock (0 = none)
     bool auto_stub = false;

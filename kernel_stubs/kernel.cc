@@ -171,6 +171,10 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_random(*this);
     register_once(*this);
     register_jump_label(*this);
+    register_rcu(*this);
+    register_softirq(*this);
+    register_keys(*this);
+    register_firmware_loader(*this);
 }
 
 namespace {

@@ -321,6 +321,10 @@ void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the v
 void register_wait(Kernel& k);
 void register_random(Kernel& k);         // drivers/char/random.c (seeded)
 void register_once(Kernel& k);           // lib/once.c
-void register_jump_label(Kernel& k);     // kernel/jump_label.c           // kernel/sched/wait.c (wait queue heads)
+void register_jump_label(Kernel& k);     // kernel/jump_label.c
+void register_rcu(Kernel& k);            // kernel/rcu/tree.c (callbacks on the virtual clock)
+void register_softirq(Kernel& k);        // kernel/softirq.c
+void register_keys(Kernel& k);           // security/keys (X.509 asymmetric keys, keyrings)
+void register_firmware_loader(Kernel& k);  // drivers/base/firmware_loader (no firmware files)           // kernel/sched/wait.c (wait queue heads)
 
 }  // namespace kmodemu

@@ -115,12 +115,6 @@ void register_locking(Kernel& k) {
         return 0;
     });
 
-    // RCU (kernel/rcu/tree.c): one task and no read-side section open in another, so a grace
-    // period has always passed; call_rcu() is not implemented, so no callback is pending for
-    // rcu_barrier() to wait for.
-    k.add_functions({"synchronize_rcu", "synchronize_rcu_expedited", "rcu_barrier"}, sub,
-                    [](StubCall&) -> uint64_t { return 0; });
-
     // Spinlocks, in the architecture's own encoding, since modules unlock them inline: arm64's
     // qspinlock has its locked byte set while held (queued_spin_unlock() stores 0 to it); ARM's
     // ticket lock (arch/arm/include/asm/spinlock.h, little-endian {u16 owner; u16 next;}) is

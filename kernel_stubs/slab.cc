@@ -310,8 +310,11 @@ void register_slab(Kernel& k) {
     k.add_functions({"__kmalloc", "__kmalloc_noprof"}, sub, alloc(0, 1));
     k.add_function("__kmalloc_node", sub, alloc(0, 1));
     k.add_function("__kmalloc_node_noprof", sub, alloc(0, 1 + b));  // (size, [b,] flags, node)
-    k.add_functions({"kmalloc_large", "kmalloc_large_noprof"}, sub, alloc(0, 1));
-    k.add_functions({"kmalloc_large_node", "kmalloc_large_node_noprof"}, sub, alloc(0, 1));
+    k.add_functions({"kmalloc_large", "kmalloc_large_noprof", "__kmalloc_large_noprof"}, sub,
+                    alloc(0, 1));
+    k.add_functions(
+        {"kmalloc_large_node", "kmalloc_large_node_noprof", "__kmalloc_large_node_noprof"}, sub,
+        alloc(0, 1));
     // (s, gfpflags, size)
     k.add_functions({"kmalloc_trace", "__kmalloc_cache_noprof"}, sub, alloc(2, 1));
     // (s, gfpflags, node, size)

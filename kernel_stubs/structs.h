@@ -21,7 +21,7 @@ namespace kmodemu {
 struct KernelStructs {
     // Sizes, offsets and values in bytes; `size` is sizeof(struct ...).
     struct Task {  // struct task_struct: what modules read of `current` inline
-        uint64_t size, pid, tgid, comm, comm_len;
+        uint64_t size, pid, tgid, comm, comm_len, preempt_count;  // thread_info.preempt_count
     } task;
     struct Module {  // struct module (THIS_MODULE); name_len is MODULE_NAME_LEN
         uint64_t size, state, name, name_len, init, exit, refcnt;
@@ -132,6 +132,9 @@ struct KernelStructs {
     struct WaitQueueHead {  // struct wait_queue_head: its spinlock and list of entries
         uint64_t lock, head;
     } wait_queue_head;
+    struct Key {  // struct key (security/keys): its size, usage count and description
+        uint64_t size, usage, description;
+    } key;
     struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
         uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
     } idr;
@@ -181,6 +184,7 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("TASK_PID", s.task.pid, all);
     f("TASK_TGID", s.task.tgid, all);
     f("TASK_COMM", s.task.comm, all);
+    f("TASK_PREEMPT_COUNT", s.task.preempt_count, all);
     f("TASK_COMM_LEN", s.task.comm_len, all);
 
     f("MODULE_SIZE", s.module.size, all);
@@ -333,6 +337,9 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("DELAYED_WORK_CPU", s.work.dwork_cpu, all);
     f("WAIT_QUEUE_HEAD_LOCK", s.wait_queue_head.lock, all);
     f("WAIT_QUEUE_HEAD_HEAD", s.wait_queue_head.head, all);
+    f("KEY_SIZE", s.key.size, all);
+    f("KEY_USAGE", s.key.usage, all);
+    f("KEY_DESCRIPTION", s.key.description, all);
     f("IDA_XA_HEAD", s.idr.ida_xa_head, all);
     f("IDR_XA_HEAD", s.idr.idr_xa_head, all);
     f("IDR_BASE", s.idr.idr_base, all);

@@ -12,6 +12,8 @@
 #include <deque>
 #include <set>
 
+#include "kernel_stubs/kernel/workqueue.h"
+
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/kernel/time/clock.h"
 #include "kernel_stubs/kernel/time/timer.h"
@@ -166,6 +168,24 @@ uint64_t new_workqueue(Kernel& k) {
 }
 
 }  // namespace
+
+bool schedule_kernel_work(Kernel& k, uint64_t work) {
+    if (!grab_pending_bit(k, work)) return false;
+    const Export* wq = k.find_export("system_wq");
+    enqueue(k, wq ? k.emu().read_word(wq->address) : 0, work);
+    return true;
+}
+
+uint64_t new_kernel_work(Kernel& k, uint64_t func) {
+    const KernelStructs::Work& l = layout(k);
+    uint64_t size = std::max({l.data, l.entry + 2 * k.word(), l.func}) + k.word();
+    uint64_t work = k.slab_alloc(size, gfp_zero);
+    if (!work) return 0;
+    k.emu().write_word(work + l.entry, work + l.entry);  // INIT_LIST_HEAD()
+    k.emu().write_word(work + l.entry + k.word(), work + l.entry);
+    k.emu().write_word(work + l.func, func);
+    return work;
+}
 
 void register_workqueue(Kernel& k) {
     const char* sub = "kernel/workqueue";

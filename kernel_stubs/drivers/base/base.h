@@ -31,4 +31,7 @@ int driver_register(Kernel& k, uint64_t drv);
 // driver_unregister()
 void driver_unregister(Kernel& k, uint64_t drv);
 
+// dev_printk()'s "<driver> <device>: " ("(NULL device *): " for no device).
+std::string dev_printk_prefix(Kernel& k, uint64_t dev);
+
 }  // namespace kmodemu::drivers

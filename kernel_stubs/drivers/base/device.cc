@@ -117,6 +117,16 @@ std::string driver_string(Kernel& k, uint64_t dev) {
 
 }  // namespace
 
+namespace drivers {
+
+std::string dev_printk_prefix(Kernel& k, uint64_t dev) {
+    if (!dev) return "(NULL device *): ";
+    return driver_string(k, dev) + " " + cstr(k, word(k, dev + k.structs().device.kobj_name)) +
+           ": ";
+}
+
+}  // namespace drivers
+
 void register_devices(Kernel& k) {
     const char* sub = "drivers/base/core";
     k.add_function("device_initialize", sub, [](StubCall& c) -> uint64_t {
@@ -217,10 +227,7 @@ void register_devices(Kernel& k) {
             Kernel& k = c.kernel;
             uint64_t dev = c.arg(0);
             std::string msg = format_guest_args(c, c.arg(1), 2);
-            std::string prefix = "(NULL device *): ";
-            if (dev)
-                prefix = driver_string(k, dev) + " " + cstr(k, word(k, dev + k.structs().device.kobj_name)) + ": ";
-            k.printk(std::string("\001") + level + prefix + msg);
+            k.printk(std::string("\001") + level + drivers::dev_printk_prefix(k, dev) + msg);
             return 0;
         });
     }

@@ -45,6 +45,7 @@ bool run_until(Kernel& k, uint64_t until_ns, uint64_t limit) {
             ++d.ran_work;
             continue;
         }
+        if (d.run_rcu && d.run_rcu(k)) continue;
         uint64_t expires = 0;
         if (!d.next_timer || !d.next_timer(k, expires)) break;
         // A timer fires at the first tick at which jiffies >= expires (time_after_eq()):

@@ -33,6 +33,8 @@ struct VirtualClock : Kernel::SubsystemState {
 struct Deferred : Kernel::SubsystemState {
     // Runs one queued work item; false when none is queued (kernel/workqueue.cc).
     bool (*run_work)(Kernel&) = nullptr;
+    // Ends a grace period: runs the RCU callbacks queued; false when none was (kernel/rcu).
+    bool (*run_rcu)(Kernel&) = nullptr;
     // The jiffies of the earliest armed timer, if any; fires it (kernel/time/timer.cc).
     bool (*next_timer)(Kernel&, uint64_t& expires) = nullptr;
     void (*fire_timer)(Kernel&) = nullptr;

@@ -161,6 +161,15 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_acpi(*this);
     register_idr(*this);
     register_crypto_api(*this);
+    register_crypto_algapi(*this);
+    register_crypto_shash(*this);
+    register_crypto_ahash(*this);
+    register_crypto_skcipher(*this);
+    register_crypto_aead(*this);
+    register_crypto_kpp(*this);
+    register_crypto_akcipher(*this);
+    register_crypto_rng(*this);
+    register_crypto_scomp(*this);
     register_nls(*this);
     register_filesystems(*this);
     register_bitmap(*this);

@@ -170,6 +170,10 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_crypto_akcipher(*this);
     register_crypto_rng(*this);
     register_crypto_scomp(*this);
+    register_swait(*this);
+    register_arm64_cpufeature(*this);
+    register_drm_nomodeset(*this);
+    register_hv_common(*this);
     register_nls(*this);
     register_filesystems(*this);
     register_bitmap(*this);

@@ -320,6 +320,10 @@ void register_crypto_kpp(Kernel& k);       // crypto/kpp.c
 void register_crypto_akcipher(Kernel& k);  // crypto/akcipher.c
 void register_crypto_rng(Kernel& k);       // crypto/rng.c
 void register_crypto_scomp(Kernel& k);     // crypto/scompress.c
+void register_swait(Kernel& k);            // kernel/sched/swait.c
+void register_arm64_cpufeature(Kernel& k);  // arch/arm64/kernel/cpufeature.c (arm64 only)
+void register_drm_nomodeset(Kernel& k);     // drivers/gpu/drm/drm_nomodeset.c
+void register_hv_common(Kernel& k);         // drivers/hv/hv_common.c (arm64 only)
 void register_nls(Kernel& k);            // fs/nls/nls_base.c
 void register_filesystems(Kernel& k);    // fs/filesystems.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c

@@ -10,7 +10,7 @@ void register_crypto_aead(Kernel& k) {
     using namespace crypto;
     // aead_prepare_alg(): the largest of maxauthsize, ivsize and chunksize at most
     // PAGE_SIZE / 8; the chunk size defaults to the block size; the type.
-    add_type(k, "crypto/aead", "aead", &Types::aead_base, &Types::aead_size,
+    add_type(k, "crypto/aead", "aead", "aeads", &Types::aead_base, &Types::aead_size,
              [](StubCall& c, uint64_t alg) -> int {
                  const KernelStructs& s = c.kernel.structs();
                  const Types& t = s.crypto_types;

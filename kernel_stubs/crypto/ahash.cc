@@ -8,7 +8,7 @@ namespace kmodemu {
 void register_crypto_ahash(Kernel& k) {
     using namespace crypto;
     // ahash_prepare_alg(): the size limits (a state size is required), the type.
-    add_type(k, "crypto/ahash", "ahash", &Types::ahash_base, &Types::ahash_size,
+    add_type(k, "crypto/ahash", "ahash", "ahashes", &Types::ahash_base, &Types::ahash_size,
              [](StubCall& c, uint64_t alg) -> int {
                  const KernelStructs& s = c.kernel.structs();
                  const Types& t = s.crypto_types;

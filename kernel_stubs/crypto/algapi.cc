@@ -158,8 +158,9 @@ void unregister_array(StubCall& c, uint64_t first, int count, uint64_t size,
         unreg(first + uint64_t(i) * size);
 }
 
-void add_type(Kernel& k, const char* sub, const std::string& type, uint64_t Types::*base,
-              uint64_t Types::*size, std::function<int(StubCall&, uint64_t)> prepare) {
+void add_type(Kernel& k, const char* sub, const std::string& type, const std::string& types,
+              uint64_t Types::*base, uint64_t Types::*size,
+              std::function<int(StubCall&, uint64_t)> prepare) {
     auto reg = [base, prepare](StubCall& c, uint64_t alg) -> int {
         if (int err = prepare(c, alg)) return err;
         return register_alg(c, alg + c.kernel.structs().crypto_types.*base);
@@ -180,7 +181,7 @@ void add_type(Kernel& k, const char* sub, const std::string& type, uint64_t Type
         true);
     if (!size) return;
     k.add_function(
-        "crypto_register_" + type + "s", sub,
+        "crypto_register_" + types, sub,
         [reg, unreg, size](StubCall& c) -> uint64_t {
             return static_cast<uint64_t>(int64_t(register_array(
                 c, c.arg(0), c.iarg(1), c.kernel.structs().crypto_types.*size,
@@ -188,7 +189,7 @@ void add_type(Kernel& k, const char* sub, const std::string& type, uint64_t Type
         },
         true);
     k.add_function(
-        "crypto_unregister_" + type + "s", sub,
+        "crypto_unregister_" + types, sub,
         [unreg, size](StubCall& c) -> uint64_t {
             unregister_array(c, c.arg(0), c.iarg(1), c.kernel.structs().crypto_types.*size,
                              [&](uint64_t a) { unreg(c, a); });

@@ -34,10 +34,12 @@ void unregister_array(StubCall& c, uint64_t first, int count, uint64_t size,
 // crypto_register_<type>(alg) runs `prepare` (the type's *_prepare_alg(): its limits, -EINVAL,
 // and set_type()) and then crypto_register_alg() on the structure's crypto_alg at `base`;
 // crypto_unregister_<type>(alg) unregisters that. With a `size` (sizeof the type's structure),
-// also crypto_register_<type>s(algs, count) and crypto_unregister_<type>s().
+// also crypto_register_<types>(algs, count) and crypto_unregister_<types>() (`types`: the
+// plural, "shashes").
 using Types = KernelStructs::CryptoTypes;
-void add_type(Kernel& k, const char* sub, const std::string& type, uint64_t Types::*base,
-              uint64_t Types::*size, std::function<int(StubCall&, uint64_t)> prepare);
+void add_type(Kernel& k, const char* sub, const std::string& type, const std::string& types,
+              uint64_t Types::*base, uint64_t Types::*size,
+              std::function<int(StubCall&, uint64_t)> prepare);
 uint32_t read_u32(StubCall& c, uint64_t addr);
 void write_u32(StubCall& c, uint64_t addr, uint32_t v);
 // Whether a module registered an algorithm whose cra_name or cra_driver_name is `name`, or a

@@ -8,11 +8,12 @@ namespace kmodemu {
 void register_crypto_kpp(Kernel& k) {
     using namespace crypto;
     // kpp_prepare_alg(): the type.
-    add_type(k, "crypto/kpp", "kpp", &Types::kpp_base, nullptr, [](StubCall& c, uint64_t alg) {
-        const KernelStructs& s = c.kernel.structs();
-        set_type(c, alg + s.crypto_types.kpp_base, "crypto_kpp_type", s.crypto.type_kpp);
-        return 0;
-    });
+    add_type(k, "crypto/kpp", "kpp", "kpps", &Types::kpp_base, nullptr,
+             [](StubCall& c, uint64_t alg) {
+                 const KernelStructs& s = c.kernel.structs();
+                 set_type(c, alg + s.crypto_types.kpp_base, "crypto_kpp_type", s.crypto.type_kpp);
+                 return 0;
+             });
 }
 
 }  // namespace kmodemu

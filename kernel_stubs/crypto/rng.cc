@@ -8,7 +8,7 @@ namespace kmodemu {
 void register_crypto_rng(Kernel& k) {
     using namespace crypto;
     // crypto_register_rng(): a seed of at most PAGE_SIZE / 8 bytes; the type.
-    add_type(k, "crypto/rng", "rng", &Types::rng_base, &Types::rng_size,
+    add_type(k, "crypto/rng", "rng", "rngs", &Types::rng_base, &Types::rng_size,
              [](StubCall& c, uint64_t alg) -> int {
                  const KernelStructs& s = c.kernel.structs();
                  const Types& t = s.crypto_types;

@@ -11,7 +11,7 @@ void register_crypto_shash(Kernel& k) {
     // kernel then fills the methods left NULL with its defaults (shash_finup_unaligned(),
     // shash_default_export(), shash_no_setkey(), ...), code the emulated kernel does not have:
     // they stay NULL here; of them only statesize = descsize, for an algorithm without export.
-    add_type(k, "crypto/shash", "shash", &Types::shash_base, &Types::shash_size,
+    add_type(k, "crypto/shash", "shash", "shashes", &Types::shash_base, &Types::shash_size,
              [](StubCall& c, uint64_t alg) -> int {
                  const KernelStructs& s = c.kernel.structs();
                  const Types& t = s.crypto_types;

@@ -10,7 +10,7 @@ void register_crypto_skcipher(Kernel& k) {
     // skcipher_prepare_alg(): IV, chunk and walk sizes of at most PAGE_SIZE / 8; the chunk
     // size defaults to the block size and the walk size to the chunk size; the type.
     add_type(
-        k, "crypto/skcipher", "skcipher", &Types::skcipher_base, &Types::skcipher_size,
+        k, "crypto/skcipher", "skcipher", "skciphers", &Types::skcipher_base, &Types::skcipher_size,
         [](StubCall& c, uint64_t alg) -> int {
             const KernelStructs& s = c.kernel.structs();
             const Types& t = s.crypto_types;

@@ -312,6 +312,19 @@ void register_input(Kernel& k);          // drivers/input/input.c
 void register_acpi(Kernel& k);           // drivers/acpi (disabled: a device-tree machine)
 void register_idr(Kernel& k);            // lib/idr.c
 void register_crypto_api(Kernel& k);     // crypto/api.c (lookups)
+void register_crypto_algapi(Kernel& k);   // crypto/algapi.c (registration)
+void register_crypto_shash(Kernel& k);    // crypto/shash.c
+void register_crypto_ahash(Kernel& k);    // crypto/ahash.c
+void register_crypto_skcipher(Kernel& k);  // crypto/skcipher.c
+void register_crypto_aead(Kernel& k);      // crypto/aead.c
+void register_crypto_kpp(Kernel& k);       // crypto/kpp.c
+void register_crypto_akcipher(Kernel& k);  // crypto/akcipher.c
+void register_crypto_rng(Kernel& k);       // crypto/rng.c
+void register_crypto_scomp(Kernel& k);     // crypto/scompress.c
+void register_swait(Kernel& k);            // kernel/sched/swait.c
+void register_arm64_cpufeature(Kernel& k);  // arch/arm64/kernel/cpufeature.c (arm64 only)
+void register_drm_nomodeset(Kernel& k);     // drivers/gpu/drm/drm_nomodeset.c
+void register_hv_common(Kernel& k);         // drivers/hv/hv_common.c (arm64 only)
 void register_nls(Kernel& k);            // fs/nls/nls_base.c
 void register_filesystems(Kernel& k);    // fs/filesystems.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c

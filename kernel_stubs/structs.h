@@ -138,6 +138,33 @@ struct KernelStructs {
     struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
         uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
     } idr;
+    struct SwaitQueueHead {  // struct swait_queue_head: its lock, then task_list
+        uint64_t task_list;
+    } swait_queue_head;
+    struct CryptoAlg {  // struct crypto_alg; name_len: CRYPTO_MAX_ALG_NAME
+        uint64_t size, flags, blocksize, alignmask, priority, refcnt, name, driver_name, name_len,
+            type;
+    } crypto_alg;
+    struct CryptoConsts {  // CRYPTO_ALG_TYPE_*, MAX_ALGAPI_*, MAX_CIPHER_*, HASH_MAX_*, PAGE_SIZE
+        uint64_t type_mask, type_cipher, type_aead, type_skcipher, type_akcipher, type_kpp,
+            type_scompress, type_rng, type_shash, type_ahash;
+        uint64_t max_algapi_alignmask, max_algapi_blocksize, max_cipher_alignmask,
+            max_cipher_blocksize;
+        uint64_t hash_max_digestsize, hash_max_descsize, hash_max_statesize, page_size;
+    } crypto;
+    struct CryptoTypes {  // the algorithm structures of each type: size, where their crypto_alg is
+        uint64_t shash_size, shash_base, shash_digestsize, shash_descsize, shash_statesize,
+            shash_export, shash_import;
+        uint64_t ahash_size, ahash_base, ahash_digestsize, ahash_statesize;
+        uint64_t skcipher_size, skcipher_base, skcipher_ivsize, skcipher_chunksize,
+            skcipher_walksize;
+        uint64_t aead_size, aead_base, aead_ivsize, aead_maxauthsize, aead_chunksize;
+        uint64_t kpp_base, akcipher_base, rng_size, rng_base, rng_seedsize, scomp_size, scomp_base;
+        uint64_t template_size, template_name;  // struct crypto_template
+    } crypto_types;
+    struct Hwcaps {  // arm64's KERNEL_HWCAP_* of the features of the oracle's CPU (Cortex-A57)
+        uint64_t fp, asimd, evtstrm, aes, pmull, sha1, sha2, crc32, cpuid;
+    } hwcap;
     struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
         uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
     } arm_delay_ops;
@@ -355,6 +382,77 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("SPI_DEVICE_ID_NAME_LEN", s.spi.id_name_len, all);
     f("NLS_TABLE_CHARSET", s.nls.charset, all);
     f("NLS_TABLE_OWNER", s.nls.owner, all);
+
+    f("SWAIT_QUEUE_HEAD_TASK_LIST", s.swait_queue_head.task_list, all);
+    f("CRYPTO_ALG_SIZE", s.crypto_alg.size, all);
+    f("CRYPTO_ALG_FLAGS", s.crypto_alg.flags, all);
+    f("CRYPTO_ALG_BLOCKSIZE", s.crypto_alg.blocksize, all);
+    f("CRYPTO_ALG_ALIGNMASK", s.crypto_alg.alignmask, all);
+    f("CRYPTO_ALG_PRIORITY", s.crypto_alg.priority, all);
+    f("CRYPTO_ALG_REFCNT", s.crypto_alg.refcnt, all);
+    f("CRYPTO_ALG_NAME", s.crypto_alg.name, all);
+    f("CRYPTO_ALG_DRIVER_NAME", s.crypto_alg.driver_name, all);
+    f("CRYPTO_ALG_NAME_LEN", s.crypto_alg.name_len, all);
+    f("CRYPTO_ALG_TYPE", s.crypto_alg.type, all);
+    f("CRYPTO_ALG_TYPE_MASK", s.crypto.type_mask, all);
+    f("CRYPTO_ALG_TYPE_CIPHER", s.crypto.type_cipher, all);
+    f("CRYPTO_ALG_TYPE_AEAD", s.crypto.type_aead, all);
+    f("CRYPTO_ALG_TYPE_SKCIPHER", s.crypto.type_skcipher, all);
+    f("CRYPTO_ALG_TYPE_AKCIPHER", s.crypto.type_akcipher, all);
+    f("CRYPTO_ALG_TYPE_KPP", s.crypto.type_kpp, all);
+    f("CRYPTO_ALG_TYPE_SCOMPRESS", s.crypto.type_scompress, all);
+    f("CRYPTO_ALG_TYPE_RNG", s.crypto.type_rng, all);
+    f("CRYPTO_ALG_TYPE_SHASH", s.crypto.type_shash, all);
+    f("CRYPTO_ALG_TYPE_AHASH", s.crypto.type_ahash, all);
+    f("MAX_ALGAPI_ALIGNMASK", s.crypto.max_algapi_alignmask, all);
+    f("MAX_ALGAPI_BLOCKSIZE", s.crypto.max_algapi_blocksize, all);
+    f("MAX_CIPHER_ALIGNMASK", s.crypto.max_cipher_alignmask, all);
+    f("MAX_CIPHER_BLOCKSIZE", s.crypto.max_cipher_blocksize, all);
+    f("HASH_MAX_DIGESTSIZE", s.crypto.hash_max_digestsize, all);
+    f("HASH_MAX_DESCSIZE", s.crypto.hash_max_descsize, all);
+    f("HASH_MAX_STATESIZE", s.crypto.hash_max_statesize, all);
+    f("PAGE_SIZE", s.crypto.page_size, all);
+    f("SHASH_ALG_SIZE", s.crypto_types.shash_size, all);
+    f("SHASH_ALG_BASE", s.crypto_types.shash_base, all);
+    f("SHASH_ALG_DIGESTSIZE", s.crypto_types.shash_digestsize, all);
+    f("SHASH_ALG_DESCSIZE", s.crypto_types.shash_descsize, all);
+    f("SHASH_ALG_STATESIZE", s.crypto_types.shash_statesize, all);
+    f("SHASH_ALG_EXPORT", s.crypto_types.shash_export, all);
+    f("SHASH_ALG_IMPORT", s.crypto_types.shash_import, all);
+    f("AHASH_ALG_SIZE", s.crypto_types.ahash_size, all);
+    f("AHASH_ALG_BASE", s.crypto_types.ahash_base, all);
+    f("AHASH_ALG_DIGESTSIZE", s.crypto_types.ahash_digestsize, all);
+    f("AHASH_ALG_STATESIZE", s.crypto_types.ahash_statesize, all);
+    f("SKCIPHER_ALG_SIZE", s.crypto_types.skcipher_size, all);
+    f("SKCIPHER_ALG_BASE", s.crypto_types.skcipher_base, all);
+    f("SKCIPHER_ALG_IVSIZE", s.crypto_types.skcipher_ivsize, all);
+    f("SKCIPHER_ALG_CHUNKSIZE", s.crypto_types.skcipher_chunksize, all);
+    f("SKCIPHER_ALG_WALKSIZE", s.crypto_types.skcipher_walksize, all);
+    f("AEAD_ALG_SIZE", s.crypto_types.aead_size, all);
+    f("AEAD_ALG_BASE", s.crypto_types.aead_base, all);
+    f("AEAD_ALG_IVSIZE", s.crypto_types.aead_ivsize, all);
+    f("AEAD_ALG_MAXAUTHSIZE", s.crypto_types.aead_maxauthsize, all);
+    f("AEAD_ALG_CHUNKSIZE", s.crypto_types.aead_chunksize, all);
+    f("KPP_ALG_BASE", s.crypto_types.kpp_base, all);
+    f("AKCIPHER_ALG_BASE", s.crypto_types.akcipher_base, all);
+    f("RNG_ALG_SIZE", s.crypto_types.rng_size, all);
+    f("RNG_ALG_BASE", s.crypto_types.rng_base, all);
+    f("RNG_ALG_SEEDSIZE", s.crypto_types.rng_seedsize, all);
+    f("SCOMP_ALG_SIZE", s.crypto_types.scomp_size, all);
+    f("SCOMP_ALG_BASE", s.crypto_types.scomp_base, all);
+    f("CRYPTO_TEMPLATE_SIZE", s.crypto_types.template_size, all);
+    f("CRYPTO_TEMPLATE_NAME", s.crypto_types.template_name, all);
+
+    constexpr std::optional<Arch> arm64 = Arch::arm64;
+    f("KERNEL_HWCAP_FP", s.hwcap.fp, arm64);
+    f("KERNEL_HWCAP_ASIMD", s.hwcap.asimd, arm64);
+    f("KERNEL_HWCAP_EVTSTRM", s.hwcap.evtstrm, arm64);
+    f("KERNEL_HWCAP_AES", s.hwcap.aes, arm64);
+    f("KERNEL_HWCAP_PMULL", s.hwcap.pmull, arm64);
+    f("KERNEL_HWCAP_SHA1", s.hwcap.sha1, arm64);
+    f("KERNEL_HWCAP_SHA2", s.hwcap.sha2, arm64);
+    f("KERNEL_HWCAP_CRC32", s.hwcap.crc32, arm64);
+    f("KERNEL_HWCAP_CPUID", s.hwcap.cpuid, arm64);
 
     constexpr std::optional<Arch> arm = Arch::arm;
     f("ARM_DELAY_OPS_SIZE", s.arm_delay_ops.size, arm);

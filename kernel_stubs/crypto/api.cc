@@ -1,8 +1,8 @@
 // crypto/api.c: looking an algorithm up by name (crypto_alloc_*()). The kernel's algorithms
 // are those built into it: the kit's modules.builtin.modinfo lists their MODULE_ALIAS_CRYPTO()
-// names ("crypto-sha256"). A name the kernel lacks makes it request_module("crypto-NAME"),
-// which fails on a machine without modprobe (the QEMU oracle's, as insmod alone loads
-// modules): -ENOENT. A template instance ("hmac(sha256)") exists when its template and its
+// names ("crypto-sha256"); the modules add theirs (crypto/algapi.cc). A name the kernel lacks
+// makes it request_module("crypto-NAME"), which fails on a machine without modprobe (the QEMU
+// oracle's, as insmod alone loads modules): -ENOENT. A template instance ("hmac(sha256)") exists when its template and its
 // algorithms do. An algorithm the kernel has is not modelled: the run stops there.
 #include <cerrno>
 #include <fstream>
@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "kernel_stubs/crypto/algapi.h"
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/profile.h"
 
@@ -63,17 +64,26 @@ bool split_template(const std::string& name, std::string& tmpl, std::vector<std:
     return true;
 }
 
-bool kernel_has(const std::set<std::string>& algs, const std::string& name) {
-    if (algs.count(name)) return true;
+bool kernel_has(Kernel& k, const std::set<std::string>& algs, const std::string& name) {
+    if (algs.count(name) || crypto::registered_alg(k, name)) return true;
     std::string tmpl;
     std::vector<std::string> args;
-    if (!split_template(name, tmpl, args) || !algs.count(tmpl)) return false;
+    if (!split_template(name, tmpl, args) ||
+        !(algs.count(tmpl) || crypto::registered_template(k, tmpl)))
+        return false;
     for (const std::string& a : args)
-        if (!kernel_has(algs, a)) return false;
+        if (!kernel_has(k, algs, a)) return false;
     return true;
 }
 
 }  // namespace
+
+const std::set<std::string>& crypto::builtin(Kernel& k) {
+    static const std::set<std::string> none;
+    const KernelProfile* prof = k.config().profile.get();
+    if (!prof || prof->kit_dir.empty()) return none;
+    return *builtin_algorithms(prof->kit_dir);
+}
 
 void register_crypto_api(Kernel& k) {
     const KernelProfile* prof = k.config().profile.get();
@@ -88,7 +98,7 @@ void register_crypto_api(Kernel& k) {
                         if (kit.empty())
                             c.unimplemented("the crypto API (the default kernel does not know "
                                             "its built-in algorithms; give --kernel KIT)");
-                        if (!kernel_has(*builtin_algorithms(kit), name))
+                        if (!kernel_has(c.kernel, *builtin_algorithms(kit), name))
                             return static_cast<uint64_t>(int64_t(-ENOENT));
                         c.unimplemented("the crypto API (the kernel's algorithm " + name + ")");
                     },

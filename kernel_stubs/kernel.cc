@@ -184,6 +184,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_random(*this);
     register_once(*this);
     register_jump_label(*this);
+    register_xarray(*this);
     register_sched_core(*this);
     register_rcu(*this);
     register_softirq(*this);

@@ -335,6 +335,7 @@ void register_wait(Kernel& k);
 void register_random(Kernel& k);         // drivers/char/random.c (seeded)
 void register_once(Kernel& k);           // lib/once.c
 void register_jump_label(Kernel& k);     // kernel/jump_label.c
+void register_xarray(Kernel& k);         // lib/xarray.c
 void register_sched_core(Kernel& k);     // kernel/sched/core.c
 void register_rcu(Kernel& k);            // kernel/rcu/tree.c (callbacks on the virtual clock)
 void register_softirq(Kernel& k);        // kernel/softirq.c

@@ -132,6 +132,9 @@ struct KernelStructs {
     struct WaitQueueHead {  // struct wait_queue_head: its spinlock and list of entries
         uint64_t lock, head;
     } wait_queue_head;
+    struct Xarray {  // struct xarray: its flags and head; XA_FLAGS_TRACK_FREE, XA_FLAGS_ZERO_BUSY
+        uint64_t flags, head, track_free, zero_busy;
+    } xarray;
     struct Key {  // struct key (security/keys): its size, usage count and description
         uint64_t size, usage, description;
     } key;
@@ -364,6 +367,10 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("DELAYED_WORK_CPU", s.work.dwork_cpu, all);
     f("WAIT_QUEUE_HEAD_LOCK", s.wait_queue_head.lock, all);
     f("WAIT_QUEUE_HEAD_HEAD", s.wait_queue_head.head, all);
+    f("XARRAY_FLAGS", s.xarray.flags, all);
+    f("XARRAY_HEAD", s.xarray.head, all);
+    f("XA_FLAGS_TRACK_FREE", s.xarray.track_free, all);
+    f("XA_FLAGS_ZERO_BUSY", s.xarray.zero_busy, all);
     f("KEY_SIZE", s.key.size, all);
     f("KEY_USAGE", s.key.usage, all);
     f("KEY_DESCRIPTION", s.key.description, all);

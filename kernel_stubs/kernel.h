@@ -317,5 +317,12 @@ void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_timers(Kernel& k);         // kernel/time/timer.c (set-up and removal)
+void register_netdev(Kernel& k);         // net/core/dev.c (netdevice notifiers)
+void register_qdiscs(Kernel& k);         // net/sched/sch_api.c
+void register_tc_actions(Kernel& k);     // net/sched/act_api.c
+void register_tc_classifiers(Kernel& k);  // net/sched/cls_api.c
+void register_tc_ematches(Kernel& k);    // net/sched/ematch.c
+void register_tcp_cong(Kernel& k);       // net/ipv4/tcp_cong.c
+void register_textsearch(Kernel& k);     // lib/textsearch.c
 
 }  // namespace kmodemu

@@ -172,6 +172,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_tc_ematches(*this);
     register_tcp_cong(*this);
     register_textsearch(*this);
+    register_nf_sockopt(*this);
+    register_sock_diag(*this);
+    register_user_namespace(*this);
     register_devices(*this);
     register_timers(*this);
 }

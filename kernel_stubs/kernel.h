@@ -324,5 +324,8 @@ void register_tc_classifiers(Kernel& k);  // net/sched/cls_api.c
 void register_tc_ematches(Kernel& k);    // net/sched/ematch.c
 void register_tcp_cong(Kernel& k);       // net/ipv4/tcp_cong.c
 void register_textsearch(Kernel& k);     // lib/textsearch.c
+void register_nf_sockopt(Kernel& k);     // net/netfilter/nf_sockopt.c
+void register_sock_diag(Kernel& k);      // net/core/sock_diag.c
+void register_user_namespace(Kernel& k);  // kernel/user_namespace.c (init_user_ns)
 
 }  // namespace kmodemu

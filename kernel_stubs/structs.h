@@ -139,6 +139,15 @@ struct KernelStructs {
     struct TcpCongestionOps {
         uint64_t name, name_len, key, ssthresh, undo_cwnd, cong_avoid, cong_control;
     } tcp_congestion_ops;
+    struct NfSockoptOps {  // struct nf_sockopt_ops' protocol family and option ranges
+        uint64_t pf, set_optmin, set_optmax, get_optmin, get_optmax;
+    } nf_sockopt_ops;
+    struct SockDiag {  // struct sock_diag_handler's family, and AF_MAX
+        uint64_t family, af_max;
+    } sock_diag;
+    struct UserNs {  // sizeof(struct user_namespace); where struct net points to its own
+        uint64_t size, net_user_ns;
+    } user_ns;
     struct TsOps {  // struct ts_ops (lib/textsearch.c)
         uint64_t name, init, find, get_pattern, get_pattern_len;
     } ts_ops;
@@ -398,6 +407,15 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("TCP_CONGESTION_OPS_UNDO_CWND", s.tcp_congestion_ops.undo_cwnd, all);
     f("TCP_CONGESTION_OPS_CONG_AVOID", s.tcp_congestion_ops.cong_avoid, all);
     f("TCP_CONGESTION_OPS_CONG_CONTROL", s.tcp_congestion_ops.cong_control, all);
+    f("NF_SOCKOPT_OPS_PF", s.nf_sockopt_ops.pf, all);
+    f("NF_SOCKOPT_OPS_SET_OPTMIN", s.nf_sockopt_ops.set_optmin, all);
+    f("NF_SOCKOPT_OPS_SET_OPTMAX", s.nf_sockopt_ops.set_optmax, all);
+    f("NF_SOCKOPT_OPS_GET_OPTMIN", s.nf_sockopt_ops.get_optmin, all);
+    f("NF_SOCKOPT_OPS_GET_OPTMAX", s.nf_sockopt_ops.get_optmax, all);
+    f("SOCK_DIAG_HANDLER_FAMILY", s.sock_diag.family, all);
+    f("AF_MAX", s.sock_diag.af_max, all);
+    f("USER_NAMESPACE_SIZE", s.user_ns.size, all);
+    f("NET_USER_NS", s.user_ns.net_user_ns, all);
     f("TS_OPS_NAME", s.ts_ops.name, all);
     f("TS_OPS_INIT", s.ts_ops.init, all);
     f("TS_OPS_FIND", s.ts_ops.find, all);

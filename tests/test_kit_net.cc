@@ -60,6 +60,15 @@ TEST(KitNet, ModulesGetTheRealVerdicts) {
         // textsearch_register
         "kernel/lib/ts_bm.ko",
         "kernel/lib/ts_kmp.ko",
+        // nf_register_sockopt
+        "kernel/net/bridge/netfilter/ebtables.ko",
+        "kernel/net/netfilter/ipset/ip_set.ko",
+        "kernel/net/netfilter/ipset/ip_set_hash_ip.ko",
+        // sock_diag_register
+        "kernel/net/netlink/netlink_diag.ko",
+        "kernel/net/unix/unix_diag.ko",
+        // make_kuid on init_net's user namespace (init_user_ns)
+        "kernel/net/netfilter/x_tables.ko",
     });
 }
 
@@ -198,6 +207,48 @@ TEST(KitNet, TcRegistriesRefuseDuplicates) {
     EXPECT_EQ(n.call("textsearch_register", {ts()}), -EEXIST);
     EXPECT_EQ(n.call("textsearch_unregister", {t}), 0);
     EXPECT_EQ(n.call("textsearch_unregister", {t}), -ENOENT);
+}
+
+TEST(KitNet, SockoptRangesAndDiagFamiliesAreExclusive) {
+    NetKernel n;
+    const KernelStructs& s = n.k.structs();
+    auto sockopt = [&](uint8_t pf, int32_t set_min, int32_t set_max) {
+        uint64_t ops = n.zeroed(256);
+        n.emu.write(ops + s.nf_sockopt_ops.pf, &pf, 1);
+        n.emu.write(ops + s.nf_sockopt_ops.set_optmin, &set_min, 4);
+        n.emu.write(ops + s.nf_sockopt_ops.set_optmax, &set_max, 4);
+        return ops;
+    };
+    uint64_t a = sockopt(2, 64, 70);
+    EXPECT_EQ(n.call("nf_register_sockopt", {a}), 0);
+    EXPECT_EQ(n.call("nf_register_sockopt", {sockopt(2, 69, 72)}), -EBUSY);
+    EXPECT_EQ(n.call("nf_register_sockopt", {sockopt(2, 70, 72)}), 0);   // [min, max)
+    EXPECT_EQ(n.call("nf_register_sockopt", {sockopt(10, 64, 70)}), 0);  // another family
+    n.call("nf_unregister_sockopt", {a});
+    EXPECT_EQ(n.call("nf_register_sockopt", {sockopt(2, 69, 70)}), 0);
+    auto diag = [&](uint8_t family) {
+        uint64_t h = n.zeroed(64);
+        n.emu.write(h + s.sock_diag.family, &family, 1);
+        return h;
+    };
+    uint64_t d = diag(16);
+    EXPECT_EQ(n.call("sock_diag_register", {d}), 0);
+    EXPECT_EQ(n.call("sock_diag_register", {diag(16)}), -EBUSY);
+    EXPECT_EQ(n.call("sock_diag_register", {diag(uint8_t(s.sock_diag.af_max))}), -EINVAL);
+    n.call("sock_diag_unregister", {d});
+    EXPECT_EQ(n.call("sock_diag_register", {diag(16)}), 0);
+}
+
+// The initial user namespace maps ids to themselves; init_net belongs to it.
+TEST(KitNet, InitialUserNamespaceIsTheIdentity) {
+    NetKernel n;
+    uint64_t ns = n.k.find_export("init_user_ns")->address;
+    EXPECT_EQ(
+        n.emu.read_word(n.k.find_export("init_net")->address + n.k.structs().user_ns.net_user_ns),
+        ns);
+    EXPECT_EQ(n.call("make_kuid", {ns, 1000}), 1000);
+    EXPECT_EQ(n.call("from_kgid", {ns, 0}), 0);
+    EXPECT_EQ(n.call("from_kuid_munged", {ns, 0xffffffff}), 65534);
 }
 
 // init_net has lo on its device list, as a booted machine does.

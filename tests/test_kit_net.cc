@@ -67,6 +67,9 @@ TEST(KitNet, ModulesGetTheRealVerdicts) {
         // sock_diag_register
         "kernel/net/netlink/netlink_diag.ko",
         "kernel/net/unix/unix_diag.ko",
+        // dev_add_pack
+        "kernel/net/llc/llc.ko",
+        "kernel/net/802/stp.ko",
         // make_kuid on init_net's user namespace (init_user_ns)
         "kernel/net/netfilter/x_tables.ko",
     });

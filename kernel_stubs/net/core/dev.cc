@@ -7,6 +7,7 @@
 // 6-byte all-zero address, and a struct net_device_ops of its own (loopback_ops' callbacks are
 // not modelled: they stay NULL). Its other fields are zero (its priv_flags too).
 #include <cerrno>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ constexpr uint8_t eth_alen = 6;
 
 struct Netdev : Kernel::SubsystemState {
     uint64_t lo = 0;
+    std::set<uint64_t> packet_types;  // struct packet_type * on ptype_all or ptype_base
 };
 
 // loopback_net_init(): lo, on init_net's dev_base_head list (the list modules walk inline with
@@ -162,6 +164,19 @@ void register_netdev(Kernel& k) {
     k.add_function("unregister_netdevice_notifier", sub, [](StubCall& c) -> uint64_t {
         return ret(unregister_notifier(c, netdev_chain(c.kernel), c.arg(0),
                                        "unregister_netdevice_notifier"));
+    });
+    // dev_add_pack(pt): the packet handler added to ptype_all or its type's ptype_base list
+    // (no packet is received here, so which list is not modelled).
+    k.add_function("dev_add_pack", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<Netdev>().packet_types.insert(c.arg(0));
+        return 0;
+    });
+    // dev_remove_pack(pt): __dev_remove_pack() and synchronize_net(); a handler not added gets
+    // pr_warn("dev_remove_pack: %p not found\n"), not modelled.
+    k.add_functions({"dev_remove_pack", "__dev_remove_pack"}, sub, [](StubCall& c) -> uint64_t {
+        if (!c.kernel.state<Netdev>().packet_types.erase(c.arg(0)))
+            c.unimplemented("dev_remove_pack (of a handler not added)");
+        return 0;
     });
     // unregister_netdevice_many(head): nothing to do for an empty list (a pernet exit that
     // found none of its devices); the unregistration of devices is not modelled.

@@ -178,6 +178,16 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_filesystems(*this);
     register_bitmap(*this);
     register_rtnetlink(*this);
+    register_netdev(*this);
+    register_qdiscs(*this);
+    register_tc_actions(*this);
+    register_tc_classifiers(*this);
+    register_tc_ematches(*this);
+    register_tcp_cong(*this);
+    register_textsearch(*this);
+    register_nf_sockopt(*this);
+    register_sock_diag(*this);
+    register_user_namespace(*this);
     register_devices(*this);
     register_timers(*this);
     register_wait(*this);

@@ -331,7 +331,7 @@ void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the virtual clock)
-void register_wait(Kernel& k);
+void register_wait(Kernel& k);           // kernel/sched/wait.c (wait queue heads)
 void register_random(Kernel& k);         // drivers/char/random.c (seeded)
 void register_once(Kernel& k);           // lib/once.c
 void register_jump_label(Kernel& k);     // kernel/jump_label.c
@@ -340,6 +340,16 @@ void register_sched_core(Kernel& k);     // kernel/sched/core.c
 void register_rcu(Kernel& k);            // kernel/rcu/tree.c (callbacks on the virtual clock)
 void register_softirq(Kernel& k);        // kernel/softirq.c
 void register_keys(Kernel& k);           // security/keys (X.509 asymmetric keys, keyrings)
-void register_firmware_loader(Kernel& k);  // drivers/base/firmware_loader (no firmware files)           // kernel/sched/wait.c (wait queue heads)
+void register_firmware_loader(Kernel& k);  // drivers/base/firmware_loader (no firmware files)
+void register_netdev(Kernel& k);         // net/core/dev.c (netdevice notifiers)
+void register_qdiscs(Kernel& k);         // net/sched/sch_api.c
+void register_tc_actions(Kernel& k);     // net/sched/act_api.c
+void register_tc_classifiers(Kernel& k);  // net/sched/cls_api.c
+void register_tc_ematches(Kernel& k);    // net/sched/ematch.c
+void register_tcp_cong(Kernel& k);       // net/ipv4/tcp_cong.c
+void register_textsearch(Kernel& k);     // lib/textsearch.c
+void register_nf_sockopt(Kernel& k);     // net/netfilter/nf_sockopt.c
+void register_sock_diag(Kernel& k);      // net/core/sock_diag.c
+void register_user_namespace(Kernel& k);  // kernel/user_namespace.c (init_user_ns)
 
 }  // namespace kmodemu

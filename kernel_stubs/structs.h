@@ -114,6 +114,43 @@ struct KernelStructs {
     struct Sock {
         uint64_t size;
     } sock;
+    struct NetDevice {  // struct net_device; ops_size: sizeof(struct net_device_ops);
+                        // net_dev_base_head: struct net's list of them
+        uint64_t size, name, ifindex, flags, type, mtu, nd_net, dev_addr, addr_len, netdev_ops,
+            ops_size, dev_list, net_dev_base_head;
+    } net_device;
+    struct NetdevNotifier {  // struct netdev_notifier_info, and enum netdev_cmd's events
+        uint64_t info_size, info_dev, up, down, going_down, register_, unregister;
+    } netdev_notifier;
+    struct RtnlLinkOps {
+        uint64_t kind, maxtype, slave_maxtype, alloc, setup, dellink;
+    } rtnl_link_ops;
+    struct QdiscOps {  // struct Qdisc_ops, and the struct Qdisc_class_ops fields register_qdisc
+                       // checks
+        uint64_t next, cl_ops, id, id_len, enqueue, dequeue, peek;
+        uint64_t cl_find, cl_walk, cl_leaf, cl_tcf_block, cl_bind_tcf, cl_unbind_tcf;
+    } qdisc_ops;
+    struct TcActionOps {
+        uint64_t kind, kind_len, id, act, dump, init;
+    } tc_action_ops;
+    struct TcfOps {  // struct tcf_proto_ops' kind[]; struct tcf_ematch_ops' kind and match
+        uint64_t proto_kind, proto_kind_len, ematch_kind, ematch_match;
+    } tcf_ops;
+    struct TcpCongestionOps {
+        uint64_t name, name_len, key, ssthresh, undo_cwnd, cong_avoid, cong_control;
+    } tcp_congestion_ops;
+    struct NfSockoptOps {  // struct nf_sockopt_ops' protocol family and option ranges
+        uint64_t pf, set_optmin, set_optmax, get_optmin, get_optmax;
+    } nf_sockopt_ops;
+    struct SockDiag {  // struct sock_diag_handler's family, and AF_MAX
+        uint64_t family, af_max;
+    } sock_diag;
+    struct UserNs {  // sizeof(struct user_namespace); where struct net points to its own
+        uint64_t size, net_user_ns;
+    } user_ns;
+    struct TsOps {  // struct ts_ops (lib/textsearch.c)
+        uint64_t name, init, find, get_pattern, get_pattern_len;
+    } ts_ops;
     struct OfMatch {  // device_driver.of_match_table; struct of_device_id and its compatible[]
         uint64_t table, size, compatible, compatible_len;
     } of_match;
@@ -354,6 +391,76 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("NET_GENERIC_PTR", s.net.generic_ptr, all);
     f("NET_GENERIC_SIZE", s.net.generic_size, all);
     f("SOCK_SIZE", s.sock.size, all);
+    f("NET_DEVICE_SIZE", s.net_device.size, all);
+    f("NET_DEVICE_DEV_LIST", s.net_device.dev_list, all);
+    f("NET_DEV_BASE_HEAD", s.net_device.net_dev_base_head, all);
+    f("NET_DEVICE_NAME", s.net_device.name, all);
+    f("NET_DEVICE_IFINDEX", s.net_device.ifindex, all);
+    f("NET_DEVICE_FLAGS", s.net_device.flags, all);
+    f("NET_DEVICE_TYPE", s.net_device.type, all);
+    f("NET_DEVICE_MTU", s.net_device.mtu, all);
+    f("NET_DEVICE_ND_NET", s.net_device.nd_net, all);
+    f("NET_DEVICE_DEV_ADDR", s.net_device.dev_addr, all);
+    f("NET_DEVICE_ADDR_LEN", s.net_device.addr_len, all);
+    f("NET_DEVICE_NETDEV_OPS", s.net_device.netdev_ops, all);
+    f("NET_DEVICE_OPS_SIZE", s.net_device.ops_size, all);
+    f("NETDEV_NOTIFIER_INFO_SIZE", s.netdev_notifier.info_size, all);
+    f("NETDEV_NOTIFIER_INFO_DEV", s.netdev_notifier.info_dev, all);
+    f("NETDEV_UP", s.netdev_notifier.up, all);
+    f("NETDEV_DOWN", s.netdev_notifier.down, all);
+    f("NETDEV_GOING_DOWN", s.netdev_notifier.going_down, all);
+    f("NETDEV_REGISTER", s.netdev_notifier.register_, all);
+    f("NETDEV_UNREGISTER", s.netdev_notifier.unregister, all);
+    f("RTNL_LINK_OPS_KIND", s.rtnl_link_ops.kind, all);
+    f("RTNL_LINK_OPS_MAXTYPE", s.rtnl_link_ops.maxtype, all);
+    f("RTNL_LINK_OPS_SLAVE_MAXTYPE", s.rtnl_link_ops.slave_maxtype, all);
+    f("RTNL_LINK_OPS_ALLOC", s.rtnl_link_ops.alloc, all);
+    f("RTNL_LINK_OPS_SETUP", s.rtnl_link_ops.setup, all);
+    f("RTNL_LINK_OPS_DELLINK", s.rtnl_link_ops.dellink, all);
+    f("QDISC_OPS_NEXT", s.qdisc_ops.next, all);
+    f("QDISC_OPS_CL_OPS", s.qdisc_ops.cl_ops, all);
+    f("QDISC_OPS_ID", s.qdisc_ops.id, all);
+    f("QDISC_OPS_ID_LEN", s.qdisc_ops.id_len, all);
+    f("QDISC_OPS_ENQUEUE", s.qdisc_ops.enqueue, all);
+    f("QDISC_OPS_DEQUEUE", s.qdisc_ops.dequeue, all);
+    f("QDISC_OPS_PEEK", s.qdisc_ops.peek, all);
+    f("QDISC_CLASS_OPS_FIND", s.qdisc_ops.cl_find, all);
+    f("QDISC_CLASS_OPS_WALK", s.qdisc_ops.cl_walk, all);
+    f("QDISC_CLASS_OPS_LEAF", s.qdisc_ops.cl_leaf, all);
+    f("QDISC_CLASS_OPS_TCF_BLOCK", s.qdisc_ops.cl_tcf_block, all);
+    f("QDISC_CLASS_OPS_BIND_TCF", s.qdisc_ops.cl_bind_tcf, all);
+    f("QDISC_CLASS_OPS_UNBIND_TCF", s.qdisc_ops.cl_unbind_tcf, all);
+    f("TC_ACTION_OPS_KIND", s.tc_action_ops.kind, all);
+    f("TC_ACTION_OPS_KIND_LEN", s.tc_action_ops.kind_len, all);
+    f("TC_ACTION_OPS_ID", s.tc_action_ops.id, all);
+    f("TC_ACTION_OPS_ACT", s.tc_action_ops.act, all);
+    f("TC_ACTION_OPS_DUMP", s.tc_action_ops.dump, all);
+    f("TC_ACTION_OPS_INIT", s.tc_action_ops.init, all);
+    f("TCF_PROTO_OPS_KIND", s.tcf_ops.proto_kind, all);
+    f("TCF_PROTO_OPS_KIND_LEN", s.tcf_ops.proto_kind_len, all);
+    f("TCF_EMATCH_OPS_KIND", s.tcf_ops.ematch_kind, all);
+    f("TCF_EMATCH_OPS_MATCH", s.tcf_ops.ematch_match, all);
+    f("TCP_CONGESTION_OPS_NAME", s.tcp_congestion_ops.name, all);
+    f("TCP_CONGESTION_OPS_NAME_LEN", s.tcp_congestion_ops.name_len, all);
+    f("TCP_CONGESTION_OPS_KEY", s.tcp_congestion_ops.key, all);
+    f("TCP_CONGESTION_OPS_SSTHRESH", s.tcp_congestion_ops.ssthresh, all);
+    f("TCP_CONGESTION_OPS_UNDO_CWND", s.tcp_congestion_ops.undo_cwnd, all);
+    f("TCP_CONGESTION_OPS_CONG_AVOID", s.tcp_congestion_ops.cong_avoid, all);
+    f("TCP_CONGESTION_OPS_CONG_CONTROL", s.tcp_congestion_ops.cong_control, all);
+    f("NF_SOCKOPT_OPS_PF", s.nf_sockopt_ops.pf, all);
+    f("NF_SOCKOPT_OPS_SET_OPTMIN", s.nf_sockopt_ops.set_optmin, all);
+    f("NF_SOCKOPT_OPS_SET_OPTMAX", s.nf_sockopt_ops.set_optmax, all);
+    f("NF_SOCKOPT_OPS_GET_OPTMIN", s.nf_sockopt_ops.get_optmin, all);
+    f("NF_SOCKOPT_OPS_GET_OPTMAX", s.nf_sockopt_ops.get_optmax, all);
+    f("SOCK_DIAG_HANDLER_FAMILY", s.sock_diag.family, all);
+    f("AF_MAX", s.sock_diag.af_max, all);
+    f("USER_NAMESPACE_SIZE", s.user_ns.size, all);
+    f("NET_USER_NS", s.user_ns.net_user_ns, all);
+    f("TS_OPS_NAME", s.ts_ops.name, all);
+    f("TS_OPS_INIT", s.ts_ops.init, all);
+    f("TS_OPS_FIND", s.ts_ops.find, all);
+    f("TS_OPS_GET_PATTERN", s.ts_ops.get_pattern, all);
+    f("TS_OPS_GET_PATTERN_LEN", s.ts_ops.get_pattern_len, all);
     f("TIMER_LIST_PPREV", s.timer_list.pprev, all);
     f("TIMER_LIST_FUNCTION", s.timer_list.function, all);
     f("TIMER_LIST_FLAGS", s.timer_list.flags, all);

@@ -2,6 +2,8 @@
 // namespace, init_net (as a machine that has just booted): registering pernet operations
 // assigns their id, allocates their net_generic data in init_net and runs their init on it;
 // unregistering runs their exit and frees the data.
+#include "kernel_stubs/net/core/net_namespace.h"
+
 #include <cerrno>
 #include <map>
 #include <vector>
@@ -48,8 +50,9 @@ void assign_generic(Kernel& k, Pernet& p, unsigned id, uint64_t data) {
     k.emu().write_word(ng + s.net.generic_ptr + uint64_t(id) * k.word(), data);
 }
 
-// register_pernet_operations(): 0 or the init's error (after which nothing stays registered).
-int register_ops(StubCall& c, uint64_t ops) {
+}  // namespace
+
+int register_pernet_ops(StubCall& c, uint64_t ops) {
     Kernel& k = c.kernel;
     const KernelStructs& s = k.structs();
     Pernet& p = k.state<Pernet>();
@@ -83,7 +86,7 @@ int register_ops(StubCall& c, uint64_t ops) {
     return 0;
 }
 
-void unregister_ops(StubCall& c, uint64_t ops) {
+void unregister_pernet_ops(StubCall& c, uint64_t ops) {
     Kernel& k = c.kernel;
     const KernelStructs& s = k.structs();
     Pernet& p = k.state<Pernet>();
@@ -100,8 +103,6 @@ void unregister_ops(StubCall& c, uint64_t ops) {
     p.registered.erase(it);
 }
 
-}  // namespace
-
 void register_net_namespace(Kernel& k) {
     const char* sub = "net/core/net_namespace";
     const KernelStructs& s = k.structs();
@@ -112,11 +113,11 @@ void register_net_namespace(Kernel& k) {
     assign_generic(k, p, p.next_id, 0);
     k.add_functions({"register_pernet_subsys", "register_pernet_device"}, sub,
                     [](StubCall& c) -> uint64_t {
-                        return static_cast<uint64_t>(int64_t(register_ops(c, c.arg(0))));
+                        return static_cast<uint64_t>(int64_t(register_pernet_ops(c, c.arg(0))));
                     });
     k.add_functions({"unregister_pernet_subsys", "unregister_pernet_device"}, sub,
                     [](StubCall& c) -> uint64_t {
-                        unregister_ops(c, c.arg(0));
+                        unregister_pernet_ops(c, c.arg(0));
                         return 0;
                     });
 }

@@ -1,6 +1,13 @@
-// net/core/rtnetlink.c: the RTNL lock. One task runs here, so taking it never waits; taking it
-// twice would deadlock the kernel, which kmodemu reports instead.
-#include "kernel_stubs/kernel.h"
+// net/core/rtnetlink.c: the RTNL lock and the link kinds' registry (link_ops). One task runs
+// here, so taking the lock never waits; taking it twice would deadlock the kernel, which
+// kmodemu reports instead. No link kind that a module registers is built into Debian's kernels.
+#include "kernel_stubs/net/core/rtnetlink.h"
+
+#include <cerrno>
+#include <map>
+#include <string>
+
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
@@ -8,20 +15,85 @@ namespace {
 
 struct Rtnl : Kernel::SubsystemState {
     bool held = false;
+    std::map<uint64_t, std::string> link_ops;  // struct rtnl_link_ops * -> its kind
 };
 
+// RTNL_MAX_TYPE and RTNL_SLAVE_MAX_TYPE of 6.1 (rtnetlink.c's own; 6.12's slave one is 44).
+constexpr uint32_t rtnl_max_type = 50;
+constexpr uint32_t rtnl_slave_max_type = 43;
+
+// __rtnl_link_register(ops), the RTNL held: -EEXIST for a kind taken; ops that can create
+// devices (alloc or setup) and have no dellink get unregister_netdevice_queue.
+int link_register(StubCall& c, uint64_t ops) {
+    const KernelStructs::RtnlLinkOps& l = c.kernel.structs().rtnl_link_ops;
+    Emulator& e = c.emu;
+    std::string kind = c.read_cstr(e.read_word(ops + l.kind));
+    Rtnl& r = c.kernel.state<Rtnl>();
+    for (const auto& [other, k2] : r.link_ops)
+        if (k2 == kind) return -EEXIST;
+    if ((e.read_word(ops + l.alloc) || e.read_word(ops + l.setup)) &&
+        !e.read_word(ops + l.dellink)) {
+        // The export, bound lazily as for a module's import when kmodemu lacks it.
+        const Export* q = c.kernel.find_export("unregister_netdevice_queue");
+        if (!q) q = &c.kernel.add_lazy("unregister_netdevice_queue");
+        e.write_word(ops + l.dellink, q->address);
+    }
+    r.link_ops[ops] = kind;
+    return 0;
+}
+
 }  // namespace
+
+void rtnl_take(StubCall& c, const char* what) {
+    Rtnl& r = c.kernel.state<Rtnl>();
+    if (r.held)
+        c.unimplemented(std::string(what) + " while the RTNL is held (the task would deadlock)");
+    r.held = true;
+}
+
+void rtnl_release(Kernel& k) {
+    k.state<Rtnl>().held = false;
+}
 
 void register_rtnetlink(Kernel& k) {
     const char* sub = "net/core/rtnetlink";
     k.add_function("rtnl_lock", sub, [](StubCall& c) -> uint64_t {
-        Rtnl& r = c.kernel.state<Rtnl>();
-        if (r.held) c.unimplemented("rtnl_lock while the RTNL is held (the task would deadlock)");
-        r.held = true;
+        rtnl_take(c, "rtnl_lock");
         return 0;
     });
     k.add_function("rtnl_unlock", sub, [](StubCall& c) -> uint64_t {
-        c.kernel.state<Rtnl>().held = false;
+        rtnl_release(c.kernel);
+        return 0;
+    });
+    // rtnl_is_locked(): mutex_is_locked(&rtnl_mutex).
+    k.add_function("rtnl_is_locked", sub,
+                   [](StubCall& c) -> uint64_t { return c.kernel.state<Rtnl>().held ? 1 : 0; });
+    k.add_function("__rtnl_link_register", sub, [](StubCall& c) -> uint64_t {
+        return static_cast<uint64_t>(int64_t(link_register(c, c.arg(0))));
+    });
+    // rtnl_link_register(ops): WARN_ON() and -EINVAL for attribute counts beyond the kernel's
+    // (not modelled: Debian's modules are built against them), then __rtnl_link_register()
+    // under the RTNL.
+    k.add_function("rtnl_link_register", sub, [](StubCall& c) -> uint64_t {
+        const KernelStructs::RtnlLinkOps& l = c.kernel.structs().rtnl_link_ops;
+        if (c.emu.read_u32(c.arg(0) + l.maxtype) > rtnl_max_type ||
+            c.emu.read_u32(c.arg(0) + l.slave_maxtype) > rtnl_slave_max_type)
+            c.unimplemented("rtnl_link_register (maxtype beyond RTNL_MAX_TYPE: WARN_ON)");
+        rtnl_take(c, "rtnl_link_register");
+        int err = link_register(c, c.arg(0));
+        rtnl_release(c.kernel);
+        return static_cast<uint64_t>(int64_t(err));
+    });
+    // __rtnl_link_unregister(ops): the links of the kind would be deleted (__rtnl_kill_links();
+    // no device is made of one here) and the kind removed.
+    k.add_function("__rtnl_link_unregister", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<Rtnl>().link_ops.erase(c.arg(0));
+        return 0;
+    });
+    k.add_function("rtnl_link_unregister", sub, [](StubCall& c) -> uint64_t {
+        rtnl_take(c, "rtnl_link_unregister");
+        c.kernel.state<Rtnl>().link_ops.erase(c.arg(0));
+        rtnl_release(c.kernel);
         return 0;
     });
 }

@@ -166,6 +166,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_bitmap(*this);
     register_rtnetlink(*this);
     register_devices(*this);
+    register_platform(*this);
     register_timers(*this);
 }
 

@@ -168,6 +168,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_devices(*this);
     register_platform(*this);
     register_transport_class(*this);
+    register_tty_io(*this);
     register_timers(*this);
 }
 

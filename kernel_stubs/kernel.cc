@@ -169,6 +169,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_platform(*this);
     register_transport_class(*this);
     register_tty_io(*this);
+    register_serio(*this);
+    register_virtio(*this);
+    register_sdio_bus(*this);
     register_timers(*this);
 }
 

@@ -319,6 +319,9 @@ void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_platform(Kernel& k);       // drivers/base/platform.c
 void register_transport_class(Kernel& k);  // drivers/base/transport_class.c, attribute_container.c
 void register_tty_io(Kernel& k);         // drivers/tty/tty_io.c
+void register_serio(Kernel& k);          // drivers/input/serio/serio.c
+void register_virtio(Kernel& k);         // drivers/virtio/virtio.c
+void register_sdio_bus(Kernel& k);       // drivers/mmc/core/sdio_bus.c
 void register_timers(Kernel& k);         // kernel/time/timer.c (set-up and removal)
 
 }  // namespace kmodemu

@@ -167,6 +167,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_rtnetlink(*this);
     register_devices(*this);
     register_platform(*this);
+    register_devres(*this);
     register_transport_class(*this);
     register_tty_io(*this);
     register_serio(*this);

@@ -317,6 +317,7 @@ void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_platform(Kernel& k);       // drivers/base/platform.c
+void register_devres(Kernel& k);         // drivers/base/devres.c
 void register_transport_class(Kernel& k);  // drivers/base/transport_class.c, attribute_container.c
 void register_tty_io(Kernel& k);         // drivers/tty/tty_io.c
 void register_serio(Kernel& k);          // drivers/input/serio/serio.c

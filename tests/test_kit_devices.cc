@@ -190,6 +190,34 @@ TEST(KitDevices, PlatformRegistriesFailAsTheKernelDoes) {
     EXPECT_EQ(m.call("__platform_driver_register", {once, 0}), 0u);
 }
 
+TEST(KitDevices, ManagedResourcesAreReleasedWhenTheDriverUnbinds) {
+    Machine m;
+    const KernelStructs& s = m.s;
+    uint64_t pdrv = m.platform_driver("kmodemu-devres");
+    EXPECT_EQ(m.call("__platform_driver_register", {pdrv, 0}), 0u);
+    uint64_t pdev = m.register_device("kmodemu-devres", -1);
+    uint64_t dev = pdev + s.platform_device.dev;
+    ASSERT_EQ(m.driver_of(pdev), pdrv + s.bus_drivers.platform_driver);
+    // A resource whose release is the recorder (called as release(dev, res)), and a managed
+    // allocation: unbinding releases the resource, after the driver's remove.
+    uint64_t res = m.call("__devres_alloc_node", {m.remove, 32, gfp_zero, uint64_t(-1), 0});
+    ASSERT_NE(res, 0u);
+    m.call("devres_add", {dev, res});
+    EXPECT_NE(m.call("devm_kmalloc", {dev, 64, gfp_zero}), 0u);
+    m.call("platform_device_del", {pdev});
+    ASSERT_EQ(m.removed.size(), 2u);
+    EXPECT_EQ(m.removed[0], pdev);  // the driver's remove(pdev)
+    EXPECT_EQ(m.removed[1], dev);   // the resource's release(dev, res)
+    // Resources on a device before its probe: the kernel refuses to probe it.
+    uint64_t other = m.register_device("kmodemu-early", -1);
+    uint64_t odev = other + s.platform_device.dev;
+    m.call("devm_kmalloc", {odev, 16, 0});
+    uint64_t early = m.platform_driver("kmodemu-early");
+    EXPECT_EQ(m.call("__platform_driver_register", {early, 0}), 0u);
+    EXPECT_EQ(m.driver_of(other), 0u);
+    EXPECT_TRUE(m.logged("platform kmodemu-early: Resources present before probing"));
+}
+
 TEST(KitDevices, TransportClassesAndTtyDriversKeepTheirRegistries) {
     Machine m;
     const KernelStructs& s = m.s;

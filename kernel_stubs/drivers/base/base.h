@@ -63,6 +63,12 @@ int driver_attach(StubCall& c, uint64_t drv);
 // driver_detach() of bus_remove_driver().
 void driver_detach(StubCall& c, uint64_t drv);
 
+// devres_release_all() (drivers/base/devres.c): the device's managed resources released, last
+// added first.
+void devres_release_all(StubCall& c, uint64_t dev);
+// Whether the device has managed resources.
+bool devres_present(Kernel& k, uint64_t dev);
+
 // drivers/base/core.c (kernel_stubs/drivers/base/device.cc).
 void device_initialize(Kernel& k, uint64_t dev);
 void dev_set_name(Kernel& k, uint64_t dev, const std::string& name);

@@ -65,10 +65,11 @@ int call_driver_probe(StubCall& c, uint64_t dev, uint64_t drv) {
     return ret;
 }
 
-// device_unbind_cleanup(): devres_release_all() (kmodemu has no devres), dev->driver = NULL,
-// dev_set_drvdata(dev, NULL).
-void unbind_cleanup(Kernel& k, uint64_t dev) {
+// device_unbind_cleanup(): devres_release_all(), dev->driver = NULL, dev_set_drvdata(dev, NULL).
+void unbind_cleanup(StubCall& c, uint64_t dev) {
+    Kernel& k = c.kernel;
     const KernelStructs& s = k.structs();
+    devres_release_all(c, dev);
     k.emu().write_word(dev + s.device.driver, 0);
     k.emu().write_word(dev + s.device.driver_data, 0);
 }
@@ -81,10 +82,14 @@ int really_probe(StubCall& c, uint64_t dev, uint64_t drv) {
     const KernelStructs& s = k.structs();
     if (word(k, dev + s.device.of_node) || word(k, dev + s.device.fwnode))
         c.unimplemented("really_probe (a device with a firmware node: pins, DMA configuration)");
+    if (devres_present(k, dev)) {
+        dev_printk(k, 2, dev, "Resources present before probing");  // dev_crit()
+        return -EBUSY;
+    }
     k.emu().write_word(dev + s.device.driver, drv);
     int ret = call_driver_probe(c, dev, drv);
     if (ret) {
-        unbind_cleanup(k, dev);
+        unbind_cleanup(c, dev);
         return -ret;
     }
     // driver_bound(): on the driver's list of devices.
@@ -122,7 +127,7 @@ void release_driver(StubCall& c, uint64_t dev) {
         k.call_guest(remove, {dev});
     else if (uint64_t dremove = word(k, drv + s.device_driver.remove))
         k.call_guest(dremove, {dev});
-    unbind_cleanup(k, dev);
+    unbind_cleanup(c, dev);
     std::erase(k.state<DriverModel>().bound[drv], dev);
 }
 

@@ -133,6 +133,7 @@ void put_device(StubCall& c, uint64_t dev) {
     ds.devices.erase(dev);
     std::string name = cstr(k, word(k, dev + d.kobj_name));
     uint64_t name_p = word(k, dev + d.kobj_name);
+    devres_release_all(c, dev);  // device_release()
     uint64_t release = word(k, dev + d.release);
     uint64_t type = word(k, dev + d.type), cls = word(k, dev + d.class_);
     if (rec.created) {

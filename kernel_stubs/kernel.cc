@@ -189,6 +189,13 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_sock_diag(*this);
     register_user_namespace(*this);
     register_devices(*this);
+    register_platform(*this);
+    register_devres(*this);
+    register_transport_class(*this);
+    register_tty_io(*this);
+    register_serio(*this);
+    register_virtio(*this);
+    register_sdio_bus(*this);
     register_timers(*this);
     register_wait(*this);
     register_random(*this);

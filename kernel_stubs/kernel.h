@@ -351,5 +351,12 @@ void register_textsearch(Kernel& k);     // lib/textsearch.c
 void register_nf_sockopt(Kernel& k);     // net/netfilter/nf_sockopt.c
 void register_sock_diag(Kernel& k);      // net/core/sock_diag.c
 void register_user_namespace(Kernel& k);  // kernel/user_namespace.c (init_user_ns)
+void register_platform(Kernel& k);       // drivers/base/platform.c
+void register_devres(Kernel& k);         // drivers/base/devres.c
+void register_transport_class(Kernel& k);  // drivers/base/transport_class.c, attribute_container.c
+void register_tty_io(Kernel& k);         // drivers/tty/tty_io.c
+void register_serio(Kernel& k);          // drivers/input/serio/serio.c
+void register_virtio(Kernel& k);         // drivers/virtio/virtio.c
+void register_sdio_bus(Kernel& k);       // drivers/mmc/core/sdio_bus.c
 
 }  // namespace kmodemu

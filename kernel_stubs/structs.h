@@ -75,13 +75,14 @@ struct KernelStructs {
         uint64_t size, align, ctor;
     } kmem_cache_args;
     struct BusType {  // struct bus_type
-        uint64_t size, name;
+        uint64_t size, name, match, probe, remove;
     } bus_type;
     struct Class {  // struct class
         uint64_t size, name;
     } class_;
-    struct DeviceDriver {  // struct device_driver
-        uint64_t size, name, bus, owner, mod_name;
+    struct DeviceDriver {  // struct device_driver; and enum probe_type's values
+        uint64_t size, name, bus, owner, mod_name, probe, remove, probe_type, suppress_bind_attrs;
+        uint64_t probe_prefer_async, probe_force_sync;
     } device_driver;
     struct BusDrivers {  // where struct platform_driver, i2c_driver and pci_driver hold theirs
         uint64_t platform_driver, i2c_driver, pci_driver, pci_driver_name;
@@ -95,7 +96,43 @@ struct KernelStructs {
             devt, class_, release;
         uint64_t type_release;  // struct device_type's release
         uint64_t class_dev_release;  // struct class's dev_release
+        uint64_t platform_data, of_node, fwnode, dma_mask, coherent_dma_mask;
     } device;
+    struct PlatformDevice {  // struct platform_device; driver_override: where its name is
+        uint64_t size, name, id, id_auto, dev, platform_dma_mask, num_resources, resource,
+            id_entry, driver_override, mfd_cell;
+        uint64_t devid_none, devid_auto;  // PLATFORM_DEVID_NONE, PLATFORM_DEVID_AUTO
+    } platform_device;
+    struct PlatformDeviceInfo {  // struct platform_device_info
+        uint64_t parent, fwnode, name, id, res, num_res, data, size_data, dma_mask, properties;
+    } platform_device_info;
+    struct PlatformDriver {  // struct platform_driver (its driver: bus_drivers); platform_device_id
+        uint64_t probe, remove, remove_new, id_table, prevent_deferred_probe;
+        uint64_t id_size, id_name, id_name_len;
+    } platform_driver;
+    struct Resource {  // struct resource and the IORESOURCE_* type bits
+        uint64_t size, name, flags, parent, type_bits, io, mem;
+    } resource;
+    struct TransportClass {  // transport_class, anon_transport_class, attribute_container
+        uint64_t class_, setup, remove, anon_tclass, anon_container, container_class,
+            container_flags, no_classdevs;
+    } transport_class;
+    struct TtyDriver {  // struct tty_driver, tty_operations' proc_show, TTY_DRIVER_* flags
+        uint64_t size, kref, owner, driver_name, name, major, minor_start, num, flags, ttys,
+            ports, termios, cdevs, ops, ops_proc_show;
+        uint64_t installed, devpts_mem, dynamic_dev, dynamic_alloc, unnumbered_node;
+    } tty_driver;
+    struct Ktermios {  // struct ktermios; std_*: tty_std_termios's flags
+        uint64_t size, c_iflag, c_oflag, c_cflag, c_lflag, c_cc, c_cc_len, c_ispeed, c_ospeed;
+        uint64_t std_iflag, std_oflag, std_cflag, std_lflag;
+    } ktermios;
+    struct BusDriverFields {  // the struct device_driver of serio, virtio and AMBA drivers
+        uint64_t serio_driver, serio_manual_bind, virtio_driver, virtio_feature_table,
+            virtio_feature_table_size, amba_drv, amba_probe, sdio_name, sdio_drv;
+    } bus_driver_fields;
+    struct ClassInterface {  // struct class_interface
+        uint64_t class_, add_dev, remove_dev;
+    } class_interface;
     struct Cdev {
         uint64_t size, ops, list, dev, count;
     } cdev;
@@ -496,6 +533,111 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("SPI_DEVICE_ID_NAME_LEN", s.spi.id_name_len, all);
     f("NLS_TABLE_CHARSET", s.nls.charset, all);
     f("NLS_TABLE_OWNER", s.nls.owner, all);
+    f("DEVICE_PLATFORM_DATA", s.device.platform_data, all);
+    f("DEVICE_OF_NODE", s.device.of_node, all);
+    f("DEVICE_FWNODE", s.device.fwnode, all);
+    f("DEVICE_DMA_MASK", s.device.dma_mask, all);
+    f("DEVICE_COHERENT_DMA_MASK", s.device.coherent_dma_mask, all);
+    f("DEVICE_DRIVER_PROBE", s.device_driver.probe, all);
+    f("DEVICE_DRIVER_REMOVE", s.device_driver.remove, all);
+    f("DEVICE_DRIVER_PROBE_TYPE", s.device_driver.probe_type, all);
+    f("DEVICE_DRIVER_SUPPRESS_BIND_ATTRS", s.device_driver.suppress_bind_attrs, all);
+    f("PROBE_PREFER_ASYNCHRONOUS", s.device_driver.probe_prefer_async, all);
+    f("PROBE_FORCE_SYNCHRONOUS", s.device_driver.probe_force_sync, all);
+    f("BUS_TYPE_MATCH", s.bus_type.match, all);
+    f("BUS_TYPE_PROBE", s.bus_type.probe, all);
+    f("BUS_TYPE_REMOVE", s.bus_type.remove, all);
+    f("PLATFORM_DEVICE_SIZE", s.platform_device.size, all);
+    f("PLATFORM_DEVICE_NAME", s.platform_device.name, all);
+    f("PLATFORM_DEVICE_ID", s.platform_device.id, all);
+    f("PLATFORM_DEVICE_ID_AUTO", s.platform_device.id_auto, all);
+    f("PLATFORM_DEVICE_DEV", s.platform_device.dev, all);
+    f("PLATFORM_DEVICE_PLATFORM_DMA_MASK", s.platform_device.platform_dma_mask, all);
+    f("PLATFORM_DEVICE_NUM_RESOURCES", s.platform_device.num_resources, all);
+    f("PLATFORM_DEVICE_RESOURCE", s.platform_device.resource, all);
+    f("PLATFORM_DEVICE_ID_ENTRY", s.platform_device.id_entry, all);
+    f("PLATFORM_DEVICE_DRIVER_OVERRIDE", s.platform_device.driver_override, all);
+    f("PLATFORM_DEVICE_MFD_CELL", s.platform_device.mfd_cell, all);
+    f("PLATFORM_DEVID_NONE", s.platform_device.devid_none, all);
+    f("PLATFORM_DEVID_AUTO", s.platform_device.devid_auto, all);
+    f("PLATFORM_DEVICE_INFO_PARENT", s.platform_device_info.parent, all);
+    f("PLATFORM_DEVICE_INFO_FWNODE", s.platform_device_info.fwnode, all);
+    f("PLATFORM_DEVICE_INFO_NAME", s.platform_device_info.name, all);
+    f("PLATFORM_DEVICE_INFO_ID", s.platform_device_info.id, all);
+    f("PLATFORM_DEVICE_INFO_RES", s.platform_device_info.res, all);
+    f("PLATFORM_DEVICE_INFO_NUM_RES", s.platform_device_info.num_res, all);
+    f("PLATFORM_DEVICE_INFO_DATA", s.platform_device_info.data, all);
+    f("PLATFORM_DEVICE_INFO_SIZE_DATA", s.platform_device_info.size_data, all);
+    f("PLATFORM_DEVICE_INFO_DMA_MASK", s.platform_device_info.dma_mask, all);
+    f("PLATFORM_DEVICE_INFO_PROPERTIES", s.platform_device_info.properties, all);
+    f("PLATFORM_DRIVER_PROBE", s.platform_driver.probe, all);
+    f("PLATFORM_DRIVER_REMOVE", s.platform_driver.remove, all);
+    f("PLATFORM_DRIVER_REMOVE_NEW", s.platform_driver.remove_new, all);
+    f("PLATFORM_DRIVER_ID_TABLE", s.platform_driver.id_table, all);
+    f("PLATFORM_DRIVER_PREVENT_DEFERRED_PROBE", s.platform_driver.prevent_deferred_probe, all);
+    f("PLATFORM_DEVICE_ID_SIZE", s.platform_driver.id_size, all);
+    f("PLATFORM_DEVICE_ID_NAME", s.platform_driver.id_name, all);
+    f("PLATFORM_DEVICE_ID_NAME_LEN", s.platform_driver.id_name_len, all);
+    f("RESOURCE_SIZE", s.resource.size, all);
+    f("RESOURCE_NAME", s.resource.name, all);
+    f("RESOURCE_FLAGS", s.resource.flags, all);
+    f("RESOURCE_PARENT", s.resource.parent, all);
+    f("IORESOURCE_TYPE_BITS", s.resource.type_bits, all);
+    f("IORESOURCE_IO", s.resource.io, all);
+    f("IORESOURCE_MEM", s.resource.mem, all);
+    f("TRANSPORT_CLASS_CLASS", s.transport_class.class_, all);
+    f("TRANSPORT_CLASS_SETUP", s.transport_class.setup, all);
+    f("TRANSPORT_CLASS_REMOVE", s.transport_class.remove, all);
+    f("ANON_TRANSPORT_CLASS_TCLASS", s.transport_class.anon_tclass, all);
+    f("ANON_TRANSPORT_CLASS_CONTAINER", s.transport_class.anon_container, all);
+    f("ATTRIBUTE_CONTAINER_CLASS", s.transport_class.container_class, all);
+    f("ATTRIBUTE_CONTAINER_FLAGS", s.transport_class.container_flags, all);
+    f("ATTRIBUTE_CONTAINER_NO_CLASSDEVS", s.transport_class.no_classdevs, all);
+    f("TTY_DRIVER_SIZE", s.tty_driver.size, all);
+    f("TTY_DRIVER_KREF", s.tty_driver.kref, all);
+    f("TTY_DRIVER_OWNER", s.tty_driver.owner, all);
+    f("TTY_DRIVER_DRIVER_NAME", s.tty_driver.driver_name, all);
+    f("TTY_DRIVER_NAME", s.tty_driver.name, all);
+    f("TTY_DRIVER_MAJOR", s.tty_driver.major, all);
+    f("TTY_DRIVER_MINOR_START", s.tty_driver.minor_start, all);
+    f("TTY_DRIVER_NUM", s.tty_driver.num, all);
+    f("TTY_DRIVER_FLAGS", s.tty_driver.flags, all);
+    f("TTY_DRIVER_TTYS", s.tty_driver.ttys, all);
+    f("TTY_DRIVER_PORTS", s.tty_driver.ports, all);
+    f("TTY_DRIVER_TERMIOS", s.tty_driver.termios, all);
+    f("TTY_DRIVER_CDEVS", s.tty_driver.cdevs, all);
+    f("TTY_DRIVER_OPS", s.tty_driver.ops, all);
+    f("TTY_OPERATIONS_PROC_SHOW", s.tty_driver.ops_proc_show, all);
+    f("TTY_DRIVER_INSTALLED", s.tty_driver.installed, all);
+    f("TTY_DRIVER_DEVPTS_MEM", s.tty_driver.devpts_mem, all);
+    f("TTY_DRIVER_DYNAMIC_DEV", s.tty_driver.dynamic_dev, all);
+    f("TTY_DRIVER_DYNAMIC_ALLOC", s.tty_driver.dynamic_alloc, all);
+    f("TTY_DRIVER_UNNUMBERED_NODE", s.tty_driver.unnumbered_node, all);
+    f("KTERMIOS_SIZE", s.ktermios.size, all);
+    f("KTERMIOS_C_IFLAG", s.ktermios.c_iflag, all);
+    f("KTERMIOS_C_OFLAG", s.ktermios.c_oflag, all);
+    f("KTERMIOS_C_CFLAG", s.ktermios.c_cflag, all);
+    f("KTERMIOS_C_LFLAG", s.ktermios.c_lflag, all);
+    f("KTERMIOS_C_CC", s.ktermios.c_cc, all);
+    f("KTERMIOS_C_CC_LEN", s.ktermios.c_cc_len, all);
+    f("KTERMIOS_C_ISPEED", s.ktermios.c_ispeed, all);
+    f("KTERMIOS_C_OSPEED", s.ktermios.c_ospeed, all);
+    f("TTY_STD_C_IFLAG", s.ktermios.std_iflag, all);
+    f("TTY_STD_C_OFLAG", s.ktermios.std_oflag, all);
+    f("TTY_STD_C_CFLAG", s.ktermios.std_cflag, all);
+    f("TTY_STD_C_LFLAG", s.ktermios.std_lflag, all);
+    f("SERIO_DRIVER_DRIVER", s.bus_driver_fields.serio_driver, all);
+    f("SERIO_DRIVER_MANUAL_BIND", s.bus_driver_fields.serio_manual_bind, all);
+    f("VIRTIO_DRIVER_DRIVER", s.bus_driver_fields.virtio_driver, all);
+    f("VIRTIO_DRIVER_FEATURE_TABLE", s.bus_driver_fields.virtio_feature_table, all);
+    f("VIRTIO_DRIVER_FEATURE_TABLE_SIZE", s.bus_driver_fields.virtio_feature_table_size, all);
+    f("AMBA_DRIVER_DRV", s.bus_driver_fields.amba_drv, all);
+    f("AMBA_DRIVER_PROBE", s.bus_driver_fields.amba_probe, all);
+    f("SDIO_DRIVER_NAME", s.bus_driver_fields.sdio_name, all);
+    f("SDIO_DRIVER_DRV", s.bus_driver_fields.sdio_drv, all);
+    f("CLASS_INTERFACE_CLASS", s.class_interface.class_, all);
+    f("CLASS_INTERFACE_ADD_DEV", s.class_interface.add_dev, all);
+    f("CLASS_INTERFACE_REMOVE_DEV", s.class_interface.remove_dev, all);
 
     f("SWAIT_QUEUE_HEAD_TASK_LIST", s.swait_queue_head.task_list, all);
     f("CRYPTO_ALG_SIZE", s.crypto_alg.size, all);

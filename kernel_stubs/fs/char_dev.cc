@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "kernel_stubs/fs/char_dev.h"
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
@@ -98,48 +99,63 @@ uint64_t ret(int64_t v) {
 
 }  // namespace
 
-void register_char_dev(Kernel& k) {
-    const char* sub = "fs/char_dev";
+int register_chrdev_region(Kernel& k, uint32_t from, uint32_t count, const std::string& name) {
     const unsigned mb = static_cast<unsigned>(k.structs().minorbits);
     const uint32_t minormask = (uint32_t(1) << mb) - 1;
+    uint64_t to = uint64_t(from) + count;
+    std::vector<std::pair<uint32_t, uint32_t>> done;
+    for (uint64_t n = from; n < to;) {
+        uint64_t next = std::min<uint64_t>(((n >> mb) + 1) << mb, to);
+        int r = register_region(k, uint32_t(n >> mb), uint32_t(n) & minormask,
+                                uint32_t(next - n), name);
+        if (r < 0) {
+            for (auto [d, cnt] : done)
+                unregister_region(k, d >> mb, d & minormask, cnt);
+            return r;
+        }
+        done.emplace_back(uint32_t(n), uint32_t(next - n));
+        n = next;
+    }
+    return 0;
+}
+
+void unregister_chrdev_region(Kernel& k, uint32_t from, uint32_t count) {
+    const unsigned mb = static_cast<unsigned>(k.structs().minorbits);
+    const uint32_t minormask = (uint32_t(1) << mb) - 1;
+    uint64_t to = uint64_t(from) + count;
+    for (uint64_t n = from; n < to;) {
+        uint64_t next = std::min<uint64_t>(((n >> mb) + 1) << mb, to);
+        unregister_region(k, uint32_t(n >> mb), uint32_t(n) & minormask, uint32_t(next - n));
+        n = next;
+    }
+}
+
+int alloc_chrdev_region(Kernel& k, uint32_t& dev, unsigned baseminor, unsigned count,
+                        const std::string& name) {
+    int major = register_region(k, 0, baseminor, count, name);
+    if (major < 0) return major;
+    dev = (uint32_t(major) << k.structs().minorbits) | baseminor;
+    return 0;
+}
+
+void register_char_dev(Kernel& k) {
+    const char* sub = "fs/char_dev";
     // alloc_chrdev_region(dev_t *dev, baseminor, count, name)
-    k.add_function("alloc_chrdev_region", sub, [mb](StubCall& c) -> uint64_t {
+    k.add_function("alloc_chrdev_region", sub, [](StubCall& c) -> uint64_t {
         std::string name = c.read_cstr(c.arg(3), 256);
-        int major = register_region(c.kernel, 0, uint32_t(c.arg(1)), uint32_t(c.arg(2)), name);
-        if (major < 0) return ret(major);
-        uint32_t dev = (uint32_t(major) << mb) | uint32_t(c.arg(1));
+        uint32_t dev = 0;
+        int err = alloc_chrdev_region(c.kernel, dev, uint32_t(c.arg(1)), uint32_t(c.arg(2)), name);
+        if (err < 0) return ret(err);
         c.write(c.arg(0), &dev, 4);
         return 0;
     });
     // register_chrdev_region(from, count, name): each major's part of the range.
-    k.add_function("register_chrdev_region", sub, [mb, minormask](StubCall& c) -> uint64_t {
-        uint32_t from = uint32_t(c.arg(0)), count = uint32_t(c.arg(1));
+    k.add_function("register_chrdev_region", sub, [](StubCall& c) -> uint64_t {
         std::string name = c.read_cstr(c.arg(2), 256);
-        uint64_t to = uint64_t(from) + count;
-        std::vector<std::pair<uint32_t, uint32_t>> done;
-        for (uint64_t n = from; n < to;) {
-            uint64_t next = std::min<uint64_t>(((n >> mb) + 1) << mb, to);
-            int r = register_region(c.kernel, uint32_t(n >> mb), uint32_t(n) & minormask,
-                                    uint32_t(next - n), name);
-            if (r < 0) {
-                for (auto [d, cnt] : done)
-                    unregister_region(c.kernel, d >> mb, d & minormask, cnt);
-                return ret(r);
-            }
-            done.emplace_back(uint32_t(n), uint32_t(next - n));
-            n = next;
-        }
-        return 0;
+        return ret(register_chrdev_region(c.kernel, uint32_t(c.arg(0)), uint32_t(c.arg(1)), name));
     });
-    k.add_function("unregister_chrdev_region", sub, [mb, minormask](StubCall& c) -> uint64_t {
-        uint32_t from = uint32_t(c.arg(0)), count = uint32_t(c.arg(1));
-        uint64_t to = uint64_t(from) + count;
-        for (uint64_t n = from; n < to;) {
-            uint64_t next = std::min<uint64_t>(((n >> mb) + 1) << mb, to);
-            unregister_region(c.kernel, uint32_t(n >> mb), uint32_t(n) & minormask,
-                              uint32_t(next - n));
-            n = next;
-        }
+    k.add_function("unregister_chrdev_region", sub, [](StubCall& c) -> uint64_t {
+        unregister_chrdev_region(c.kernel, uint32_t(c.arg(0)), uint32_t(c.arg(1)));
         return 0;
     });
     // __register_chrdev(major, baseminor, count, name, fops): the major when it was 0 (dynamic),

@@ -26,13 +26,12 @@ int duplicate_name(Kernel& k, const std::string& name) {
     return -EEXIST;
 }
 
-// A struct bus_type that the kernel itself registered: one of its data exports.
+}  // namespace
+
 bool kernel_owned(Kernel& k, uint64_t addr) {
     const Export* e = k.export_at(addr);
     return e && !e->is_function;
 }
-
-}  // namespace
 
 uint64_t kernel_bus(Kernel& k, const std::string& export_name, const std::string& name) {
     if (const Export* e = k.find_export(export_name)) return e->address;
@@ -47,7 +46,8 @@ uint64_t kernel_bus(Kernel& k, const std::string& export_name, const std::string
     return e.address;
 }
 
-int driver_register(Kernel& k, uint64_t drv) {
+int driver_register(StubCall& c, uint64_t drv) {
+    Kernel& k = c.kernel;
     const KernelStructs& s = k.structs();
     DriverModel& dm = k.state<DriverModel>();
     uint64_t bus = k.emu().read_word(drv + s.device_driver.bus);
@@ -64,18 +64,44 @@ int driver_register(Kernel& k, uint64_t drv) {
         k.log(3, "Error: Driver '" + name + "' is already registered, aborting...");
         return -EBUSY;
     }
-    // bus_add_driver(): driver_attach() finds no device on the bus to probe.
+    // bus_add_driver(): on the bus's list, then driver_attach() (drivers_autoprobe): the bus's
+    // devices are matched and probed; a match error takes the driver off the bus again.
     on_bus[name] = drv;
     dm.order.push_back(drv);
+    if (int err = driver_attach(c, drv)) {
+        dm.drivers[bus].erase(name);
+        std::erase(dm.order, drv);
+        return err;
+    }
     return 0;
 }
 
-void driver_unregister(Kernel& k, uint64_t drv) {
+// class_register() (6.4+; 6.1's __class_register(cls, key)): kset_register() of the class's
+// name.
+int class_register(Kernel& k, uint64_t cls) {
+    std::string name = read_name(k, cls, k.structs().class_.name);
+    DriverModel& dm = k.state<DriverModel>();
+    for (const auto& [c, n] : dm.classes)
+        if (n == name) return duplicate_name(k, name);
+    dm.classes[cls] = name;
+    return 0;
+}
+
+void class_unregister(Kernel& k, uint64_t cls) {
+    DriverModel& dm = k.state<DriverModel>();
+    dm.classes.erase(cls);
+    if (dm.created_classes.erase(cls)) k.slab().free(cls);  // class_create_release()
+}
+
+void driver_unregister(StubCall& c, uint64_t drv) {
+    Kernel& k = c.kernel;
     DriverModel& dm = k.state<DriverModel>();
     for (auto& [bus, on_bus] : dm.drivers)
         for (auto it = on_bus.begin(); it != on_bus.end(); ++it)
             if (it->second == drv) {
-                on_bus.erase(it);
+                // bus_remove_driver(): driver_detach() releases its devices first.
+                driver_detach(c, drv);
+                dm.drivers[bus].erase(read_name(k, drv, k.structs().device_driver.name));
                 std::erase(dm.order, drv);
                 return;
             }
@@ -109,39 +135,25 @@ void register_driver_core(Kernel& k) {
         return 0;
     }, true);
     k.add_function("driver_register", sub, [](StubCall& c) -> uint64_t {
-        return static_cast<uint64_t>(int64_t(driver_register(c.kernel, c.arg(0))));
+        return static_cast<uint64_t>(int64_t(driver_register(c, c.arg(0))));
     }, true);
     k.add_function("driver_unregister", sub, [](StubCall& c) -> uint64_t {
-        driver_unregister(c.kernel, c.arg(0));
+        driver_unregister(c, c.arg(0));
         return 0;
     }, true);
 
-    // Classes. class_register() (6.4+; 6.1's __class_register(cls, key)): kset_register() of
-    // the class's name.
-    auto class_register = [](Kernel& k, uint64_t cls) -> int {
-        std::string name = read_name(k, cls, k.structs().class_.name);
-        DriverModel& dm = k.state<DriverModel>();
-        for (const auto& [c, n] : dm.classes)
-            if (n == name) return duplicate_name(k, name);
-        dm.classes[cls] = name;
-        return 0;
-    };
+    // Classes.
     k.add_functions({"__class_register", "class_register"}, sub,
-                    [class_register](StubCall& c) -> uint64_t {
+                    [](StubCall& c) -> uint64_t {
                         return static_cast<uint64_t>(int64_t(class_register(c.kernel, c.arg(0))));
                     }, true);
-    auto class_unregister = [](Kernel& k, uint64_t cls) {
-        DriverModel& dm = k.state<DriverModel>();
-        dm.classes.erase(cls);
-        if (dm.created_classes.erase(cls)) k.slab().free(cls);  // class_create_release()
-    };
-    k.add_function("class_unregister", sub, [class_unregister](StubCall& c) -> uint64_t {
+    k.add_function("class_unregister", sub, [](StubCall& c) -> uint64_t {
         class_unregister(c.kernel, c.arg(0));
         return 0;
     }, true);
     // class_create(): a zeroed struct class named `name`, registered; ERR_PTR on failure.
     // 6.1: __class_create(owner, name, key); 6.4+: class_create(name).
-    auto class_create = [class_register](Kernel& k, uint64_t name) -> uint64_t {
+    auto class_create = [](Kernel& k, uint64_t name) -> uint64_t {
         const KernelStructs& s = k.structs();
         uint64_t cls = k.slab_alloc(s.class_.size, gfp_zero);
         if (!cls) return static_cast<uint64_t>(int64_t(-ENOMEM));
@@ -160,15 +172,85 @@ void register_driver_core(Kernel& k) {
         return class_create(c.kernel, c.arg(0));
     }, true);
     // class_destroy(): nothing for NULL or an ERR_PTR.
-    k.add_function("class_destroy", sub, [class_unregister](StubCall& c) -> uint64_t {
+    k.add_function("class_destroy", sub, [](StubCall& c) -> uint64_t {
         uint64_t cls = c.arg(0);
         uint64_t err_min = c.kernel.word() == 8 ? uint64_t(-4095) : 0xfffff001u;
         if (cls && cls < err_min) class_unregister(c.kernel, cls);
         return 0;
     }, true);
 
-    // bus_register_notifier(bus, nb) / bus_unregister_notifier(): the bus's blocking chain; no
-    // device comes or goes here to call it.
+    // class_interface_register(intf): -ENODEV without a class; on the class's list of
+    // interfaces, its add_dev called for each device of the class. class_interface_unregister():
+    // remove_dev for each, off the list.
+    k.add_function("class_interface_register", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        const KernelStructs::ClassInterface& ci = k.structs().class_interface;
+        uint64_t intf = c.arg(0);
+        uint64_t cls = intf ? c.emu.read_word(intf + ci.class_) : 0;
+        if (!cls) return static_cast<uint64_t>(int64_t(-ENODEV));
+        DriverModel& dm = k.state<DriverModel>();
+        if (!dm.classes.count(cls))
+            c.unimplemented("class_interface_register (a class kmodemu has not registered)");
+        dm.class_interfaces[cls].push_back(intf);
+        if (uint64_t add_dev = c.emu.read_word(intf + ci.add_dev))
+            for (uint64_t dev : class_devices(k, cls))
+                k.call_guest(add_dev, {dev, intf});
+        return 0;
+    }, true);
+    k.add_function("class_interface_unregister", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        const KernelStructs::ClassInterface& ci = k.structs().class_interface;
+        uint64_t intf = c.arg(0);
+        uint64_t cls = intf ? c.emu.read_word(intf + ci.class_) : 0;
+        if (!cls) return 0;
+        DriverModel& dm = k.state<DriverModel>();
+        std::erase(dm.class_interfaces[cls], intf);
+        if (uint64_t remove_dev = c.emu.read_word(intf + ci.remove_dev))
+            for (uint64_t dev : class_devices(k, cls))
+                k.call_guest(remove_dev, {dev, intf});
+        return 0;
+    }, true);
+
+    // driver_attach(drv) (drivers/base/dd.c): the bus's devices matched and probed.
+    k.add_function("driver_attach", sub, [](StubCall& c) -> uint64_t {
+        return static_cast<uint64_t>(int64_t(driver_attach(c, c.arg(0))));
+    }, true);
+    // driver_find(name, bus): the bus's driver of that name, or NULL. The kernel's own buses
+    // also have the kernel's built-in drivers, which kmodemu does not know.
+    k.add_function("driver_find", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        std::string name = c.read_cstr(c.arg(0), 256);
+        uint64_t bus = c.arg(1);
+        DriverModel& dm = k.state<DriverModel>();
+        auto& on_bus = dm.drivers[bus];
+        if (auto it = on_bus.find(name); it != on_bus.end()) return it->second;
+        if (kernel_owned(k, bus))
+            c.unimplemented("driver_find (the kernel's built-in drivers of its bus)");
+        return 0;
+    }, true);
+    // driver_for_each_device(drv, start, data, fn): the driver's devices, in bind order, after
+    // start, until fn returns non-zero; -EINVAL for no driver.
+    k.add_function("driver_for_each_device", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        uint64_t drv = c.arg(0);
+        if (!drv) return static_cast<uint64_t>(int64_t(-EINVAL));
+        std::vector<uint64_t> devs = k.state<DriverModel>().bound[drv];
+        uint64_t start = c.arg(1), data = c.arg(2), fn = c.arg(3);
+        bool started = !start;
+        for (uint64_t d : devs) {
+            if (!started) {
+                started = d == start;
+                continue;
+            }
+            int err = static_cast<int32_t>(k.call_guest(fn, {d, data}));
+            if (err) return static_cast<uint64_t>(int64_t(err));
+        }
+        return 0;
+    }, true);
+
+    // bus_register_notifier(bus, nb) / bus_unregister_notifier(): the bus's blocking chain
+    // (a device added or removed on a bus with notifiers stops the run: the chain's calls are
+    // not emulated).
     k.add_function("bus_register_notifier", sub, [](StubCall& c) -> uint64_t {
         c.kernel.state<DriverModel>().bus_notifiers[c.arg(0)].insert(c.arg(1));
         return 0;
@@ -262,23 +344,9 @@ void register_driver_core(Kernel& k) {
             if (!matched)
                 k.log(4, "SPI driver " + drv_name + " has no spi_device_id for " + compatible);
         }
-        return static_cast<uint64_t>(int64_t(driver_register(k, drv)));
+        return static_cast<uint64_t>(int64_t(driver_register(c, drv)));
     }, true);
 
-    // drivers/base/platform.c: __platform_driver_register(drv, owner).
-    k.add_function("__platform_driver_register", sub, [](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        const KernelStructs& s = k.structs();
-        uint64_t drv = c.arg(0) + s.bus_drivers.platform_driver;
-        c.emu.write_word(drv + s.device_driver.owner, c.arg(1));
-        c.emu.write_word(drv + s.device_driver.bus,
-                         kernel_bus(k, "platform_bus_type", "platform"));
-        return static_cast<uint64_t>(int64_t(driver_register(k, drv)));
-    }, true);
-    k.add_function("platform_driver_unregister", sub, [](StubCall& c) -> uint64_t {
-        driver_unregister(c.kernel, c.arg(0) + c.kernel.structs().bus_drivers.platform_driver);
-        return 0;
-    }, true);
     // drivers/i2c/i2c-core-base.c: i2c_register_driver(owner, driver). No adapter is there to
     // walk.
     k.add_function("i2c_register_driver", "drivers/i2c", [](StubCall& c) -> uint64_t {
@@ -287,10 +355,10 @@ void register_driver_core(Kernel& k) {
         uint64_t drv = c.arg(1) + s.bus_drivers.i2c_driver;
         c.emu.write_word(drv + s.device_driver.owner, c.arg(0));
         c.emu.write_word(drv + s.device_driver.bus, kernel_bus(k, "i2c_bus_type", "i2c"));
-        return static_cast<uint64_t>(int64_t(driver_register(k, drv)));
+        return static_cast<uint64_t>(int64_t(driver_register(c, drv)));
     });
     k.add_function("i2c_del_driver", "drivers/i2c", [](StubCall& c) -> uint64_t {
-        driver_unregister(c.kernel, c.arg(0) + c.kernel.structs().bus_drivers.i2c_driver);
+        driver_unregister(c, c.arg(0) + c.kernel.structs().bus_drivers.i2c_driver);
         return 0;
     });
     // drivers/pci/pci-driver.c: __pci_register_driver(drv, owner, mod_name).
@@ -304,10 +372,10 @@ void register_driver_core(Kernel& k) {
         c.emu.write_word(drv + s.device_driver.bus, kernel_bus(k, "pci_bus_type", "pci"));
         c.emu.write_word(drv + s.device_driver.owner, c.arg(1));
         c.emu.write_word(drv + s.device_driver.mod_name, c.arg(2));
-        return static_cast<uint64_t>(int64_t(driver_register(k, drv)));
+        return static_cast<uint64_t>(int64_t(driver_register(c, drv)));
     });
     k.add_function("pci_unregister_driver", "drivers/pci", [](StubCall& c) -> uint64_t {
-        driver_unregister(c.kernel, c.arg(0) + c.kernel.structs().bus_drivers.pci_driver);
+        driver_unregister(c, c.arg(0) + c.kernel.structs().bus_drivers.pci_driver);
         return 0;
     });
 }

@@ -1,7 +1,6 @@
-// drivers/base/core.c: struct device's life (device_initialize(), naming, device_add() of a
-// device no bus probes, references and release) and the dev_printk() family. A device on a bus
-// would be matched against the bus's drivers and probed, which kmodemu does not do yet: such a
-// device_add() stops the run, saying so.
+// drivers/base/core.c: struct device's life (device_initialize(), naming, device_add() and
+// device_del(), with the bus's matching and probing of kernel_stubs/drivers/base/dd.cc,
+// references and release) and the dev_printk() family.
 #include <cerrno>
 #include <map>
 
@@ -12,6 +11,8 @@
 
 namespace kmodemu {
 
+namespace drivers {
+
 namespace {
 
 struct Devices : Kernel::SubsystemState {
@@ -19,8 +20,10 @@ struct Devices : Kernel::SubsystemState {
         bool added = false;
         bool created = false;  // by device_create(): its release is device_create_release()
         bool name_ours = false;  // kobj.name allocated here
+        uint64_t seq = 0;        // add order
     };
     std::map<uint64_t, Dev> devices;
+    uint64_t next_seq = 0;
 };
 
 uint64_t word(Kernel& k, uint64_t a) {
@@ -33,8 +36,10 @@ std::string cstr(Kernel& k, uint64_t p) {
     return s;
 }
 
+}  // namespace
+
 // kobject_set_name(): the device's name, kmalloc'ed.
-void set_name(Kernel& k, uint64_t dev, const std::string& name) {
+void dev_set_name(Kernel& k, uint64_t dev, const std::string& name) {
     const KernelStructs::Device& d = k.structs().device;
     Devices::Dev& rec = k.state<Devices>().devices[dev];
     uint64_t old = word(k, dev + d.kobj_name);
@@ -45,32 +50,73 @@ void set_name(Kernel& k, uint64_t dev, const std::string& name) {
     rec.name_ours = p != 0;
 }
 
-void initialize(Kernel& k, uint64_t dev) {
+std::string dev_name(Kernel& k, uint64_t dev) {
+    return cstr(k, word(k, dev + k.structs().device.kobj_name));
+}
+
+void device_initialize(Kernel& k, uint64_t dev) {
     uint32_t one = 1;  // kobject_init(): kref_init()
     k.emu().write(dev + k.structs().device.kobj_kref, &one, 4);
     k.state<Devices>().devices[dev];
 }
 
-int add(StubCall& c, uint64_t dev) {
+int device_add(StubCall& c, uint64_t dev) {
     Kernel& k = c.kernel;
     const KernelStructs::Device& d = k.structs().device;
     if (!dev) return -EINVAL;
     if (uint64_t init_name = word(k, dev + d.init_name)) {
-        set_name(k, dev, cstr(k, init_name));
+        dev_set_name(k, dev, cstr(k, init_name));
         k.emu().write_word(dev + d.init_name, 0);
     }
     if (!word(k, dev + d.kobj_name)) {
         // "device: '(null)': device_add: name ..." is pr_debug(); the error is -EINVAL.
         return -EINVAL;
     }
-    if (word(k, dev + d.bus))
-        c.unimplemented("device_add of a device on a bus (matching its drivers and probing)");
-    k.state<Devices>().devices[dev].added = true;
+    // bus_add_device(), then (after the uevent) bus_probe_device(): the bus's drivers are
+    // matched and the first that binds probes it; a failed probe does not fail device_add().
+    if (int err = bus_add_device(c, dev)) return err;
+    Devices& ds = k.state<Devices>();
+    ds.devices[dev].added = true;
+    ds.devices[dev].seq = ds.next_seq++;
+    bus_probe_device(c, dev);
+    // The class's interfaces' add_dev(dev, intf).
+    if (uint64_t cls = word(k, dev + d.class_)) {
+        std::vector<uint64_t> intfs = k.state<DriverModel>().class_interfaces[cls];
+        for (uint64_t intf : intfs)
+            if (uint64_t add_dev = word(k, intf + k.structs().class_interface.add_dev))
+                k.call_guest(add_dev, {dev, intf});
+    }
     return 0;
 }
 
+std::vector<uint64_t> class_devices(Kernel& k, uint64_t cls) {
+    std::map<uint64_t, uint64_t> by_seq;
+    for (const auto& [dev, rec] : k.state<Devices>().devices)
+        if (rec.added && word(k, dev + k.structs().device.class_) == cls) by_seq[rec.seq] = dev;
+    std::vector<uint64_t> out;
+    for (const auto& [seq, dev] : by_seq)
+        out.push_back(dev);
+    return out;
+}
+
+// device_del(): off its bus (its driver's remove runs), no longer registered.
+void device_del(StubCall& c, uint64_t dev) {
+    Devices::Dev& rec = c.kernel.state<Devices>().devices[dev];
+    if (!rec.added) return;
+    Kernel& k = c.kernel;
+    // The class's interfaces' remove_dev(dev, intf), then off the bus.
+    if (uint64_t cls = word(k, dev + k.structs().device.class_)) {
+        std::vector<uint64_t> intfs = k.state<DriverModel>().class_interfaces[cls];
+        for (uint64_t intf : intfs)
+            if (uint64_t remove_dev = word(k, intf + k.structs().class_interface.remove_dev))
+                k.call_guest(remove_dev, {dev, intf});
+    }
+    k.state<Devices>().devices[dev].added = false;
+    bus_remove_device(c, dev);
+}
+
 // put_device() -> kobject_put(): the last reference releases the device (device_release()).
-void put(StubCall& c, uint64_t dev) {
+void put_device(StubCall& c, uint64_t dev) {
     Kernel& k = c.kernel;
     const KernelStructs::Device& d = k.structs().device;
     if (!dev) return;
@@ -87,6 +133,7 @@ void put(StubCall& c, uint64_t dev) {
     ds.devices.erase(dev);
     std::string name = cstr(k, word(k, dev + d.kobj_name));
     uint64_t name_p = word(k, dev + d.kobj_name);
+    devres_release_all(c, dev);  // device_release()
     uint64_t release = word(k, dev + d.release);
     uint64_t type = word(k, dev + d.type), cls = word(k, dev + d.class_);
     if (rec.created) {
@@ -115,7 +162,13 @@ std::string driver_string(Kernel& k, uint64_t dev) {
     return "";
 }
 
-}  // namespace
+void dev_printk(Kernel& k, int level, uint64_t dev, const std::string& msg) {
+    k.log(level, driver_string(k, dev) + " " + dev_name(k, dev) + ": " + msg);
+}
+
+}  // namespace drivers
+
+using namespace drivers;
 
 namespace drivers {
 
@@ -130,28 +183,28 @@ std::string dev_printk_prefix(Kernel& k, uint64_t dev) {
 void register_devices(Kernel& k) {
     const char* sub = "drivers/base/core";
     k.add_function("device_initialize", sub, [](StubCall& c) -> uint64_t {
-        initialize(c.kernel, c.arg(0));
+        device_initialize(c.kernel, c.arg(0));
         return 0;
     }, true);
     // dev_set_name(dev, fmt, ...)
     k.add_function("dev_set_name", sub, [](StubCall& c) -> uint64_t {
-        set_name(c.kernel, c.arg(0), format_guest_args(c, c.arg(1), 2));
+        dev_set_name(c.kernel, c.arg(0), format_guest_args(c, c.arg(1), 2));
         return 0;
     });
     k.add_function("device_add", sub, [](StubCall& c) -> uint64_t {
-        return static_cast<uint64_t>(int64_t(add(c, c.arg(0))));
+        return static_cast<uint64_t>(int64_t(device_add(c, c.arg(0))));
     }, true);
     k.add_function("device_register", sub, [](StubCall& c) -> uint64_t {
-        initialize(c.kernel, c.arg(0));
-        return static_cast<uint64_t>(int64_t(add(c, c.arg(0))));
+        device_initialize(c.kernel, c.arg(0));
+        return static_cast<uint64_t>(int64_t(device_add(c, c.arg(0))));
     }, true);
     k.add_function("device_del", sub, [](StubCall& c) -> uint64_t {
-        c.kernel.state<Devices>().devices[c.arg(0)].added = false;
+        device_del(c, c.arg(0));
         return 0;
     }, true);
     k.add_function("device_unregister", sub, [](StubCall& c) -> uint64_t {
-        c.kernel.state<Devices>().devices[c.arg(0)].added = false;
-        put(c, c.arg(0));
+        device_del(c, c.arg(0));
+        put_device(c, c.arg(0));
         return 0;
     }, true);
     k.add_function("get_device", sub, [](StubCall& c) -> uint64_t {
@@ -163,7 +216,7 @@ void register_devices(Kernel& k) {
         return dev;
     });
     k.add_function("put_device", sub, [](StubCall& c) -> uint64_t {
-        put(c, c.arg(0));
+        put_device(c, c.arg(0));
         return 0;
     });
     // device_create(class, parent, devt, drvdata, fmt, ...): a device of the class, named.
@@ -175,17 +228,17 @@ void register_devices(Kernel& k) {
             return static_cast<uint64_t>(int64_t(-ENODEV));
         uint64_t dev = k.slab_alloc(d.size, gfp_zero);
         if (!dev) return static_cast<uint64_t>(int64_t(-ENOMEM));
-        initialize(k, dev);
+        device_initialize(k, dev);
         k.state<Devices>().devices[dev].created = true;
         uint32_t devt = uint32_t(c.arg(2));
         c.write(dev + d.devt, &devt, 4);
         c.emu.write_word(dev + d.class_, cls);
         c.emu.write_word(dev + d.parent, c.arg(1));
         c.emu.write_word(dev + d.driver_data, c.arg(3));
-        set_name(k, dev, format_guest_args(c, c.arg(4), 5));
-        int err = add(c, dev);
+        dev_set_name(k, dev, format_guest_args(c, c.arg(4), 5));
+        int err = device_add(c, dev);
         if (err) {
-            put(c, dev);
+            put_device(c, dev);
             return static_cast<uint64_t>(int64_t(err));
         }
         return dev;
@@ -199,8 +252,8 @@ void register_devices(Kernel& k) {
                 k.emu().read_u32(dev + d.devt) != uint32_t(c.arg(1)))
                 continue;
             uint64_t found = dev;
-            k.state<Devices>().devices[found].added = false;
-            put(c, found);
+            device_del(c, found);
+            put_device(c, found);
             break;
         }
         return 0;

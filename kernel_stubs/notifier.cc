@@ -195,6 +195,8 @@ void register_notifier(Kernel& k) {
                    true},  // mm/oom_kill.c
              Chain{"register_die_notifier", "unregister_die_notifier", "die_chain",
                    true},  // kernel/notifier.c
+             Chain{"register_blocking_lsm_notifier", "unregister_blocking_lsm_notifier",
+                   "blocking_lsm_notifier_chain", false},  // security/security.c
          }) {
         std::string name = ch.chain;
         k.add_function(ch.reg, sub, [name](StubCall& c) {

@@ -180,6 +180,28 @@ void register_printk(Kernel& k) {
         GuestVa va = GuestVa::from_va_list(c, c.arg(1));
         return printk(c, va, c.arg(0));
     });
+    // sscanf(buf, fmt, ...) / vsscanf(buf, fmt, args) (lib/vsprintf.c): the conversions
+    // assigned; each store goes through the next pointer argument.
+    auto scan = [](StubCall& c, VaSource& va) -> uint64_t {
+        ScanResult r = kernel_vsscanf(c.read_cstr(c.arg(0)), c.read_cstr(c.arg(1)),
+                                      c.kernel.word() == 8);
+        for (const ScanStore& st : r.stores) {
+            uint64_t p = va.next_word() & c.emu.info().word_mask();
+            if (st.is_bytes)
+                c.write(p, st.bytes.data(), st.bytes.size());
+            else
+                c.write(p, &st.value, st.size);  // little-endian: the low bytes
+        }
+        return static_cast<uint64_t>(int64_t(r.num));
+    };
+    k.add_function("sscanf", sub, [scan](StubCall& c) {
+        GuestVa va(c, 2);
+        return scan(c, va);
+    });
+    k.add_function("vsscanf", sub, [scan](StubCall& c) {
+        GuestVa va = GuestVa::from_va_list(c, c.arg(2));
+        return scan(c, va);
+    });
     k.add_function("snprintf", sub, [](StubCall& c) {
         GuestVa va(c, 3);
         return format_into(c, c.arg(0), c.arg(1), c.arg(2), va, false);

@@ -1314,3 +1314,213 @@ std::string kernel_vsnprintf(std::string_view fmt, VaSource& args, const Vsprint
 }
 
 }  // namespace kmodemu
+
+namespace kmodemu {
+
+namespace {
+
+// The kernel's _ctype: white space is \t \n \v \f \r, ' ' and the Latin-1 no-break space.
+bool k_isspace(unsigned char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
+}
+bool k_isdigit(unsigned char c) {
+    return c >= '0' && c <= '9';
+}
+bool k_isxdigit(unsigned char c) {
+    return k_isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+unsigned char k_tolower(unsigned char c) {
+    return c | 0x20;
+}
+
+// simple_strntoull(): _parse_integer_fixup_radix(), then at most max_chars characters.
+uint64_t strntoull(std::string_view s, size_t at, size_t max_chars, size_t& end, unsigned base) {
+    auto ch = [&](size_t i) -> unsigned char { return i < s.size() ? s[i] : 0; };
+    size_t p = at;
+    if (base == 0) {
+        if (ch(p) == '0')
+            base = (k_tolower(ch(p + 1)) == 'x' && k_isxdigit(ch(p + 2))) ? 16 : 8;
+        else
+            base = 10;
+    }
+    if (base == 16 && ch(p) == '0' && k_tolower(ch(p + 1)) == 'x') p += 2;
+    size_t prefix = p - at;
+    uint64_t result = 0;
+    if (prefix < max_chars) {
+        size_t limit = max_chars - prefix;
+        for (size_t n = 0; n < limit; ++n, ++p) {  // _parse_integer_limit()
+            unsigned char c = ch(p);
+            unsigned v;
+            if (k_isdigit(c))
+                v = c - '0';
+            else if (k_tolower(c) >= 'a' && k_tolower(c) <= 'f')
+                v = k_tolower(c) - 'a' + 10;
+            else
+                break;
+            if (v >= base) break;
+            result = result * base + v;
+        }
+    } else {
+        p = at + max_chars;
+    }
+    end = p;
+    return result;
+}
+
+}  // namespace
+
+ScanResult kernel_vsscanf(std::string_view buf, std::string_view fmt, bool is_64bit) {
+    ScanResult r;
+    size_t s = 0, f = 0;
+    auto sc = [&](size_t i) -> unsigned char { return i < buf.size() ? buf[i] : 0; };
+    auto fc = [&](size_t i) -> unsigned char { return i < fmt.size() ? fmt[i] : 0; };
+    auto skip = [&](size_t i, auto get) {
+        while (k_isspace(get(i))) ++i;
+        return i;
+    };
+    while (fc(f)) {
+        if (k_isspace(fc(f))) {
+            f = skip(f + 1, fc);
+            s = skip(s, sc);
+        }
+        if (fc(f) != '%' && fc(f)) {
+            if (fc(f++) != sc(s++)) break;
+            continue;
+        }
+        if (!fc(f)) break;
+        ++f;
+        if (fc(f) == '*') {
+            if (!sc(s)) break;
+            while (!k_isspace(fc(f)) && fc(f) != '%' && fc(f)) {
+                if (fc(f) == '[') return r;
+                ++f;
+            }
+            while (!k_isspace(sc(s)) && sc(s)) ++s;
+            continue;
+        }
+        int field_width = -1;
+        if (k_isdigit(fc(f))) {
+            int w = 0;
+            while (k_isdigit(fc(f))) w = w * 10 + (fc(f++) - '0');  // skip_atoi()
+            field_width = static_cast<int16_t>(w);
+            if (field_width <= 0) break;
+        }
+        int qualifier = -1;
+        if (fc(f) == 'h' || k_tolower(fc(f)) == 'l' || fc(f) == 'z') {
+            qualifier = fc(f++);
+            if (qualifier == fc(f)) {
+                if (qualifier == 'h') {
+                    qualifier = 'H';
+                    ++f;
+                } else if (qualifier == 'l') {
+                    qualifier = 'L';
+                    ++f;
+                }
+            }
+        }
+        if (!fc(f)) break;
+        if (fc(f) == 'n') {
+            r.stores.push_back({false, "", 4, s});
+            ++f;
+            continue;
+        }
+        if (!sc(s)) break;
+        unsigned base = 10;
+        bool is_sign = false;
+        switch (fc(f++)) {
+            case 'c': {
+                ScanStore st{true, "", 0, 0};
+                if (field_width == -1) field_width = 1;
+                do {
+                    st.bytes += static_cast<char>(sc(s++));
+                } while (--field_width > 0 && sc(s));
+                r.stores.push_back(st);
+                ++r.num;
+                continue;
+            }
+            case 's': {
+                ScanStore st{true, "", 0, 0};
+                if (field_width == -1) field_width = 0x7fff;
+                s = skip(s, sc);
+                while (sc(s) && !k_isspace(sc(s)) && field_width--) st.bytes += static_cast<char>(sc(s++));
+                st.bytes += '\0';
+                r.stores.push_back(st);
+                ++r.num;
+                continue;
+            }
+            case '[': {
+                bool set[256] = {};
+                unsigned len = 0;
+                bool negate = fc(f) == '^';
+                if (field_width == -1) return r;
+                if (negate) ++f;
+                for (; fc(f) && fc(f) != ']'; ++f, ++len) set[fc(f)] = true;
+                if (!fc(f) || !len) return r;
+                ++f;
+                if (negate) {
+                    for (bool& b : set) b = !b;
+                    set[0] = false;
+                }
+                if (!set[sc(s)]) return r;
+                ScanStore st{true, "", 0, 0};
+                while (set[sc(s)] && field_width--) st.bytes += static_cast<char>(sc(s++));
+                st.bytes += '\0';
+                r.stores.push_back(st);
+                ++r.num;
+                continue;
+            }
+            case 'o':
+                base = 8;
+                break;
+            case 'x':
+            case 'X':
+                base = 16;
+                break;
+            case 'i':
+                base = 0;
+                is_sign = true;
+                break;
+            case 'd':
+                is_sign = true;
+                break;
+            case 'u':
+                break;
+            case '%':
+                if (sc(s++) != '%') return r;
+                continue;
+            default:
+                return r;
+        }
+        s = skip(s, sc);
+        unsigned char digit = sc(s);
+        if (is_sign && digit == '-') {
+            if (field_width == 1) break;
+            digit = sc(s + 1);
+        }
+        if (!digit || (base == 16 && !k_isxdigit(digit)) || (base == 10 && !k_isdigit(digit)) ||
+            (base == 8 && (!k_isdigit(digit) || digit > '7')) || (base == 0 && !k_isdigit(digit)))
+            break;
+        size_t max_chars = field_width >= 0 ? size_t(field_width) : size_t(INT32_MAX);
+        size_t next = s;
+        uint64_t val;
+        if (is_sign && sc(s) == '-' && max_chars > 0)  // simple_strntoll()
+            val = -strntoull(buf, s + 1, max_chars - 1, next, base);
+        else
+            val = strntoull(buf, s, max_chars, next, base);
+        unsigned size = 4;
+        switch (qualifier) {
+            case 'H': size = 1; break;
+            case 'h': size = 2; break;
+            case 'l': size = is_64bit ? 8 : 4; break;
+            case 'L': size = 8; break;
+            case 'z': size = is_64bit ? 8 : 4; break;
+            default: size = 4;
+        }
+        r.stores.push_back({false, "", size, val});
+        ++r.num;
+        s = next;
+    }
+    return r;
+}
+
+}  // namespace kmodemu

@@ -99,3 +99,25 @@ VsprintfResult kernel_vsnprintf_limited(std::string_view fmt, VaSource& args,
                                         const VsprintfConfig& cfg, size_t limit);
 
 }  // namespace kmodemu
+
+namespace kmodemu {
+
+// One store of the kernel's vsscanf(): each consumes the next pointer argument.
+struct ScanStore {
+    bool is_bytes = false;  // %s %c %[: `bytes` (with the NUL for %s and %[)
+    std::string bytes;
+    unsigned size = 4;  // an integer's size in bytes (1, 2, 4 or 8)
+    uint64_t value = 0;
+};
+
+struct ScanResult {
+    int num = 0;  // vsscanf()'s return: the conversions assigned
+    std::vector<ScanStore> stores;
+};
+
+// The kernel's vsscanf() (lib/vsprintf.c) of `buf` against `fmt`, with its deviations from
+// the C library ('[' without ranges and with a required width, "%*" skipping to white space).
+// `is_64bit`: sizeof(long) and sizeof(size_t).
+ScanResult kernel_vsscanf(std::string_view buf, std::string_view fmt, bool is_64bit);
+
+}  // namespace kmodemu

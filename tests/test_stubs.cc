@@ -333,7 +333,7 @@ TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
         while (std::getline(in, line))
             if (!line.starts_with("KIT_TASK_")) out << line << "\n";
         out << "KIT_TASK_STRUCT_SIZE=1024\nKIT_TASK_PID=256\nKIT_TASK_TGID=260\n"
-               "KIT_TASK_COMM=512\nKIT_TASK_COMM_LEN=16\n";
+               "KIT_TASK_COMM=512\nKIT_TASK_COMM_LEN=16\nKIT_TASK_PREEMPT_COUNT=8\n";
     }
     auto p = KernelProfile::read_kit(dir);
     EXPECT_EQ(p->structs.task.size, 1024u);
@@ -352,14 +352,16 @@ TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
     std::filesystem::remove_all(dir);
 }
 
-// Loads the arm64 kit's real lib/ts_kmp.ko (it uses the data export _ctype and the function
-// textsearch_register, neither implemented) with --auto-stub under `profile` (null: the default).
-LoadResult load_ts_kmp(std::shared_ptr<const KernelProfile> profile, Kernel*& out_kernel,
-                       std::unique_ptr<Emulator>& emu, std::unique_ptr<Kernel>& kernel) {
+// Loads a real module of the arm64 kit (lib/ts_kmp.ko uses the data export _ctype, which is not
+// implemented; drivers/firmware/efi/efibc.ko the data export efi and the function ucs2_strlen,
+// neither implemented) with --auto-stub under `profile` (null: the default).
+LoadResult load_kit_module(std::shared_ptr<const KernelProfile> profile, Kernel*& out_kernel,
+                           std::unique_ptr<Emulator>& emu, std::unique_ptr<Kernel>& kernel,
+                           const std::string& rel = "kernel/lib/ts_kmp.ko") {
     std::string kit = KMODEMU_KIT_ARM64;
     EXPECT_FALSE(kit.empty()) << "no arm64 kit (tools/fetch-kernel-kit makes one)";
     auto env = read_kit_env(kit + "/kit.env").value_or(std::map<std::string, std::string>{});
-    std::string ko = env["KIT_MODULES"] + "/kernel/lib/ts_kmp.ko";
+    std::string ko = env["KIT_MODULES"] + "/" + rel;
     EXPECT_TRUE(std::filesystem::exists(ko)) << "no " << ko;
     emu = std::make_unique<Emulator>(Arch::arm64);
     KernelConfig cfg;
@@ -379,16 +381,17 @@ TEST(AutoStub, DataExportsBecomeDataObjects) {
     std::unique_ptr<Emulator> emu;
     std::unique_ptr<Kernel> kernel;
     Kernel* k = nullptr;
-    LoadResult r = load_ts_kmp(KernelProfile::from_kit(KMODEMU_KIT_ARM64), k, emu, kernel);
-    EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"_ctype"});
-    const Export* ctype = k->find_export("_ctype");
-    ASSERT_NE(ctype, nullptr);
-    EXPECT_FALSE(ctype->is_function);
-    EXPECT_TRUE(ctype->auto_stub);
-    const Export* reg = k->find_export("textsearch_register");
-    ASSERT_NE(reg, nullptr);
-    EXPECT_TRUE(reg->is_function);
-    EXPECT_NE(std::find(r.auto_stubs.begin(), r.auto_stubs.end(), "textsearch_register"),
+    LoadResult r = load_kit_module(KernelProfile::from_kit(KMODEMU_KIT_ARM64), k, emu, kernel,
+                                   "kernel/drivers/firmware/efi/efibc.ko");
+    EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"efi"});
+    const Export* efi = k->find_export("efi");
+    ASSERT_NE(efi, nullptr);
+    EXPECT_FALSE(efi->is_function);
+    EXPECT_TRUE(efi->auto_stub);
+    const Export* fn = k->find_export("ucs2_strlen");
+    ASSERT_NE(fn, nullptr);
+    EXPECT_TRUE(fn->is_function);
+    EXPECT_NE(std::find(r.auto_stubs.begin(), r.auto_stubs.end(), "ucs2_strlen"),
               r.auto_stubs.end());
 }
 
@@ -403,7 +406,7 @@ TEST(AutoStub, DataExportsOfTheDefaultKernelBecomeDataObjects) {
     std::unique_ptr<Emulator> emu;
     std::unique_ptr<Kernel> kernel;
     Kernel* k = nullptr;
-    LoadResult r = load_ts_kmp(nullptr, k, emu, kernel);
+    LoadResult r = load_kit_module(nullptr, k, emu, kernel);
     EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"_ctype"});
     const Export* ctype = k->find_export("_ctype");
     ASSERT_NE(ctype, nullptr);

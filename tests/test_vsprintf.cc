@@ -603,5 +603,55 @@ TEST(Vsprintf, FuzzNeverCrashesAndTruncatesConsistently) {
     }
 }
 
+
+// kernel_vsscanf(): expectations worked out by hand from lib/vsprintf.c's vsscanf() (6.1).
+ScanResult scan(std::string_view buf, std::string_view fmt, bool is64 = true) {
+    return kernel_vsscanf(buf, fmt, is64);
+}
+
+TEST(Vsscanf, IntegersStringsAndTheKernelsBracketSet) {
+    ScanResult r = scan("12 abc 0x1f", "%d %s %x");
+    ASSERT_EQ(r.num, 3);
+    ASSERT_EQ(r.stores.size(), 3u);
+    EXPECT_EQ(r.stores[0].value, 12u);
+    EXPECT_EQ(r.stores[0].size, 4u);
+    EXPECT_EQ(r.stores[1].bytes, std::string("abc", 4));  // with its NUL
+    EXPECT_EQ(r.stores[2].value, 0x1fu);
+    // The kernel's own example: a field width is required, no ranges.
+    r = scan("00:0a:95", "%2[^:]:%2[^:]:%2[^:]");
+    ASSERT_EQ(r.num, 3);
+    EXPECT_EQ(r.stores[1].bytes, std::string("0a", 3));
+    EXPECT_EQ(scan("00:0a", "%[^:]").num, 0);  // no width: stops
+    // %i: the radix from the prefix.
+    EXPECT_EQ(scan("0x10", "%i").stores.at(0).value, 16u);
+    EXPECT_EQ(scan("010", "%i").stores.at(0).value, 8u);
+    // A width splits a number; - only for signed conversions.
+    r = scan("12345", "%3d%d");
+    ASSERT_EQ(r.num, 2);
+    EXPECT_EQ(r.stores[0].value, 123u);
+    EXPECT_EQ(r.stores[1].value, 45u);
+    EXPECT_EQ(int64_t(scan("-5", "%d").stores.at(0).value), -5);
+    EXPECT_EQ(scan("-5", "%u").num, 0);
+}
+
+TEST(Vsscanf, QualifiersSkipsAndCounts) {
+    ScanResult r = scan("300 7", "%hhu %lu", false);
+    ASSERT_EQ(r.num, 2);
+    EXPECT_EQ(r.stores[0].size, 1u);  // the store keeps the low byte
+    EXPECT_EQ(r.stores[1].size, 4u);  // long on ARM
+    EXPECT_EQ(scan("1", "%llu", false).stores.at(0).size, 8u);
+    EXPECT_EQ(scan("1", "%zu").stores.at(0).size, 8u);
+    // %* skips to the next white space in both strings; %n stores the characters read.
+    r = scan("skip 7", "%*s %d%n");
+    ASSERT_EQ(r.num, 1);
+    ASSERT_EQ(r.stores.size(), 2u);
+    EXPECT_EQ(r.stores[0].value, 7u);
+    EXPECT_EQ(r.stores[1].value, 6u);
+    // Literal text must match; a mismatch ends the scan.
+    EXPECT_EQ(scan("a=1", "b=%d").num, 0);
+    EXPECT_EQ(scan("v1.2", "v%d.%d").num, 2);
+    EXPECT_EQ(scan("x", "%c").stores.at(0).bytes, "x");  // no NUL for %c
+}
+
 }  // namespace
 }  // namespace kmodemu

@@ -340,4 +340,16 @@ void register_softirq(Kernel& k);        // kernel/softirq.c
 void register_keys(Kernel& k);           // security/keys (X.509 asymmetric keys, keyrings)
 void register_firmware_loader(Kernel& k);  // drivers/base/firmware_loader (no firmware files)           // kernel/sched/wait.c (wait queue heads)
 
+void register_genhd(Kernel& k);          // block/genhd.c (block device majors)
+void register_mempool(Kernel& k);        // mm/mempool.c
+void register_backing_dev(Kernel& k);    // mm/backing-dev.c
+void register_cpuhp(Kernel& k);          // kernel/cpu.c (CPU hotplug states, two CPUs)
+void register_cpufreq(Kernel& k);        // drivers/cpufreq/cpufreq.c (governors)
+void register_kmod(Kernel& k);           // kernel/kmod.c (no modprobe on the machine)
+void register_xarray(Kernel& k);         // lib/xarray.c
+void register_uuid(Kernel& k);           // lib/uuid.c
+void register_dmaengine(Kernel& k);      // drivers/dma/dmaengine.c (no DMA device)
+void register_percpu(Kernel& k);         // mm/percpu.c
+void register_srcu(Kernel& k);           // kernel/rcu/srcutree.c
+
 }  // namespace kmodemu

@@ -207,6 +207,16 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_softirq(*this);
     register_keys(*this);
     register_firmware_loader(*this);
+    register_genhd(*this);
+    register_mempool(*this);
+    register_backing_dev(*this);
+    register_cpuhp(*this);
+    register_cpufreq(*this);
+    register_kmod(*this);
+    register_uuid(*this);
+    register_dmaengine(*this);
+    register_percpu(*this);
+    register_srcu(*this);
 }
 
 namespace {

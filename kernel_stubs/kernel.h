@@ -359,4 +359,15 @@ void register_serio(Kernel& k);          // drivers/input/serio/serio.c
 void register_virtio(Kernel& k);         // drivers/virtio/virtio.c
 void register_sdio_bus(Kernel& k);       // drivers/mmc/core/sdio_bus.c
 
+void register_genhd(Kernel& k);          // block/genhd.c (block device majors)
+void register_mempool(Kernel& k);        // mm/mempool.c
+void register_backing_dev(Kernel& k);    // mm/backing-dev.c
+void register_cpuhp(Kernel& k);          // kernel/cpu.c (CPU hotplug states, two CPUs)
+void register_cpufreq(Kernel& k);        // drivers/cpufreq/cpufreq.c (governors)
+void register_kmod(Kernel& k);           // kernel/kmod.c (no modprobe on the machine)
+void register_uuid(Kernel& k);           // lib/uuid.c
+void register_dmaengine(Kernel& k);      // drivers/dma/dmaengine.c (no DMA device)
+void register_percpu(Kernel& k);         // mm/percpu.c
+void register_srcu(Kernel& k);           // kernel/rcu/srcutree.c
+
 }  // namespace kmodemu

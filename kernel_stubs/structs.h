@@ -242,6 +242,20 @@ struct KernelStructs {
     struct Hwcaps {  // arm64's KERNEL_HWCAP_* of the features of the oracle's CPU (Cortex-A57)
         uint64_t fp, asimd, evtstrm, aes, pmull, sha1, sha2, crc32, cpuid;
     } hwcap;
+    struct Mempool {  // mempool_t (struct mempool_s)
+        uint64_t size, lock, min_nr, curr_nr, elements, pool_data, alloc, free, wait;
+    } mempool;
+    struct BackingDevInfo {  // struct backing_dev_info, BDI_CAP_*, VM_READAHEAD_PAGES
+        uint64_t size, capabilities, ra_pages, io_pages, dev, dev_name, dev_name_len;
+        uint64_t cap_writeback, cap_writeback_acct, vm_readahead_pages;
+    } backing_dev_info;
+    struct Cpuhp {  // enum cpuhp_state: the bounds and the dynamic ranges
+        uint64_t offline, online, ap_online_dyn, ap_online_dyn_end, bp_prepare_dyn,
+            bp_prepare_dyn_end;
+    } cpuhp;
+    struct CpufreqGovernor {  // struct cpufreq_governor: its name[CPUFREQ_NAME_LEN]
+        uint64_t name, name_len;
+    } cpufreq_governor;
     struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
         uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
     } arm_delay_ops;
@@ -698,6 +712,34 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("SCOMP_ALG_BASE", s.crypto_types.scomp_base, all);
     f("CRYPTO_TEMPLATE_SIZE", s.crypto_types.template_size, all);
     f("CRYPTO_TEMPLATE_NAME", s.crypto_types.template_name, all);
+
+    f("MEMPOOL_SIZE", s.mempool.size, all);
+    f("MEMPOOL_LOCK", s.mempool.lock, all);
+    f("MEMPOOL_MIN_NR", s.mempool.min_nr, all);
+    f("MEMPOOL_CURR_NR", s.mempool.curr_nr, all);
+    f("MEMPOOL_ELEMENTS", s.mempool.elements, all);
+    f("MEMPOOL_POOL_DATA", s.mempool.pool_data, all);
+    f("MEMPOOL_ALLOC", s.mempool.alloc, all);
+    f("MEMPOOL_FREE", s.mempool.free, all);
+    f("MEMPOOL_WAIT", s.mempool.wait, all);
+    f("BACKING_DEV_INFO_SIZE", s.backing_dev_info.size, all);
+    f("BACKING_DEV_INFO_CAPABILITIES", s.backing_dev_info.capabilities, all);
+    f("BACKING_DEV_INFO_RA_PAGES", s.backing_dev_info.ra_pages, all);
+    f("BACKING_DEV_INFO_IO_PAGES", s.backing_dev_info.io_pages, all);
+    f("BACKING_DEV_INFO_DEV", s.backing_dev_info.dev, all);
+    f("BACKING_DEV_INFO_DEV_NAME", s.backing_dev_info.dev_name, all);
+    f("BACKING_DEV_INFO_DEV_NAME_LEN", s.backing_dev_info.dev_name_len, all);
+    f("BDI_CAP_WRITEBACK", s.backing_dev_info.cap_writeback, all);
+    f("BDI_CAP_WRITEBACK_ACCT", s.backing_dev_info.cap_writeback_acct, all);
+    f("VM_READAHEAD_PAGES", s.backing_dev_info.vm_readahead_pages, all);
+    f("CPUHP_OFFLINE", s.cpuhp.offline, all);
+    f("CPUHP_ONLINE", s.cpuhp.online, all);
+    f("CPUHP_AP_ONLINE_DYN", s.cpuhp.ap_online_dyn, all);
+    f("CPUHP_AP_ONLINE_DYN_END", s.cpuhp.ap_online_dyn_end, all);
+    f("CPUHP_BP_PREPARE_DYN", s.cpuhp.bp_prepare_dyn, all);
+    f("CPUHP_BP_PREPARE_DYN_END", s.cpuhp.bp_prepare_dyn_end, all);
+    f("CPUFREQ_GOVERNOR_NAME", s.cpufreq_governor.name, all);
+    f("CPUFREQ_GOVERNOR_NAME_LEN", s.cpufreq_governor.name_len, all);
 
     constexpr std::optional<Arch> arm64 = Arch::arm64;
     f("KERNEL_HWCAP_FP", s.hwcap.fp, arm64);

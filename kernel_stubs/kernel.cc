@@ -203,6 +203,8 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_jump_label(*this);
     register_xarray(*this);
     register_sched_core(*this);
+    register_completion(*this);
+    register_regmap(*this);
     register_rcu(*this);
     register_softirq(*this);
     register_keys(*this);

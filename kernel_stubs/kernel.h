@@ -337,6 +337,8 @@ void register_once(Kernel& k);           // lib/once.c
 void register_jump_label(Kernel& k);     // kernel/jump_label.c
 void register_xarray(Kernel& k);         // lib/xarray.c
 void register_sched_core(Kernel& k);     // kernel/sched/core.c
+void register_completion(Kernel& k);     // kernel/sched/completion.c
+void register_regmap(Kernel& k);         // drivers/base/regmap/regmap.c (no regmap is made)
 void register_rcu(Kernel& k);            // kernel/rcu/tree.c (callbacks on the virtual clock)
 void register_softirq(Kernel& k);        // kernel/softirq.c
 void register_keys(Kernel& k);           // security/keys (X.509 asymmetric keys, keyrings)

@@ -37,9 +37,14 @@ void VirtualClock::pass(Emulator& emu, uint64_t d) {
 }
 
 bool run_until(Kernel& k, uint64_t until_ns, uint64_t limit) {
+    return wait_until(k, until_ns, {}, limit);
+}
+
+bool wait_until(Kernel& k, uint64_t until_ns, const std::function<bool()>& done, uint64_t limit) {
     VirtualClock& clock = k.state<VirtualClock>();
     Deferred& d = k.state<Deferred>();
     for (uint64_t n = 0;; ++n) {
+        if (done && done()) return true;
         if (n == limit) return false;
         if (d.run_work && d.run_work(k)) {
             ++d.ran_work;
@@ -61,11 +66,11 @@ bool run_until(Kernel& k, uint64_t until_ns, uint64_t limit) {
         d.fire_timer(k);
         ++d.fired_timers;
     }
-    if (clock.ns < until_ns) {
+    if (clock.ns < until_ns && until_ns != UINT64_MAX) {
         clock.ns = until_ns;
         clock.publish(k.emu());
     }
-    return true;
+    return done ? done() : true;
 }
 
 bool settle(Kernel& k, uint64_t ms) {

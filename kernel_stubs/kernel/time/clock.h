@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "kernel_stubs/kernel.h"
 
@@ -46,6 +47,12 @@ struct Deferred : Kernel::SubsystemState {
 // forever would never let the clock move); false when the limit cut it short. A guest fault or
 // an unimplemented call in what runs propagates (GuestFault, KernelPanic).
 bool run_until(Kernel& k, uint64_t until_ns, uint64_t limit = 10000);
+
+// A task waiting for `done` with a timeout of `until_ns` (UINT64_MAX: none): what is due runs
+// until done() holds, the clock then reading the time it came true at; else until the timeout
+// (the clock reads it) or, without one, until nothing is left to run. Whether done() holds.
+bool wait_until(Kernel& k, uint64_t until_ns, const std::function<bool()>& done,
+                uint64_t limit = 10000);
 
 // The settle phase: `ms` of virtual time after init (run_until from now).
 bool settle(Kernel& k, uint64_t ms);

@@ -205,6 +205,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_sched_core(*this);
     register_completion(*this);
     register_regmap(*this);
+    register_shrinkers(*this);
+    register_kobject(*this);
+    register_sysfs(*this);
     register_rcu(*this);
     register_softirq(*this);
     register_keys(*this);

@@ -338,6 +338,9 @@ void register_jump_label(Kernel& k);     // kernel/jump_label.c
 void register_xarray(Kernel& k);         // lib/xarray.c
 void register_sched_core(Kernel& k);     // kernel/sched/core.c
 void register_completion(Kernel& k);     // kernel/sched/completion.c
+void register_shrinkers(Kernel& k);      // mm/shrinker.c (6.1: mm/vmscan.c)
+void register_kobject(Kernel& k);        // lib/kobject.c
+void register_sysfs(Kernel& k);          // fs/sysfs (names of files, groups and links)
 void register_regmap(Kernel& k);         // drivers/base/regmap/regmap.c (no regmap is made)
 void register_rcu(Kernel& k);            // kernel/rcu/tree.c (callbacks on the virtual clock)
 void register_softirq(Kernel& k);        // kernel/softirq.c

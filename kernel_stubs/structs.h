@@ -209,6 +209,14 @@ struct KernelStructs {
     struct Xarray {  // struct xarray: its flags and head; XA_FLAGS_TRACK_FREE, XA_FLAGS_ZERO_BUSY
         uint64_t flags, head, track_free, zero_busy;
     } xarray;
+    struct Kobject {  // struct kobject, kobj_type, kset; struct shrinker's size
+        uint64_t size, name, parent, kset, ktype, kref, entry, ktype_release, kset_size, kset_kobj,
+            kset_list, shrinker_size;
+    } kobject;
+    struct Sysfs {  // struct attribute, attribute_group, bin_attribute
+        uint64_t attr_name, group_name, group_is_visible, group_attrs, group_bin_attrs,
+            bin_attr_attr;
+    } sysfs;
     struct Key {  // struct key (security/keys): its size, usage count and description
         uint64_t size, usage, description;
     } key;
@@ -529,6 +537,24 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("XARRAY_HEAD", s.xarray.head, all);
     f("XA_FLAGS_TRACK_FREE", s.xarray.track_free, all);
     f("XA_FLAGS_ZERO_BUSY", s.xarray.zero_busy, all);
+    f("SHRINKER_SIZE", s.kobject.shrinker_size, all);
+    f("KOBJECT_SIZE", s.kobject.size, all);
+    f("KOBJECT_NAME", s.kobject.name, all);
+    f("KOBJECT_PARENT", s.kobject.parent, all);
+    f("KOBJECT_KSET", s.kobject.kset, all);
+    f("KOBJECT_KTYPE", s.kobject.ktype, all);
+    f("KOBJECT_KREF", s.kobject.kref, all);
+    f("KOBJECT_ENTRY", s.kobject.entry, all);
+    f("KOBJ_TYPE_RELEASE", s.kobject.ktype_release, all);
+    f("KSET_SIZE", s.kobject.kset_size, all);
+    f("KSET_KOBJ", s.kobject.kset_kobj, all);
+    f("KSET_LIST", s.kobject.kset_list, all);
+    f("ATTRIBUTE_NAME", s.sysfs.attr_name, all);
+    f("ATTRIBUTE_GROUP_NAME", s.sysfs.group_name, all);
+    f("ATTRIBUTE_GROUP_IS_VISIBLE", s.sysfs.group_is_visible, all);
+    f("ATTRIBUTE_GROUP_ATTRS", s.sysfs.group_attrs, all);
+    f("ATTRIBUTE_GROUP_BIN_ATTRS", s.sysfs.group_bin_attrs, all);
+    f("BIN_ATTRIBUTE_ATTR", s.sysfs.bin_attr_attr, all);
     f("KEY_SIZE", s.key.size, all);
     f("KEY_USAGE", s.key.usage, all);
     f("KEY_DESCRIPTION", s.key.description, all);

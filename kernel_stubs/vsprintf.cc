@@ -1442,7 +1442,8 @@ ScanResult kernel_vsscanf(std::string_view buf, std::string_view fmt, bool is_64
                 ScanStore st{true, "", 0, 0};
                 if (field_width == -1) field_width = 0x7fff;
                 s = skip(s, sc);
-                while (sc(s) && !k_isspace(sc(s)) && field_width--) st.bytes += static_cast<char>(sc(s++));
+                while (sc(s) && !k_isspace(sc(s)) && field_width--)
+                    st.bytes += static_cast<char>(sc(s++));
                 st.bytes += '\0';
                 r.stores.push_back(st);
                 ++r.num;
@@ -1508,14 +1509,14 @@ ScanResult kernel_vsscanf(std::string_view buf, std::string_view fmt, bool is_64
         else
             val = strntoull(buf, s, max_chars, next, base);
         unsigned size = 4;
-        switch (qualifier) {
-            case 'H': size = 1; break;
-            case 'h': size = 2; break;
-            case 'l': size = is_64bit ? 8 : 4; break;
-            case 'L': size = 8; break;
-            case 'z': size = is_64bit ? 8 : 4; break;
-            default: size = 4;
-        }
+        if (qualifier == 'H')
+            size = 1;
+        else if (qualifier == 'h')
+            size = 2;
+        else if (qualifier == 'L')
+            size = 8;
+        else if (qualifier == 'l' || qualifier == 'z')
+            size = is_64bit ? 8 : 4;
         r.stores.push_back({false, "", size, val});
         ++r.num;
         s = next;

@@ -108,19 +108,20 @@ TEST(AutoStub, ARunReportsWhatEachPretendedFunctionReturns) {
     // unknown_sym's init returns missing_one() + missing_two(2); renamed to a void function and
     // an int one the kernels export, both pretended, init returns 0.
     auto bytes = fx::rename_import(
-        fx::rename_import(fx::module("arm64", "unknown_sym"), "kmodemu_missing_one", "kobject_del"),
-        "kmodemu_missing_two", "kobject_add");
+        fx::rename_import(fx::module("arm64", "unknown_sym"), "kmodemu_missing_one",
+                          "sysfs_notify"),
+        "kmodemu_missing_two", "kobject_uevent");
     RunOptions opts;
     opts.auto_stub = true;
     opts.profile = KernelProfile::from_kit(KMODEMU_KIT_ARM64);
     RunOutcome out = run_module(bytes, opts);
     EXPECT_EQ(out.exit_status, 0);
-    EXPECT_EQ(out.auto_stubs, (std::vector<std::string>{"kobject_del", "kobject_add"}));
-    EXPECT_EQ(out.auto_stub_returns["kobject_del"], "0 (void)");
-    EXPECT_EQ(out.auto_stub_returns["kobject_add"], "0");
+    EXPECT_EQ(out.auto_stubs, (std::vector<std::string>{"sysfs_notify", "kobject_uevent"}));
+    EXPECT_EQ(out.auto_stub_returns["sysfs_notify"], "0 (void)");
+    EXPECT_EQ(out.auto_stub_returns["kobject_uevent"], "0");
     nlohmann::json js = make_report(out, "unknown_sym.ko");
-    EXPECT_EQ(js["auto_stub_returns"]["kobject_add"], "0");
-    EXPECT_EQ(out.calls["kobject_add"], 1u);
+    EXPECT_EQ(js["auto_stub_returns"]["kobject_uevent"], "0");
+    EXPECT_EQ(out.calls["kobject_uevent"], 1u);
     // A pointer: kset_find_obj returns a struct kobject *.
     auto ptr = fx::rename_import(fx::module("arm64", "unknown_sym"), "kmodemu_missing_one",
                                  "kset_find_obj");

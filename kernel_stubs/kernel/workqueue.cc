@@ -105,7 +105,8 @@ void flush_queue(Kernel& k, uint64_t wq, bool drain) {
     std::vector<uint64_t> before;
     for (const Workqueues::Queued& q : w.queue)
         if (q.wq == wq) before.push_back(q.work);
-    for (uint64_t work : before) flush_one(k, work);
+    for (uint64_t work : before)
+        flush_one(k, work);
     while (drain) {
         auto it = std::find_if(w.queue.begin(), w.queue.end(),
                                [wq](const Workqueues::Queued& q) { return q.wq == wq; });
@@ -149,8 +150,9 @@ void queue_delayed(StubCall& c, uint64_t cpu, uint64_t wq, uint64_t dwork, uint6
     uint64_t fn = k.emu().read_word(timer + k.structs().timer_list.function);
     const Export* timer_fn = k.find_export("delayed_work_timer_fn");
     if (!timer_fn || fn != timer_fn->address)
-        c.unimplemented("queue_delayed_work_on (a delayed_work whose timer is not "
-                        "delayed_work_timer_fn's: the kernel's WARN_ON_ONCE)");
+        c.unimplemented(
+            "queue_delayed_work_on (a delayed_work whose timer is not "
+            "delayed_work_timer_fn's: the kernel's WARN_ON_ONCE)");
     if (!delay) {
         enqueue(k, wq, dwork + l.dwork_work);
         return;
@@ -193,18 +195,16 @@ void register_workqueue(Kernel& k) {
     // The system workqueues (workqueue_init_early()), each a pointer in kernel data.
     for (const char* name :
          {"system_wq", "system_highpri_wq", "system_long_wq", "system_unbound_wq",
-          "system_freezable_wq", "system_power_efficient_wq",
-          "system_freezable_power_efficient_wq", "system_bh_wq", "system_bh_highpri_wq",
-          "system_percpu_wq", "system_dfl_wq"}) {
+          "system_freezable_wq", "system_power_efficient_wq", "system_freezable_power_efficient_wq",
+          "system_bh_wq", "system_bh_highpri_wq", "system_percpu_wq", "system_dfl_wq"}) {
         uint64_t wq = new_workqueue(k);
         std::vector<uint8_t> ptr(k.word());
         std::copy_n(reinterpret_cast<const uint8_t*>(&wq), k.word(), ptr.data());
         k.add_data(name, sub, ptr.size(), ptr.data());
     }
     // alloc_workqueue(fmt, flags, max_active, ...): a workqueue, or NULL when out of memory.
-    k.add_function("alloc_workqueue", sub, [](StubCall& c) -> uint64_t {
-        return new_workqueue(c.kernel);
-    });
+    k.add_function("alloc_workqueue", sub,
+                   [](StubCall& c) -> uint64_t { return new_workqueue(c.kernel); });
     // destroy_workqueue(): drain_workqueue(), then free it.
     k.add_function("destroy_workqueue", sub, [](StubCall& c) -> uint64_t {
         flush_queue(c.kernel, c.arg(0), true);
@@ -246,21 +246,18 @@ void register_workqueue(Kernel& k) {
         enqueue(k, k.emu().read_word(dwork + layout(k).dwork_wq), dwork + layout(k).dwork_work);
         return 0;
     });
-    k.add_function("flush_work", sub, [](StubCall& c) -> uint64_t {
-        return flush_one(c.kernel, c.arg(0));
-    });
+    k.add_function("flush_work", sub,
+                   [](StubCall& c) -> uint64_t { return flush_one(c.kernel, c.arg(0)); });
     // flush_delayed_work(): an armed item is queued now, then flushed.
     k.add_function("flush_delayed_work", sub, [](StubCall& c) -> uint64_t {
         Kernel& k = c.kernel;
         uint64_t dwork = c.arg(0);
         if (timer_detach(k, timer_of(k, dwork)))
-            enqueue(k, k.emu().read_word(dwork + layout(k).dwork_wq),
-                    dwork + layout(k).dwork_work);
+            enqueue(k, k.emu().read_word(dwork + layout(k).dwork_wq), dwork + layout(k).dwork_work);
         return flush_one(k, dwork + layout(k).dwork_work);
     });
-    k.add_functions({"cancel_work_sync", "cancel_work"}, sub, [](StubCall& c) -> uint64_t {
-        return cancel(c.kernel, c.arg(0), 0);
-    });
+    k.add_functions({"cancel_work_sync", "cancel_work"}, sub,
+                    [](StubCall& c) -> uint64_t { return cancel(c.kernel, c.arg(0), 0); });
     k.add_functions({"cancel_delayed_work_sync", "cancel_delayed_work"}, sub,
                     [](StubCall& c) -> uint64_t {
                         return cancel(c.kernel, c.arg(0) + layout(c.kernel).dwork_work, c.arg(0));

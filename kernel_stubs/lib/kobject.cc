@@ -21,8 +21,8 @@ struct Kobjects : Kernel::SubsystemState {
         bool in_sysfs = false;
         uint64_t dir = 0;  // the directory its name is in
     };
-    std::map<uint64_t, Obj> objs;                             // initialised kobjects
-    std::map<uint64_t, std::set<std::string>> dirs;           // directory kobject -> names
+    std::map<uint64_t, Obj> objs;                    // initialised kobjects
+    std::map<uint64_t, std::set<std::string>> dirs;  // directory kobject -> names
     std::map<std::pair<uint64_t, std::string>, std::set<std::string>> files;  // (kobj, group)
     uint64_t dynamic_ktype = 0, kset_ktype = 0;
 };
@@ -225,27 +225,33 @@ void register_kobject(Kernel& k) {
         return ret(add(k, c.arg(0)));
     });
     // kobject_init_and_add(kobj, ktype, parent, fmt, ...)
-    k.add_function("kobject_init_and_add", sub, [](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        init(k, c.arg(0), c.arg(1));
-        set_name(k, c.arg(0), format_guest_args(c, c.arg(3), 4));
-        k.emu().write_word(c.arg(0) + L(k).parent, c.arg(2));
-        return ret(add(k, c.arg(0)));
-    }, true);
+    k.add_function(
+        "kobject_init_and_add", sub,
+        [](StubCall& c) -> uint64_t {
+            Kernel& k = c.kernel;
+            init(k, c.arg(0), c.arg(1));
+            set_name(k, c.arg(0), format_guest_args(c, c.arg(3), 4));
+            k.emu().write_word(c.arg(0) + L(k).parent, c.arg(2));
+            return ret(add(k, c.arg(0)));
+        },
+        true);
     // kobject_create_and_add(name, parent): a new kobject, or NULL.
-    k.add_function("kobject_create_and_add", sub, [](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        uint64_t obj = k.slab_alloc(L(k).size, gfp_zero);
-        if (!obj) return 0;
-        init(k, obj, k.state<Kobjects>().dynamic_ktype);
-        set_name(k, obj, c.read_cstr(c.arg(0)));
-        k.emu().write_word(obj + L(k).parent, c.arg(1));
-        if (add(k, obj)) {
-            put(k, obj);
-            return 0;
-        }
-        return obj;
-    }, true);
+    k.add_function(
+        "kobject_create_and_add", sub,
+        [](StubCall& c) -> uint64_t {
+            Kernel& k = c.kernel;
+            uint64_t obj = k.slab_alloc(L(k).size, gfp_zero);
+            if (!obj) return 0;
+            init(k, obj, k.state<Kobjects>().dynamic_ktype);
+            set_name(k, obj, c.read_cstr(c.arg(0)));
+            k.emu().write_word(obj + L(k).parent, c.arg(1));
+            if (add(k, obj)) {
+                put(k, obj);
+                return 0;
+            }
+            return obj;
+        },
+        true);
     k.add_function("kobject_get", sub, [](StubCall& c) -> uint64_t {
         if (c.arg(0) && c.kernel.state<Kobjects>().objs.count(c.arg(0)))
             set_kref(c.kernel, c.arg(0), kref(c.kernel, c.arg(0)) + 1);
@@ -260,23 +266,26 @@ void register_kobject(Kernel& k) {
         return 0;
     });
     // kset_create_and_add(name, uevent_ops, parent_kobj): a new kset, or NULL.
-    k.add_function("kset_create_and_add", sub, [](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        uint64_t kset = k.slab_alloc(L(k).kset_size, gfp_zero);
-        if (!kset) return 0;
-        uint64_t obj = kset + L(k).kset_kobj;
-        uint64_t list = kset + L(k).kset_list;
-        k.emu().write_word(list, list);
-        k.emu().write_word(list + k.word(), list);
-        init(k, obj, k.state<Kobjects>().kset_ktype);
-        set_name(k, obj, c.read_cstr(c.arg(0)));
-        k.emu().write_word(obj + L(k).parent, c.arg(2));
-        if (add(k, obj)) {
-            put(k, obj);
-            return 0;
-        }
-        return kset;
-    }, true);
+    k.add_function(
+        "kset_create_and_add", sub,
+        [](StubCall& c) -> uint64_t {
+            Kernel& k = c.kernel;
+            uint64_t kset = k.slab_alloc(L(k).kset_size, gfp_zero);
+            if (!kset) return 0;
+            uint64_t obj = kset + L(k).kset_kobj;
+            uint64_t list = kset + L(k).kset_list;
+            k.emu().write_word(list, list);
+            k.emu().write_word(list + k.word(), list);
+            init(k, obj, k.state<Kobjects>().kset_ktype);
+            set_name(k, obj, c.read_cstr(c.arg(0)));
+            k.emu().write_word(obj + L(k).parent, c.arg(2));
+            if (add(k, obj)) {
+                put(k, obj);
+                return 0;
+            }
+            return kset;
+        },
+        true);
     // kset_register(kset): its kobject (named already) added.
     k.add_function("kset_register", sub, [](StubCall& c) -> uint64_t {
         Kernel& k = c.kernel;

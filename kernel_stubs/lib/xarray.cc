@@ -78,7 +78,8 @@ bool free_index(Kernel& k, uint64_t xa, uint64_t min, uint64_t max, uint64_t& id
     if ((xa_flags(k, xa) & k.structs().xarray.zero_busy) && min == 0) min = 1;
     auto& e = entries(k, xa);
     id = min;
-    for (auto it = e.lower_bound(min); it != e.end() && it->first == id; ++it) ++id;
+    for (auto it = e.lower_bound(min); it != e.end() && it->first == id; ++it)
+        ++id;
     return id <= max && id >= min;
 }
 
@@ -141,9 +142,8 @@ void register_xarray(Kernel& k) {
     k.add_functions({"xa_store", "__xa_store"}, sub, [](StubCall& c) -> uint64_t {
         return store(c.kernel, c.arg(0), c.arg(1), c.arg(2));
     });
-    k.add_functions({"xa_erase", "__xa_erase"}, sub, [](StubCall& c) -> uint64_t {
-        return erase(c.kernel, c.arg(0), c.arg(1));
-    });
+    k.add_functions({"xa_erase", "__xa_erase"}, sub,
+                    [](StubCall& c) -> uint64_t { return erase(c.kernel, c.arg(0), c.arg(1)); });
     // __xa_insert(xa, index, entry, gfp): -EBUSY when the index is occupied.
     k.add_function("__xa_insert", sub, [](StubCall& c) -> uint64_t {
         auto& e = entries(c.kernel, c.arg(0));

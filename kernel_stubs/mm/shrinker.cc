@@ -30,22 +30,31 @@ void register_shrinkers(Kernel& k) {
     });
     k.add_function("synchronize_shrinkers", sub, [](StubCall&) -> uint64_t { return 0; });
     // shrinker_alloc(flags, fmt, ...) (6.7+): a zeroed struct shrinker, or NULL.
-    k.add_function("shrinker_alloc", sub, [](StubCall& c) -> uint64_t {
-        uint64_t s = c.kernel.slab_alloc(c.kernel.structs().kobject.shrinker_size, gfp_zero);
-        if (s) c.kernel.state<Shrinkers>().allocated.insert(s);
-        return s;
-    }, true);
-    k.add_function("shrinker_register", sub, [](StubCall& c) -> uint64_t {
-        c.kernel.state<Shrinkers>().registered.insert(c.arg(0));
-        return 0;
-    }, true);
+    k.add_function(
+        "shrinker_alloc", sub,
+        [](StubCall& c) -> uint64_t {
+            uint64_t s = c.kernel.slab_alloc(c.kernel.structs().kobject.shrinker_size, gfp_zero);
+            if (s) c.kernel.state<Shrinkers>().allocated.insert(s);
+            return s;
+        },
+        true);
+    k.add_function(
+        "shrinker_register", sub,
+        [](StubCall& c) -> uint64_t {
+            c.kernel.state<Shrinkers>().registered.insert(c.arg(0));
+            return 0;
+        },
+        true);
     // shrinker_free(): unregisters it, then frees it (NULL is allowed).
-    k.add_function("shrinker_free", sub, [](StubCall& c) -> uint64_t {
-        Shrinkers& s = c.kernel.state<Shrinkers>();
-        s.registered.erase(c.arg(0));
-        if (s.allocated.erase(c.arg(0))) c.kernel.slab().free(c.arg(0));
-        return 0;
-    }, true);
+    k.add_function(
+        "shrinker_free", sub,
+        [](StubCall& c) -> uint64_t {
+            Shrinkers& s = c.kernel.state<Shrinkers>();
+            s.registered.erase(c.arg(0));
+            if (s.allocated.erase(c.arg(0))) c.kernel.slab().free(c.arg(0));
+            return 0;
+        },
+        true);
 }
 
 }  // namespace kmodemu

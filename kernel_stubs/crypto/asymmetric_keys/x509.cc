@@ -37,7 +37,7 @@ std::string attribute(X509_NAME* name, int nid) {
 std::optional<std::string> x509_key_description(std::span<const uint8_t> der) {
     const unsigned char* p = der.data();
     std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &p, long(der.size())),
-                                                      X509_free);
+                                                     X509_free);
     if (!cert) return std::nullopt;
     X509_NAME* subject = X509_get_subject_name(cert.get());
     std::string cn = attribute(subject, NID_commonName);

@@ -30,7 +30,8 @@ void register_random(Kernel& k) {
     // get_random_bytes(buf, len)
     k.add_function("get_random_bytes", sub, [](StubCall& c) -> uint64_t {
         std::vector<uint8_t> buf(c.arg(1) & 0xffffffffu);
-        for (uint8_t& b : buf) b = static_cast<uint8_t>(generator(c.kernel)());
+        for (uint8_t& b : buf)
+            b = static_cast<uint8_t>(generator(c.kernel)());
         c.write(c.arg(0), buf.data(), buf.size());
         return 0;
     });
@@ -38,9 +39,8 @@ void register_random(Kernel& k) {
     for (auto [name, bits] : {std::pair{"get_random_u8", 8}, std::pair{"get_random_u16", 16},
                               std::pair{"get_random_u32", 32}}) {
         uint64_t mask = (uint64_t(1) << bits) - 1;
-        k.add_function(name, sub, [mask](StubCall& c) -> uint64_t {
-            return generator(c.kernel)() & mask;
-        });
+        k.add_function(name, sub,
+                       [mask](StubCall& c) -> uint64_t { return generator(c.kernel)() & mask; });
     }
     k.add_function("get_random_u64", sub, [](StubCall& c) -> uint64_t {
         uint64_t v = generator(c.kernel)();

@@ -83,7 +83,8 @@ int create_group(StubCall& c, uint64_t kobj, uint64_t grp) {
     std::vector<std::string> made;
     for (const std::string& f : group_files(c, kobj, grp)) {
         if (int err = take(k, kobj, dir, f)) {
-            for (const std::string& m : made) drop(k, kobj, dir, m);
+            for (const std::string& m : made)
+                drop(k, kobj, dir, m);
             if (!dir.empty()) drop(k, kobj, "", dir);
             return err;
         }
@@ -101,7 +102,8 @@ void remove_group(StubCall& c, uint64_t kobj, uint64_t grp) {
         drop(k, kobj, "", dir);
         return;
     }
-    for (const std::string& f : group_files(c, kobj, grp)) drop(k, kobj, "", f);
+    for (const std::string& f : group_files(c, kobj, grp))
+        drop(k, kobj, "", f);
 }
 
 uint64_t ret(int64_t v) {
@@ -112,56 +114,79 @@ uint64_t ret(int64_t v) {
 
 void register_sysfs(Kernel& k) {
     const char* sub = "fs/sysfs";
-    k.add_function("sysfs_create_group", sub, [](StubCall& c) -> uint64_t {
-        return ret(create_group(c, c.arg(0), c.arg(1)));
-    }, true);
+    k.add_function(
+        "sysfs_create_group", sub,
+        [](StubCall& c) -> uint64_t { return ret(create_group(c, c.arg(0), c.arg(1))); }, true);
     // sysfs_create_groups(kobj, groups): each of a NULL-terminated array; on an error the
     // groups made are removed.
-    k.add_function("sysfs_create_groups", sub, [](StubCall& c) -> uint64_t {
-        uint64_t groups = c.arg(1);
-        if (!groups) return 0;
-        for (uint64_t i = 0;; ++i) {
-            uint64_t g = word(c.kernel, groups + i * c.kernel.word());
-            if (!g) return 0;
-            if (int err = create_group(c, c.arg(0), g)) {
-                while (i--) remove_group(c, c.arg(0), word(c.kernel, groups + i * c.kernel.word()));
-                return ret(err);
-            }
-        }
-    }, true);
-    k.add_function("sysfs_remove_group", sub, [](StubCall& c) -> uint64_t {
-        remove_group(c, c.arg(0), c.arg(1));
-        return 0;
-    }, true);
-    k.add_function("sysfs_remove_groups", sub, [](StubCall& c) -> uint64_t {
-        if (uint64_t groups = c.arg(1))
+    k.add_function(
+        "sysfs_create_groups", sub,
+        [](StubCall& c) -> uint64_t {
+            uint64_t groups = c.arg(1);
+            if (!groups) return 0;
             for (uint64_t i = 0;; ++i) {
                 uint64_t g = word(c.kernel, groups + i * c.kernel.word());
-                if (!g) break;
-                remove_group(c, c.arg(0), g);
+                if (!g) return 0;
+                if (int err = create_group(c, c.arg(0), g)) {
+                    while (i--)
+                        remove_group(c, c.arg(0), word(c.kernel, groups + i * c.kernel.word()));
+                    return ret(err);
+                }
             }
-        return 0;
-    }, true);
+        },
+        true);
+    k.add_function(
+        "sysfs_remove_group", sub,
+        [](StubCall& c) -> uint64_t {
+            remove_group(c, c.arg(0), c.arg(1));
+            return 0;
+        },
+        true);
+    k.add_function(
+        "sysfs_remove_groups", sub,
+        [](StubCall& c) -> uint64_t {
+            if (uint64_t groups = c.arg(1))
+                for (uint64_t i = 0;; ++i) {
+                    uint64_t g = word(c.kernel, groups + i * c.kernel.word());
+                    if (!g) break;
+                    remove_group(c, c.arg(0), g);
+                }
+            return 0;
+        },
+        true);
     // sysfs_create_file_ns(kobj, attr, ns)
-    k.add_function("sysfs_create_file_ns", sub, [](StubCall& c) -> uint64_t {
-        if (!c.arg(0) || !c.arg(1)) return ret(-EINVAL);
-        std::string name = cstr(c.kernel, word(c.kernel, c.arg(1) + c.kernel.structs().sysfs.attr_name));
-        return ret(take(c.kernel, c.arg(0), "", name));
-    }, true);
-    k.add_function("sysfs_remove_file_ns", sub, [](StubCall& c) -> uint64_t {
-        if (c.arg(0) && c.arg(1))
-            drop(c.kernel, c.arg(0), "",
-                 cstr(c.kernel, word(c.kernel, c.arg(1) + c.kernel.structs().sysfs.attr_name)));
-        return 0;
-    }, true);
+    k.add_function(
+        "sysfs_create_file_ns", sub,
+        [](StubCall& c) -> uint64_t {
+            if (!c.arg(0) || !c.arg(1)) return ret(-EINVAL);
+            std::string name =
+                cstr(c.kernel, word(c.kernel, c.arg(1) + c.kernel.structs().sysfs.attr_name));
+            return ret(take(c.kernel, c.arg(0), "", name));
+        },
+        true);
+    k.add_function(
+        "sysfs_remove_file_ns", sub,
+        [](StubCall& c) -> uint64_t {
+            if (c.arg(0) && c.arg(1))
+                drop(c.kernel, c.arg(0), "",
+                     cstr(c.kernel, word(c.kernel, c.arg(1) + c.kernel.structs().sysfs.attr_name)));
+            return 0;
+        },
+        true);
     // sysfs_create_link(kobj, target, name)
-    k.add_function("sysfs_create_link", sub, [](StubCall& c) -> uint64_t {
-        return ret(take(c.kernel, c.arg(0), "", c.read_cstr(c.arg(2))));
-    }, true);
-    k.add_function("sysfs_remove_link", sub, [](StubCall& c) -> uint64_t {
-        drop(c.kernel, c.arg(0), "", c.read_cstr(c.arg(1)));
-        return 0;
-    }, true);
+    k.add_function(
+        "sysfs_create_link", sub,
+        [](StubCall& c) -> uint64_t {
+            return ret(take(c.kernel, c.arg(0), "", c.read_cstr(c.arg(2))));
+        },
+        true);
+    k.add_function(
+        "sysfs_remove_link", sub,
+        [](StubCall& c) -> uint64_t {
+            drop(c.kernel, c.arg(0), "", c.read_cstr(c.arg(1)));
+            return 0;
+        },
+        true);
 }
 
 }  // namespace kmodemu

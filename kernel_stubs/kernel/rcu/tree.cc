@@ -50,20 +50,27 @@ void register_rcu(Kernel& k) {
                         return 0;
                     });
     // call_rcu(head, func)
-    k.add_function("call_rcu", sub, [](StubCall& c) -> uint64_t {
-        c.kernel.state<Rcu>().pending.push_back({c.arg(0), c.arg(1), 0});
-        return 0;
-    }, true);
+    k.add_function(
+        "call_rcu", sub,
+        [](StubCall& c) -> uint64_t {
+            c.kernel.state<Rcu>().pending.push_back({c.arg(0), c.arg(1), 0});
+            return 0;
+        },
+        true);
     // kvfree_call_rcu(): kfree_rcu()/kvfree_rcu() of an object. 6.1: (head, func), where func
     // is the offset of the rcu_head in the object, or, with a NULL head, the object itself;
     // 6.3+: (head, ptr), the object.
-    k.add_function("kvfree_call_rcu", sub, [](StubCall& c) -> uint64_t {
-        uint64_t head = c.arg(0), second = c.arg(1);
-        uint64_t object = second;
-        if (!kernel_since(c.kernel.config().profile.get(), 6, 3) && head) object = head - second;
-        c.kernel.state<Rcu>().pending.push_back({head, 0, object});
-        return 0;
-    }, true);
+    k.add_function(
+        "kvfree_call_rcu", sub,
+        [](StubCall& c) -> uint64_t {
+            uint64_t head = c.arg(0), second = c.arg(1);
+            uint64_t object = second;
+            if (!kernel_since(c.kernel.config().profile.get(), 6, 3) && head)
+                object = head - second;
+            c.kernel.state<Rcu>().pending.push_back({head, 0, object});
+            return 0;
+        },
+        true);
 }
 
 }  // namespace kmodemu

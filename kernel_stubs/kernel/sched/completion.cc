@@ -40,8 +40,9 @@ uint64_t wait(StubCall& c, uint64_t x, int64_t timeout_jiffies, const char* name
     bool done = wait_until(k, until, [&] { return done_of(k, x) != 0; });
     if (!done) {
         if (!forever) return 0;
-        k.diag(std::string(name) + ": nothing left to run can complete it: the task blocks "
-                                   "forever");
+        k.diag(std::string(name) +
+               ": nothing left to run can complete it: the task blocks "
+               "forever");
         RunResult r;
         r.reason = RunResult::Reason::budget;
         r.pc = c.slot;
@@ -66,9 +67,8 @@ void register_completion(Kernel& k) {
         set_done(c.kernel, c.arg(0), UINT_MAX);
         return 0;
     });
-    k.add_function("completion_done", sub, [](StubCall& c) -> uint64_t {
-        return done_of(c.kernel, c.arg(0)) != 0;
-    });
+    k.add_function("completion_done", sub,
+                   [](StubCall& c) -> uint64_t { return done_of(c.kernel, c.arg(0)) != 0; });
     k.add_function("try_wait_for_completion", sub, [](StubCall& c) -> uint64_t {
         if (!done_of(c.kernel, c.arg(0))) return 0;
         take(c.kernel, c.arg(0));
@@ -88,13 +88,13 @@ void register_completion(Kernel& k) {
                         wait(c, c.arg(0), forever, "wait_for_completion");
                         return 0;
                     });
-    k.add_functions({"wait_for_completion_timeout", "wait_for_completion_io_timeout",
-                     "wait_for_completion_interruptible_timeout",
-                     "wait_for_completion_killable_timeout"},
-                    sub, [](StubCall& c) -> uint64_t {
-                        return wait(c, c.arg(0), c.sarg(1), "wait_for_completion_timeout") &
-                               c.emu.info().word_mask();
-                    });
+    k.add_functions(
+        {"wait_for_completion_timeout", "wait_for_completion_io_timeout",
+         "wait_for_completion_interruptible_timeout", "wait_for_completion_killable_timeout"},
+        sub, [](StubCall& c) -> uint64_t {
+            return wait(c, c.arg(0), c.sarg(1), "wait_for_completion_timeout") &
+                   c.emu.info().word_mask();
+        });
 }
 
 }  // namespace kmodemu

@@ -155,12 +155,10 @@ void register_timers(Kernel& k) {
         return was;
     });
     // round_jiffies() and friends, on CPU 0.
-    k.add_function("round_jiffies", sub, [](StubCall& c) -> uint64_t {
-        return round_common(c.kernel, c.arg(0), false);
-    });
-    k.add_function("round_jiffies_up", sub, [](StubCall& c) -> uint64_t {
-        return round_common(c.kernel, c.arg(0), true);
-    });
+    k.add_function("round_jiffies", sub,
+                   [](StubCall& c) -> uint64_t { return round_common(c.kernel, c.arg(0), false); });
+    k.add_function("round_jiffies_up", sub,
+                   [](StubCall& c) -> uint64_t { return round_common(c.kernel, c.arg(0), true); });
     auto relative = [](bool up) {
         return [up](StubCall& c) -> uint64_t {
             uint64_t j0 = c.kernel.state<VirtualClock>().jiffies();

@@ -19,7 +19,7 @@ namespace {
 
 struct Keys : Kernel::SubsystemState {
     std::map<uint64_t, std::set<uint64_t>> keyrings;  // keyring -> the keys linked in it
-    std::set<uint64_t> keys;                           // every key (and keyring) alive
+    std::set<uint64_t> keys;                          // every key (and keyring) alive
 };
 
 uint64_t err_ptr(Kernel& k, int err) {
@@ -63,7 +63,8 @@ void put_key(Kernel& k, uint64_t key) {
     if (ring != ks.keyrings.end()) {
         std::set<uint64_t> linked = std::move(ring->second);
         ks.keyrings.erase(ring);
-        for (uint64_t l : linked) put_key(k, l);
+        for (uint64_t l : linked)
+            put_key(k, l);
     }
     ks.keys.erase(key);
     k.slab().free(k.emu().read_word(key + k.structs().key.description));
@@ -112,40 +113,42 @@ void register_keys(Kernel& k) {
     });
     // x509_load_certificate_list(cert_list, list_size, keyring) (crypto/asymmetric_keys/
     // x509_loader.c, 6.7+): each DER certificate of the list into the keyring, each said.
-    k.add_function("x509_load_certificate_list", "crypto/asymmetric_keys/x509_loader",
-                   [](StubCall& c) -> uint64_t {
-        Kernel& k = c.kernel;
-        uint64_t p = c.arg(0), end = c.arg(0) + c.arg(1);
-        while (p < end) {
-            // Each certificate begins with an ASN.1 SEQUENCE tag of a two-byte length.
-            std::vector<uint8_t> h = c.read(p, std::min<uint64_t>(4, end - p));
-            if (end - p < 4 || (h[0] != 0x30 && h[1] != 0x82)) {
-                k.log(3, "Problem parsing in-kernel X.509 certificate list");
-                return 0;
+    k.add_function(
+        "x509_load_certificate_list", "crypto/asymmetric_keys/x509_loader",
+        [](StubCall& c) -> uint64_t {
+            Kernel& k = c.kernel;
+            uint64_t p = c.arg(0), end = c.arg(0) + c.arg(1);
+            while (p < end) {
+                // Each certificate begins with an ASN.1 SEQUENCE tag of a two-byte length.
+                std::vector<uint8_t> h = c.read(p, std::min<uint64_t>(4, end - p));
+                if (end - p < 4 || (h[0] != 0x30 && h[1] != 0x82)) {
+                    k.log(3, "Problem parsing in-kernel X.509 certificate list");
+                    return 0;
+                }
+                uint64_t plen = ((uint64_t(h[2]) << 8) | h[3]) + 4;
+                if (plen > end - p) {
+                    k.log(3, "Problem parsing in-kernel X.509 certificate list");
+                    return 0;
+                }
+                uint64_t key = key_create_asymmetric(c, c.arg(2) | 1, p, plen);
+                int64_t err = static_cast<int64_t>(key);
+                if (k.word() == 4) err = static_cast<int32_t>(key);
+                if (err < 0 && err >= -4095) {
+                    k.log(3, "Problem loading in-kernel X.509 certificate (" + std::to_string(err) +
+                                 ")");
+                } else {
+                    uint64_t kp = key & ~uint64_t(1);
+                    std::string desc;
+                    k.emu().read_cstring(k.emu().read_word(kp + k.structs().key.description), 4096,
+                                         desc);
+                    k.log(5, "Loaded X.509 cert '" + desc + "'");
+                    put_key(k, kp);
+                }
+                p += plen;
             }
-            uint64_t plen = ((uint64_t(h[2]) << 8) | h[3]) + 4;
-            if (plen > end - p) {
-                k.log(3, "Problem parsing in-kernel X.509 certificate list");
-                return 0;
-            }
-            uint64_t key = key_create_asymmetric(c, c.arg(2) | 1, p, plen);
-            int64_t err = static_cast<int64_t>(key);
-            if (k.word() == 4) err = static_cast<int32_t>(key);
-            if (err < 0 && err >= -4095) {
-                k.log(3, "Problem loading in-kernel X.509 certificate (" + std::to_string(err) +
-                             ")");
-            } else {
-                uint64_t kp = key & ~uint64_t(1);
-                std::string desc;
-                k.emu().read_cstring(k.emu().read_word(kp + k.structs().key.description), 4096,
-                                     desc);
-                k.log(5, "Loaded X.509 cert '" + desc + "'");
-                put_key(k, kp);
-            }
-            p += plen;
-        }
-        return 0;
-    }, true);
+            return 0;
+        },
+        true);
 }
 
 }  // namespace kmodemu

@@ -43,8 +43,9 @@ int request_missing(Kernel& k, const std::string& name, uint64_t dev) {
         // Recorded from Debian's 6.1 kernels; its 6.12 kernels no longer say it.
         if (!fw.pointed_to_wiki && !kernel_since(k.config().profile.get(), 6, 12)) {
             fw.pointed_to_wiki = true;
-            k.log(3, "firmware_class: See https://wiki.debian.org/Firmware for information "
-                     "about missing firmware");
+            k.log(3,
+                  "firmware_class: See https://wiki.debian.org/Firmware for information "
+                  "about missing firmware");
         }
     }
     k.log(4, prefix + "Direct firmware load for " + name + " failed with error -2");

@@ -7,8 +7,9 @@ namespace kmodemu {
 void register_regmap(Kernel& k) {
     // dev_get_regmap(dev, name): the device's regmap of that name, found among its managed
     // resources: none was ever made, so NULL.
-    k.add_function("dev_get_regmap", "drivers/base/regmap/regmap",
-                   [](StubCall&) -> uint64_t { return 0; }, true);
+    k.add_function(
+        "dev_get_regmap", "drivers/base/regmap/regmap", [](StubCall&) -> uint64_t { return 0; },
+        true);
 }
 
 }  // namespace kmodemu

@@ -172,31 +172,25 @@ void register_string(Kernel& k) {
         size_t p = s.find(t);
         return p == std::string::npos ? 0 : c.arg(0) + p;
     });
-    k.add_function("kstrdup", sub, [](StubCall& c) -> uint64_t {
-        if (!c.arg(0)) return 0;
-        std::string s = c.read_cstr(c.arg(0));
-        uint64_t p = c.kernel.slab_alloc(s.size() + 1, c.arg(1));
+    // A kmalloc'ed copy of at most `max` bytes of the string at src, NUL-terminated (NULL for
+    // a NULL src).
+    auto dup = [](StubCall& c, uint64_t src, size_t max, uint64_t gfp) -> uint64_t {
+        if (!src) return 0;
+        std::string s = c.read_cstr(src, max);
+        if (s.size() > max) s.resize(max);
+        uint64_t p = c.kernel.slab_alloc(s.size() + 1, gfp);
         if (p) c.write(p, s.c_str(), s.size() + 1);
         return p;
+    };
+    // kstrdup(s, gfp) and kstrdup_const(s, gfp) (mm/util.c). kstrdup_const() gives s itself
+    // when it lies in the kernel's .rodata: no string a module passes is the kernel's own, so
+    // always a copy, which kfree_const() frees.
+    k.add_functions({"kstrdup", "kstrdup_const"}, sub, [dup](StubCall& c) -> uint64_t {
+        return dup(c, c.arg(0), size_t(1) << 20, c.arg(1));
     });
-    // kstrndup(s, max, gfp) (mm/util.c): at most max bytes of s, NUL-terminated.
-    k.add_function("kstrndup", sub, [](StubCall& c) -> uint64_t {
-        if (!c.arg(0)) return 0;
-        std::string s = c.read_cstr(c.arg(0), c.arg(1));
-        if (s.size() > c.arg(1)) s.resize(c.arg(1));
-        uint64_t p = c.kernel.slab_alloc(s.size() + 1, c.arg(2));
-        if (p) c.write(p, s.c_str(), s.size() + 1);
-        return p;
-    });
-    // kstrdup_const(s, gfp) (mm/util.c): s itself when it lies in the kernel's .rodata, else
-    // kstrdup(). No string a module passes is the kernel's own: always a copy, which
-    // kfree_const() frees.
-    k.add_function("kstrdup_const", sub, [](StubCall& c) -> uint64_t {
-        if (!c.arg(0)) return 0;
-        std::string s = c.read_cstr(c.arg(0));
-        uint64_t p = c.kernel.slab_alloc(s.size() + 1, c.arg(1));
-        if (p) c.write(p, s.c_str(), s.size() + 1);
-        return p;
+    // kstrndup(s, max, gfp) (mm/util.c)
+    k.add_function("kstrndup", sub, [dup](StubCall& c) -> uint64_t {
+        return dup(c, c.arg(0), c.arg(1), c.arg(2));
     });
     // strlcat(dest, src, count) (lib/string.c): appends within count bytes, returns the
     // length it tried to make; BUG_ON(dsize >= count).

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "kernel_stubs/lib/kobject.h"
+
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/printk.h"
 #include "kernel_stubs/slab.h"
@@ -39,16 +41,6 @@ std::string name_of(Kernel& k, uint64_t kobj) {
     std::string s;
     if (uint64_t p = word(k, kobj + L(k).name)) k.emu().read_cstring(p, 256, s);
     return s;
-}
-
-// kobject_get_path(): "/parent/.../name".
-std::string path_of(Kernel& k, uint64_t kobj) {
-    std::string path;
-    for (int depth = 0; kobj && depth < 64; ++depth) {
-        path = "/" + name_of(k, kobj) + path;
-        kobj = word(k, kobj + L(k).parent);
-    }
-    return path;
 }
 
 uint32_t kref(Kernel& k, uint64_t kobj) {
@@ -108,7 +100,7 @@ int add(Kernel& k, uint64_t kobj) {
         k.emu().write_word(kobj + L(k).parent, parent);
     }
     if (!ko.dirs[parent].insert(name).second) {
-        warn_dup(k, path_of(k, kobj));
+        warn_dup(k, kobject_path(k, kobj));
         k.emu().write_word(kobj + L(k).parent, 0);
         k.log(3, "kobject_add_internal failed for " + name +
                      " with -EEXIST, don't try to register things with the same name in the same "
@@ -185,6 +177,15 @@ uint64_t kernel_kobject(Kernel& k, const char* export_name, const std::string& n
 }
 
 }  // namespace
+
+std::string kobject_path(Kernel& k, uint64_t kobj) {
+    std::string path;
+    for (int depth = 0; kobj && depth < 64; ++depth) {
+        path = "/" + name_of(k, kobj) + path;
+        kobj = word(k, kobj + L(k).parent);
+    }
+    return path;
+}
 
 void register_kobject(Kernel& k) {
     const char* sub = "lib/kobject";

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/lib/kobject.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu {
@@ -26,19 +27,9 @@ std::string cstr(Kernel& k, uint64_t p) {
     return s;
 }
 
-std::string path_of(Kernel& k, uint64_t kobj) {
-    const KernelStructs::Kobject& l = k.structs().kobject;
-    std::string path;
-    for (int depth = 0; kobj && depth < 64; ++depth) {
-        path = "/" + cstr(k, word(k, kobj + l.name)) + path;
-        kobj = word(k, kobj + l.parent);
-    }
-    return path;
-}
-
 int take(Kernel& k, uint64_t kobj, const std::string& dir, const std::string& name) {
     if (!k.state<SysfsNames>().dirs[{kobj, dir}].insert(name).second) {
-        k.log(4, "sysfs: cannot create duplicate filename '" + path_of(k, kobj) +
+        k.log(4, "sysfs: cannot create duplicate filename '" + kobject_path(k, kobj) +
                      (dir.empty() ? "" : "/" + dir) + "/" + name + "'");
         k.diag("sysfs_warn_dup(): the kernel's dump_stack() is not reproduced");
         return -EEXIST;

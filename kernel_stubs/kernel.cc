@@ -194,6 +194,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_inet_protocols(*this);
     register_inet6_protocols(*this);
     register_af_inet(*this);
+    register_af_inet6(*this);
     register_user_namespace(*this);
     register_devices(*this);
     register_platform(*this);

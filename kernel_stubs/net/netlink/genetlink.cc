@@ -36,6 +36,7 @@ struct Genl : Kernel::SubsystemState {
     // mc_group_start: 0 (invalid), 1 (drop monitor), GENL_ID_CTRL, GENL_ID_VFS_DQUOT and
     // GENL_ID_PMCRAID are taken.
     std::set<int> mc_groups{0, 1, genl_id_ctrl, genl_id_vfs_dquot, genl_id_pmcraid};
+    bool genl_mutex_held = false;
     Genl() {
         names[genl_id_ctrl] = "nlctrl";
         names[genl_id_vfs_dquot] = "VFS_DQUOT";
@@ -193,6 +194,18 @@ void assign_mc_groups(StubCall& c, Genl& gs, uint64_t family, const std::string&
 
 void register_genetlink(Kernel& k) {
     const char* sub = "net/netlink/genetlink";
+    // genl_lock() / genl_unlock(): genl_mutex. One task runs here: taking it twice would
+    // deadlock, which kmodemu reports instead.
+    k.add_function("genl_lock", sub, [](StubCall& c) -> uint64_t {
+        Genl& gs = c.kernel.state<Genl>();
+        if (gs.genl_mutex_held) c.unimplemented("genl_lock (held: the task would deadlock)");
+        gs.genl_mutex_held = true;
+        return 0;
+    });
+    k.add_function("genl_unlock", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<Genl>().genl_mutex_held = false;
+        return 0;
+    });
     // genl_register_family(family): validated, a new name (-EEXIST), an id from the idr
     // (GENL_START_ALLOC..GENL_MAX_ID, cyclic; pmcraid and VFS_DQUOT their fixed ones), the
     // multicast groups; the family is then announced to the controller's listeners.

@@ -187,6 +187,14 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_textsearch(*this);
     register_nf_sockopt(*this);
     register_sock_diag(*this);
+    register_genetlink(*this);
+    register_sock_proto(*this);
+    register_socket(*this);
+    register_connector(*this);
+    register_inet_protocols(*this);
+    register_inet6_protocols(*this);
+    register_af_inet(*this);
+    register_af_inet6(*this);
     register_user_namespace(*this);
     register_devices(*this);
     register_platform(*this);

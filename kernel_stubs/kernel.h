@@ -355,6 +355,14 @@ void register_tcp_cong(Kernel& k);       // net/ipv4/tcp_cong.c
 void register_textsearch(Kernel& k);     // lib/textsearch.c
 void register_nf_sockopt(Kernel& k);     // net/netfilter/nf_sockopt.c
 void register_sock_diag(Kernel& k);      // net/core/sock_diag.c
+void register_genetlink(Kernel& k);      // net/netlink/genetlink.c
+void register_sock_proto(Kernel& k);     // net/core/sock.c (proto_register)
+void register_socket(Kernel& k);         // net/socket.c (sock_register)
+void register_connector(Kernel& k);      // drivers/connector/connector.c
+void register_inet_protocols(Kernel& k);   // net/ipv4/protocol.c
+void register_inet6_protocols(Kernel& k);  // net/ipv6/protocol.c
+void register_af_inet(Kernel& k);        // net/ipv4/af_inet.c (inet_register_protosw)
+void register_af_inet6(Kernel& k);       // net/ipv6/af_inet6.c (inet6_register_protosw)
 void register_user_namespace(Kernel& k);  // kernel/user_namespace.c (init_user_ns)
 void register_platform(Kernel& k);       // drivers/base/platform.c
 void register_devres(Kernel& k);         // drivers/base/devres.c

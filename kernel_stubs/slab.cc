@@ -145,6 +145,38 @@ uint64_t Kernel::slab_alloc(uint64_t size, uint64_t gfp_flags) {
     return slab_->alloc(size, gfp_flags);
 }
 
+// kmem_cache_create() of a cache without a constructor (for the kernel's own callers too).
+uint64_t kmem_cache_create(StubCall& c, uint64_t name_ptr, uint64_t size, uint64_t align,
+                           uint64_t flags) {
+    Kernel::Slab& sl = c.kernel.slab();
+    std::string name = name_ptr ? c.read_cstr(name_ptr) : "";
+    size &= 0xffffffffu;
+    align &= 0xffffffffu;
+    flags &= 0xffffffffu;
+    // kmem_cache_create_usercopy(): a nameless cache, or a size below a pointer or above
+    // KMALLOC_MAX_SIZE, is refused (-EINVAL, after a WARN_ON() kmodemu does not draw).
+    uint64_t kmalloc_max = uint64_t(1) << (sl.shift_high + 10);
+    if (!name_ptr || size < c.emu.word_size() || size > kmalloc_max) {
+        c.kernel.log(4, "kmem_cache_create(" + name + ") failed with error -22");
+        return 0;
+    }
+    // calculate_alignment(): SLAB_HWCACHE_ALIGN (0x2000) aligns to the cache line while the
+    // object is bigger than half of it; never below ARCH_SLAB_MINALIGN (8).
+    uint64_t a = 8;
+    if (flags & 0x2000) {
+        uint64_t ralign = 64;
+        while (size <= ralign / 2)
+            ralign /= 2;
+        a = std::max(a, ralign);
+    }
+    a = std::max(a, align);
+    uint64_t object = (size + a - 1) / a * a;
+    uint64_t s = sl.alloc(256, gfp_zero);
+    if (!s) return 0;
+    sl.cache_size[s] = object;
+    return s;
+}
+
 namespace {
 
 // Caches of modules (mm/slab_common.c): kmem_cache_create() makes a struct kmem_cache (a zeroed
@@ -157,37 +189,9 @@ void register_kmem_caches(Kernel& k, const char* sub) {
     // (name, size, align, flags, ctor) of a cache, however the module's kernel passes them.
     auto make_cache = [ctors](StubCall& c, uint64_t name_ptr, uint64_t size, uint64_t align,
                               uint64_t flags, uint64_t ctor) -> uint64_t {
-        {
-            Kernel::Slab& sl = c.kernel.slab();
-            std::string name = name_ptr ? c.read_cstr(name_ptr) : "";
-            size &= 0xffffffffu;
-            align &= 0xffffffffu;
-            flags &= 0xffffffffu;
-            // kmem_cache_create_usercopy(): a nameless cache, or a size below a pointer or
-            // above KMALLOC_MAX_SIZE, is refused (-EINVAL, after a WARN_ON() kmodemu does not
-            // draw).
-            uint64_t kmalloc_max = uint64_t(1) << (sl.shift_high + 10);
-            if (!name_ptr || size < c.emu.word_size() || size > kmalloc_max) {
-                c.kernel.log(4, "kmem_cache_create(" + name + ") failed with error -22");
-                return 0;
-            }
-            // calculate_alignment(): SLAB_HWCACHE_ALIGN (0x2000) aligns to the cache line while
-            // the object is bigger than half of it; never below ARCH_SLAB_MINALIGN (8).
-            uint64_t a = 8;
-            if (flags & 0x2000) {
-                uint64_t ralign = 64;
-                while (size <= ralign / 2)
-                    ralign /= 2;
-                a = std::max(a, ralign);
-            }
-            a = std::max(a, align);
-            uint64_t object = (size + a - 1) / a * a;
-            uint64_t s = sl.alloc(256, gfp_zero);
-            if (!s) return 0;
-            sl.cache_size[s] = object;
-            if (ctor) (*ctors)[s] = ctor;
-            return s;
-        }
+        uint64_t s = kmem_cache_create(c, name_ptr, size, align, flags);
+        if (s && ctor) (*ctors)[s] = ctor;
+        return s;
     };
     auto create = [make_cache](unsigned ctor_arg) {
         return [make_cache, ctor_arg](StubCall& c) -> uint64_t {

@@ -56,4 +56,9 @@ struct Kernel::Slab {
     uint64_t carve(uint64_t slot);
 };
 
+// kmem_cache_create(name, size, align, flags, NULL) (mm/slab_common.c): the cache, or 0 when
+// refused (with the kernel's message).
+uint64_t kmem_cache_create(StubCall& c, uint64_t name_ptr, uint64_t size, uint64_t align,
+                           uint64_t flags);
+
 }  // namespace kmodemu

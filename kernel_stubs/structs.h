@@ -182,6 +182,23 @@ struct KernelStructs {
     struct SockDiag {  // struct sock_diag_handler's family, and AF_MAX
         uint64_t family, af_max;
     } sock_diag;
+    struct Genl {  // struct genl_family and its ops, small ops, split ops (6.2+; split_size 0
+                   // before) and multicast groups (net/genetlink.h)
+        uint64_t id, name, mcgrp_offset, n_ops, n_small_ops, n_split_ops, n_mcgrps,
+            resv_start_op, ops, small_ops, split_ops, mcgrps;
+        uint64_t ops_size, ops_doit, ops_dumpit, ops_cmd, ops_validate;
+        uint64_t small_size, small_doit, small_dumpit, small_cmd, small_validate;
+        uint64_t split_size, split_cmd, split_internal_flags, split_flags, split_validate;
+        uint64_t mcgrp_size, mcgrp_name;
+    } genl;
+    struct Proto {  // struct proto, and its request_sock_ops (rsk_) and timewait_sock_ops (tw_)
+        uint64_t name, obj_size, slab_flags, useroffset, usersize, slab, rsk_prot, twsk_prot,
+            memory_allocated, sysctl_mem, per_cpu_fw_alloc, inuse_idx;
+        uint64_t rsk_obj_size, rsk_slab, rsk_slab_name, tw_obj_size, tw_slab, tw_slab_name;
+    } proto;
+    struct NetProtos {  // struct net_proto_family's family; struct inet_protosw, SOCK_MAX
+        uint64_t family_family, protosw_type, protosw_protocol, protosw_flags, sock_max;
+    } net_protos;
     struct UserNs {  // sizeof(struct user_namespace); where struct net points to its own
         uint64_t size, net_user_ns;
     } user_ns;
@@ -513,6 +530,58 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("NF_SOCKOPT_OPS_GET_OPTMAX", s.nf_sockopt_ops.get_optmax, all);
     f("SOCK_DIAG_HANDLER_FAMILY", s.sock_diag.family, all);
     f("AF_MAX", s.sock_diag.af_max, all);
+    f("GENL_FAMILY_ID", s.genl.id, all);
+    f("GENL_FAMILY_NAME", s.genl.name, all);
+    f("GENL_FAMILY_MCGRP_OFFSET", s.genl.mcgrp_offset, all);
+    f("GENL_FAMILY_N_OPS", s.genl.n_ops, all);
+    f("GENL_FAMILY_N_SMALL_OPS", s.genl.n_small_ops, all);
+    f("GENL_FAMILY_N_SPLIT_OPS", s.genl.n_split_ops, all);
+    f("GENL_FAMILY_N_MCGRPS", s.genl.n_mcgrps, all);
+    f("GENL_FAMILY_RESV_START_OP", s.genl.resv_start_op, all);
+    f("GENL_FAMILY_OPS", s.genl.ops, all);
+    f("GENL_FAMILY_SMALL_OPS", s.genl.small_ops, all);
+    f("GENL_FAMILY_SPLIT_OPS", s.genl.split_ops, all);
+    f("GENL_FAMILY_MCGRPS", s.genl.mcgrps, all);
+    f("GENL_OPS_SIZE", s.genl.ops_size, all);
+    f("GENL_OPS_DOIT", s.genl.ops_doit, all);
+    f("GENL_OPS_DUMPIT", s.genl.ops_dumpit, all);
+    f("GENL_OPS_CMD", s.genl.ops_cmd, all);
+    f("GENL_OPS_VALIDATE", s.genl.ops_validate, all);
+    f("GENL_SMALL_OPS_SIZE", s.genl.small_size, all);
+    f("GENL_SMALL_OPS_DOIT", s.genl.small_doit, all);
+    f("GENL_SMALL_OPS_DUMPIT", s.genl.small_dumpit, all);
+    f("GENL_SMALL_OPS_CMD", s.genl.small_cmd, all);
+    f("GENL_SMALL_OPS_VALIDATE", s.genl.small_validate, all);
+    f("GENL_SPLIT_OPS_SIZE", s.genl.split_size, all);
+    f("GENL_SPLIT_OPS_CMD", s.genl.split_cmd, all);
+    f("GENL_SPLIT_OPS_INTERNAL_FLAGS", s.genl.split_internal_flags, all);
+    f("GENL_SPLIT_OPS_FLAGS", s.genl.split_flags, all);
+    f("GENL_SPLIT_OPS_VALIDATE", s.genl.split_validate, all);
+    f("GENL_MULTICAST_GROUP_SIZE", s.genl.mcgrp_size, all);
+    f("GENL_MULTICAST_GROUP_NAME", s.genl.mcgrp_name, all);
+    f("PROTO_NAME", s.proto.name, all);
+    f("PROTO_OBJ_SIZE", s.proto.obj_size, all);
+    f("PROTO_SLAB_FLAGS", s.proto.slab_flags, all);
+    f("PROTO_USEROFFSET", s.proto.useroffset, all);
+    f("PROTO_USERSIZE", s.proto.usersize, all);
+    f("PROTO_SLAB", s.proto.slab, all);
+    f("PROTO_RSK_PROT", s.proto.rsk_prot, all);
+    f("PROTO_TWSK_PROT", s.proto.twsk_prot, all);
+    f("PROTO_MEMORY_ALLOCATED", s.proto.memory_allocated, all);
+    f("PROTO_SYSCTL_MEM", s.proto.sysctl_mem, all);
+    f("PROTO_PER_CPU_FW_ALLOC", s.proto.per_cpu_fw_alloc, all);
+    f("PROTO_INUSE_IDX", s.proto.inuse_idx, all);
+    f("REQUEST_SOCK_OPS_OBJ_SIZE", s.proto.rsk_obj_size, all);
+    f("REQUEST_SOCK_OPS_SLAB", s.proto.rsk_slab, all);
+    f("REQUEST_SOCK_OPS_SLAB_NAME", s.proto.rsk_slab_name, all);
+    f("TIMEWAIT_SOCK_OPS_OBJ_SIZE", s.proto.tw_obj_size, all);
+    f("TIMEWAIT_SOCK_OPS_SLAB", s.proto.tw_slab, all);
+    f("TIMEWAIT_SOCK_OPS_SLAB_NAME", s.proto.tw_slab_name, all);
+    f("NET_PROTO_FAMILY_FAMILY", s.net_protos.family_family, all);
+    f("INET_PROTOSW_TYPE", s.net_protos.protosw_type, all);
+    f("INET_PROTOSW_PROTOCOL", s.net_protos.protosw_protocol, all);
+    f("INET_PROTOSW_FLAGS", s.net_protos.protosw_flags, all);
+    f("SOCK_MAX", s.net_protos.sock_max, all);
     f("USER_NAMESPACE_SIZE", s.user_ns.size, all);
     f("NET_USER_NS", s.user_ns.net_user_ns, all);
     f("TS_OPS_NAME", s.ts_ops.name, all);

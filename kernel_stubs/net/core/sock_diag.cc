@@ -12,6 +12,7 @@ namespace {
 
 struct SockDiag : Kernel::SubsystemState {
     std::map<uint8_t, uint64_t> handlers;  // family -> struct sock_diag_handler *
+    uint64_t inet_rcv_compat = 0;          // inet_diag's handler of the old requests
 };
 
 uint8_t family_of(StubCall& c, uint64_t hndl) {
@@ -47,6 +48,16 @@ void register_sock_diag(Kernel& k) {
             return 0;
         },
         true);
+    // sock_diag_register_inet_compat(fn) / sock_diag_unregister_inet_compat(fn): the handler of
+    // TCPDIAG_GETSOCK and DCCPDIAG_GETSOCK requests set, then cleared (whatever it was).
+    k.add_function("sock_diag_register_inet_compat", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<SockDiag>().inet_rcv_compat = c.arg(0);
+        return 0;
+    });
+    k.add_function("sock_diag_unregister_inet_compat", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<SockDiag>().inet_rcv_compat = 0;
+        return 0;
+    });
 }
 
 }  // namespace kmodemu

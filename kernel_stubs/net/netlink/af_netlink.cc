@@ -3,6 +3,7 @@
 #include <map>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/notifier.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
 
@@ -33,6 +34,16 @@ void register_netlink(Kernel& k) {
     k.add_function("netlink_kernel_release", sub, [](StubCall& c) -> uint64_t {
         if (c.kernel.state<Netlink>().sockets.erase(c.arg(0))) c.kernel.slab().free(c.arg(0));
         return 0;
+    });
+    // netlink_register_notifier(nb) / netlink_unregister_notifier(nb): netlink_chain, told of
+    // NETLINK_URELEASE when a user socket is released (no user space here).
+    k.add_function("netlink_register_notifier", sub, [](StubCall& c) -> uint64_t {
+        return static_cast<uint64_t>(int64_t(notifier::chain_register(
+            c.kernel, notifier::kernel_chain(c.kernel, "netlink_chain"), c.arg(0), false)));
+    });
+    k.add_function("netlink_unregister_notifier", sub, [](StubCall& c) -> uint64_t {
+        return static_cast<uint64_t>(int64_t(notifier::chain_unregister(
+            c.kernel, notifier::kernel_chain(c.kernel, "netlink_chain"), c.arg(0))));
     });
 }
 

@@ -216,6 +216,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_shrinkers(*this);
     register_kobject(*this);
     register_sysfs(*this);
+    register_kobject_uevent(*this);
     register_rcu(*this);
     register_softirq(*this);
     register_keys(*this);

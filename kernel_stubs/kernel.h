@@ -340,6 +340,7 @@ void register_sched_core(Kernel& k);     // kernel/sched/core.c
 void register_completion(Kernel& k);     // kernel/sched/completion.c
 void register_shrinkers(Kernel& k);      // mm/shrinker.c (6.1: mm/vmscan.c)
 void register_kobject(Kernel& k);        // lib/kobject.c
+void register_kobject_uevent(Kernel& k);  // lib/kobject_uevent.c (nobody listens)
 void register_sysfs(Kernel& k);          // fs/sysfs (names of files, groups and links)
 void register_regmap(Kernel& k);         // drivers/base/regmap/regmap.c (no regmap is made)
 void register_rcu(Kernel& k);            // kernel/rcu/tree.c (callbacks on the virtual clock)

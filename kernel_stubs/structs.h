@@ -234,6 +234,9 @@ struct KernelStructs {
         uint64_t attr_name, group_name, group_is_visible, group_attrs, group_bin_attrs,
             bin_attr_attr;
     } sysfs;
+    struct Uevent {  // the uevent callbacks of struct bus_type, class and device_type
+        uint64_t bus, class_dev, type;
+    } uevent;
     struct Key {  // struct key (security/keys): its size, usage count and description
         uint64_t size, usage, description;
     } key;
@@ -624,6 +627,9 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("ATTRIBUTE_GROUP_ATTRS", s.sysfs.group_attrs, all);
     f("ATTRIBUTE_GROUP_BIN_ATTRS", s.sysfs.group_bin_attrs, all);
     f("BIN_ATTRIBUTE_ATTR", s.sysfs.bin_attr_attr, all);
+    f("BUS_TYPE_UEVENT", s.uevent.bus, all);
+    f("CLASS_DEV_UEVENT", s.uevent.class_dev, all);
+    f("DEVICE_TYPE_UEVENT", s.uevent.type, all);
     f("KEY_SIZE", s.key.size, all);
     f("KEY_USAGE", s.key.usage, all);
     f("KEY_DESCRIPTION", s.key.description, all);

@@ -84,6 +84,9 @@ void dev_printk(Kernel& k, int level, uint64_t dev, const std::string& msg);
 // -EPROBE_DEFER (include/linux/errno.h): kernel-internal, not in the host's <cerrno>.
 constexpr int eprobe_defer = 517;
 
+// Whether dev is a struct device that device_add() added (and not yet deleted).
+bool device_is_added(Kernel& k, uint64_t dev);
+
 // dev_printk()'s "<driver> <device>: " ("(NULL device *): " for no device).
 std::string dev_printk_prefix(Kernel& k, uint64_t dev);
 

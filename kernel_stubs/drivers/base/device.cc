@@ -172,6 +172,12 @@ using namespace drivers;
 
 namespace drivers {
 
+bool device_is_added(Kernel& k, uint64_t dev) {
+    auto& d = k.state<Devices>().devices;
+    auto it = d.find(dev);
+    return it != d.end() && it->second.added;
+}
+
 std::string dev_printk_prefix(Kernel& k, uint64_t dev) {
     if (!dev) return "(NULL device *): ";
     return driver_string(k, dev) + " " + cstr(k, word(k, dev + k.structs().device.kobj_name)) +

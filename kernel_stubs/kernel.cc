@@ -216,6 +216,8 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_shrinkers(*this);
     register_kobject(*this);
     register_sysfs(*this);
+    register_timekeeping(*this);
+    register_hweight(*this);
     register_kobject_uevent(*this);
     register_rcu(*this);
     register_softirq(*this);

@@ -341,6 +341,8 @@ void register_completion(Kernel& k);     // kernel/sched/completion.c
 void register_shrinkers(Kernel& k);      // mm/shrinker.c (6.1: mm/vmscan.c)
 void register_kobject(Kernel& k);        // lib/kobject.c
 void register_kobject_uevent(Kernel& k);  // lib/kobject_uevent.c (nobody listens)
+void register_timekeeping(Kernel& k);    // kernel/time/timekeeping.c (a fixed boot date)
+void register_hweight(Kernel& k);        // lib/hweight.c
 void register_sysfs(Kernel& k);          // fs/sysfs (names of files, groups and links)
 void register_regmap(Kernel& k);         // drivers/base/regmap/regmap.c (no regmap is made)
 void register_rcu(Kernel& k);            // kernel/rcu/tree.c (callbacks on the virtual clock)

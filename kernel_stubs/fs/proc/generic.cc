@@ -63,13 +63,12 @@ void register_procfs(Kernel& k) {
     // (name, parent)
     k.add_function("proc_mkdir", sub, [](StubCall& c) { return create(c, c.arg(0), c.arg(1)); });
     // (name, mode, parent, ...)
-    k.add_functions({"proc_mkdir_mode", "proc_mkdir_data", "proc_create", "proc_create_data",
-                     "proc_create_seq_private", "proc_create_single_data", "proc_create_net_data",
-                     "proc_create_net_single", "proc_create_net_data_write",
-                     "proc_create_net_single_write"},
-                    sub, [](StubCall& c) {
-                        return create(c, c.arg(0), c.arg(2));
-                    });
+    // _proc_mkdir(name, mode, parent, data, force_lookup) is 6.1's proc_mkdir_data().
+    k.add_functions(
+        {"proc_mkdir_mode", "proc_mkdir_data", "_proc_mkdir", "proc_create", "proc_create_data",
+         "proc_create_seq_private", "proc_create_single_data", "proc_create_net_data",
+         "proc_create_net_single", "proc_create_net_data_write", "proc_create_net_single_write"},
+        sub, [](StubCall& c) { return create(c, c.arg(0), c.arg(2)); });
     // proc_symlink(name, parent, dest)
     k.add_function("proc_symlink", sub, [](StubCall& c) { return create(c, c.arg(0), c.arg(1)); });
     k.add_functions({"proc_set_size", "proc_set_user"}, sub,

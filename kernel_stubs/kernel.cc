@@ -196,6 +196,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_serio(*this);
     register_virtio(*this);
     register_sdio_bus(*this);
+    register_gpiolib(*this);
+    register_gpiolib_devres(*this);
+    register_mdio_boardinfo(*this);
     register_timers(*this);
     register_wait(*this);
     register_random(*this);

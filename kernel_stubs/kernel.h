@@ -358,5 +358,8 @@ void register_tty_io(Kernel& k);         // drivers/tty/tty_io.c
 void register_serio(Kernel& k);          // drivers/input/serio/serio.c
 void register_virtio(Kernel& k);         // drivers/virtio/virtio.c
 void register_sdio_bus(Kernel& k);       // drivers/mmc/core/sdio_bus.c
+void register_gpiolib(Kernel& k);        // drivers/gpio/gpiolib.c (consumers)
+void register_gpiolib_devres(Kernel& k);  // drivers/gpio/gpiolib-devres.c
+void register_mdio_boardinfo(Kernel& k);  // drivers/net/phy/mdio-boardinfo.c
 
 }  // namespace kmodemu

@@ -199,6 +199,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_gpiolib(*this);
     register_gpiolib_devres(*this);
     register_mdio_boardinfo(*this);
+    register_property(*this);
     register_timers(*this);
     register_wait(*this);
     register_random(*this);

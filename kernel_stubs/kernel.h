@@ -361,5 +361,6 @@ void register_sdio_bus(Kernel& k);       // drivers/mmc/core/sdio_bus.c
 void register_gpiolib(Kernel& k);        // drivers/gpio/gpiolib.c (consumers)
 void register_gpiolib_devres(Kernel& k);  // drivers/gpio/gpiolib-devres.c
 void register_mdio_boardinfo(Kernel& k);  // drivers/net/phy/mdio-boardinfo.c
+void register_property(Kernel& k);       // drivers/base/property.c (firmware nodes)
 
 }  // namespace kmodemu

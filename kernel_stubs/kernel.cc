@@ -200,6 +200,11 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_gpiolib_devres(*this);
     register_mdio_boardinfo(*this);
     register_property(*this);
+    register_amba(*this);
+    register_mipi_dsi(*this);
+    register_serdev(*this);
+    register_auxiliary(*this);
+    register_tty_ldisc(*this);
     register_timers(*this);
     register_wait(*this);
     register_random(*this);

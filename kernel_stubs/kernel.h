@@ -362,5 +362,10 @@ void register_gpiolib(Kernel& k);        // drivers/gpio/gpiolib.c (consumers)
 void register_gpiolib_devres(Kernel& k);  // drivers/gpio/gpiolib-devres.c
 void register_mdio_boardinfo(Kernel& k);  // drivers/net/phy/mdio-boardinfo.c
 void register_property(Kernel& k);       // drivers/base/property.c (firmware nodes)
+void register_amba(Kernel& k);           // drivers/amba/bus.c
+void register_mipi_dsi(Kernel& k);       // drivers/gpu/drm/drm_mipi_dsi.c
+void register_serdev(Kernel& k);         // drivers/tty/serdev/core.c
+void register_auxiliary(Kernel& k);      // drivers/base/auxiliary.c
+void register_tty_ldisc(Kernel& k);      // drivers/tty/tty_ldisc.c
 
 }  // namespace kmodemu

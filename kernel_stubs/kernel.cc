@@ -205,6 +205,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_serdev(*this);
     register_auxiliary(*this);
     register_tty_ldisc(*this);
+    register_tty_baudrate(*this);
     register_timers(*this);
     register_wait(*this);
     register_random(*this);

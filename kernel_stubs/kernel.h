@@ -367,5 +367,6 @@ void register_mipi_dsi(Kernel& k);       // drivers/gpu/drm/drm_mipi_dsi.c
 void register_serdev(Kernel& k);         // drivers/tty/serdev/core.c
 void register_auxiliary(Kernel& k);      // drivers/base/auxiliary.c
 void register_tty_ldisc(Kernel& k);      // drivers/tty/tty_ldisc.c
+void register_tty_baudrate(Kernel& k);   // drivers/tty/tty_baudrate.c
 
 }  // namespace kmodemu

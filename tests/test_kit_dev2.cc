@@ -1,7 +1,7 @@
 // GPIO consumers (kernel_stubs/drivers/gpio/), the MDIO board list and firmware nodes, the AMBA,
-// MIPI DSI, serdev and auxiliary buses' driver registration and the tty line disciplines:
-// Debian's modules that need them get the real kernel's exit status and lines, and the stubs
-// fail as the kernel does (no GPIO described, an out-of-range discipline, an AMBA driver
+// MIPI DSI, serdev and auxiliary buses' driver registration, the tty line disciplines and baud
+// rates: Debian's modules that need them get the real kernel's exit status and lines, and the
+// stubs fail as the kernel does (no GPIO described, an out-of-range discipline, an AMBA driver
 // without probe, a driver registered twice).
 #include <gtest/gtest.h>
 
@@ -41,6 +41,8 @@ TEST(KitDev2, DebianModulesGetTheRealKernelsVerdicts) {
         "kernel/drivers/net/ppp/ppp_async.ko",
         "kernel/drivers/net/can/slcan/slcan.ko",
         "kernel/drivers/net/can/can327.ko.xz",
+        // tty_termios_encode_baud_rate()
+        "kernel/drivers/net/usb/hso.ko",
     });
 }
 
@@ -165,4 +167,23 @@ TEST(KitDev2, BusDriversRegisterAsTheKernelDoes) {
               m.k.find_export("mipi_dsi_drv_probe")->address);
     EXPECT_EQ(m.emu.read_word(ddrv + s.device_driver.remove), 0u);
     m.call("mipi_dsi_driver_unregister", {dsi});
+}
+
+TEST(KitDev2, BaudRatesEncodeAsTheKernelDoes) {
+    Machine m;
+    const KernelStructs::Ktermios& t = m.s.ktermios;
+    uint64_t termios = m.k.slab_alloc(t.size, gfp_zero);
+    // CS8 | CREAD | HUPCL (asm-generic termbits), no speed bits: 115200 is B115200 (CBAUDEX | 2),
+    // the input speed left to follow the output.
+    const uint32_t base = 0000060 | 0000200 | 0002000;
+    m.emu.write_u32(termios + t.c_cflag, base);
+    m.call("tty_termios_encode_baud_rate", {termios, 115200, 115200});
+    EXPECT_EQ(m.emu.read_u32(termios + t.c_cflag), base | 0010002u);
+    EXPECT_EQ(m.emu.read_u32(termios + t.c_ispeed), 115200u);
+    EXPECT_EQ(m.emu.read_u32(termios + t.c_ospeed), 115200u);
+    // A rate of no table entry within 2%: BOTHER, and for a different input rate BOTHER's input
+    // bits (B9600 = 015 close enough for 9650).
+    m.emu.write_u32(termios + t.c_cflag, base);
+    m.call("tty_termios_encode_baud_rate", {termios, 9650, 123456});
+    EXPECT_EQ(m.emu.read_u32(termios + t.c_cflag), base | 0010000u | (015u << 16));
 }

@@ -204,6 +204,16 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_serio(*this);
     register_virtio(*this);
     register_sdio_bus(*this);
+    register_gpiolib(*this);
+    register_gpiolib_devres(*this);
+    register_mdio_boardinfo(*this);
+    register_property(*this);
+    register_amba(*this);
+    register_mipi_dsi(*this);
+    register_serdev(*this);
+    register_auxiliary(*this);
+    register_tty_ldisc(*this);
+    register_tty_baudrate(*this);
     register_timers(*this);
     register_wait(*this);
     register_random(*this);

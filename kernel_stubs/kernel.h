@@ -374,6 +374,16 @@ void register_tty_io(Kernel& k);         // drivers/tty/tty_io.c
 void register_serio(Kernel& k);          // drivers/input/serio/serio.c
 void register_virtio(Kernel& k);         // drivers/virtio/virtio.c
 void register_sdio_bus(Kernel& k);       // drivers/mmc/core/sdio_bus.c
+void register_gpiolib(Kernel& k);        // drivers/gpio/gpiolib.c (consumers)
+void register_gpiolib_devres(Kernel& k);  // drivers/gpio/gpiolib-devres.c
+void register_mdio_boardinfo(Kernel& k);  // drivers/net/phy/mdio-boardinfo.c
+void register_property(Kernel& k);       // drivers/base/property.c (firmware nodes)
+void register_amba(Kernel& k);           // drivers/amba/bus.c
+void register_mipi_dsi(Kernel& k);       // drivers/gpu/drm/drm_mipi_dsi.c
+void register_serdev(Kernel& k);         // drivers/tty/serdev/core.c
+void register_auxiliary(Kernel& k);      // drivers/base/auxiliary.c
+void register_tty_ldisc(Kernel& k);      // drivers/tty/tty_ldisc.c
+void register_tty_baudrate(Kernel& k);   // drivers/tty/tty_baudrate.c
 
 void register_genhd(Kernel& k);          // block/genhd.c (block device majors)
 void register_mempool(Kernel& k);        // mm/mempool.c

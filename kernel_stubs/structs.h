@@ -82,7 +82,7 @@ struct KernelStructs {
     } class_;
     struct DeviceDriver {  // struct device_driver; and enum probe_type's values
         uint64_t size, name, bus, owner, mod_name, probe, remove, probe_type, suppress_bind_attrs;
-        uint64_t probe_prefer_async, probe_force_sync;
+        uint64_t probe_prefer_async, probe_force_sync, shutdown;
     } device_driver;
     struct BusDrivers {  // where struct platform_driver, i2c_driver and pci_driver hold theirs
         uint64_t platform_driver, i2c_driver, pci_driver, pci_driver_name;
@@ -130,6 +130,14 @@ struct KernelStructs {
         uint64_t serio_driver, serio_manual_bind, virtio_driver, virtio_feature_table,
             virtio_feature_table_size, amba_drv, amba_probe, sdio_name, sdio_drv;
     } bus_driver_fields;
+    struct DsiSerdevAuxDrivers {  // struct mipi_dsi_driver, serdev_device_driver, auxiliary_driver
+        uint64_t mipi_dsi_driver, mipi_dsi_probe, mipi_dsi_remove, mipi_dsi_shutdown;
+        uint64_t serdev_driver;
+        uint64_t auxiliary_driver, auxiliary_probe, auxiliary_name, auxiliary_id_table;
+    } dsi_serdev_aux;
+    struct TtyLdisc {  // struct tty_ldisc_ops' num; N_TTY and NR_LDISCS
+        uint64_t ops_num, n_tty, nr_ldiscs;
+    } tty_ldisc;
     struct ClassInterface {  // struct class_interface
         uint64_t class_, add_dev, remove_dev;
     } class_interface;
@@ -655,6 +663,7 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("DEVICE_COHERENT_DMA_MASK", s.device.coherent_dma_mask, all);
     f("DEVICE_DRIVER_PROBE", s.device_driver.probe, all);
     f("DEVICE_DRIVER_REMOVE", s.device_driver.remove, all);
+    f("DEVICE_DRIVER_SHUTDOWN", s.device_driver.shutdown, all);
     f("DEVICE_DRIVER_PROBE_TYPE", s.device_driver.probe_type, all);
     f("DEVICE_DRIVER_SUPPRESS_BIND_ATTRS", s.device_driver.suppress_bind_attrs, all);
     f("PROBE_PREFER_ASYNCHRONOUS", s.device_driver.probe_prefer_async, all);
@@ -753,6 +762,18 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("CLASS_INTERFACE_CLASS", s.class_interface.class_, all);
     f("CLASS_INTERFACE_ADD_DEV", s.class_interface.add_dev, all);
     f("CLASS_INTERFACE_REMOVE_DEV", s.class_interface.remove_dev, all);
+    f("MIPI_DSI_DRIVER_DRIVER", s.dsi_serdev_aux.mipi_dsi_driver, all);
+    f("MIPI_DSI_DRIVER_PROBE", s.dsi_serdev_aux.mipi_dsi_probe, all);
+    f("MIPI_DSI_DRIVER_REMOVE", s.dsi_serdev_aux.mipi_dsi_remove, all);
+    f("MIPI_DSI_DRIVER_SHUTDOWN", s.dsi_serdev_aux.mipi_dsi_shutdown, all);
+    f("SERDEV_DEVICE_DRIVER_DRIVER", s.dsi_serdev_aux.serdev_driver, all);
+    f("AUXILIARY_DRIVER_DRIVER", s.dsi_serdev_aux.auxiliary_driver, all);
+    f("AUXILIARY_DRIVER_PROBE", s.dsi_serdev_aux.auxiliary_probe, all);
+    f("AUXILIARY_DRIVER_NAME", s.dsi_serdev_aux.auxiliary_name, all);
+    f("AUXILIARY_DRIVER_ID_TABLE", s.dsi_serdev_aux.auxiliary_id_table, all);
+    f("TTY_LDISC_OPS_NUM", s.tty_ldisc.ops_num, all);
+    f("N_TTY", s.tty_ldisc.n_tty, all);
+    f("NR_LDISCS", s.tty_ldisc.nr_ldiscs, all);
 
     f("SWAIT_QUEUE_HEAD_TASK_LIST", s.swait_queue_head.task_list, all);
     f("CRYPTO_ALG_SIZE", s.crypto_alg.size, all);

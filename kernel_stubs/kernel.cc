@@ -228,6 +228,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_sysfs(*this);
     register_timekeeping(*this);
     register_hweight(*this);
+    register_xfrm_input(*this);
+    register_percpu_counter(*this);
+    register_mmu_notifier(*this);
     register_kobject_uevent(*this);
     register_rcu(*this);
     register_softirq(*this);

@@ -342,6 +342,9 @@ void register_shrinkers(Kernel& k);      // mm/shrinker.c (6.1: mm/vmscan.c)
 void register_kobject(Kernel& k);        // lib/kobject.c
 void register_kobject_uevent(Kernel& k);  // lib/kobject_uevent.c (nobody listens)
 void register_timekeeping(Kernel& k);    // kernel/time/timekeeping.c (a fixed boot date)
+void register_mmu_notifier(Kernel& k);   // mm/mmu_notifier.c
+void register_xfrm_input(Kernel& k);     // net/xfrm/xfrm_input.c
+void register_percpu_counter(Kernel& k);  // lib/percpu_counter.c
 void register_hweight(Kernel& k);        // lib/hweight.c
 void register_sysfs(Kernel& k);          // fs/sysfs (names of files, groups and links)
 void register_regmap(Kernel& k);         // drivers/base/regmap/regmap.c (no regmap is made)

@@ -245,6 +245,12 @@ struct KernelStructs {
     struct Uevent {  // the uevent callbacks of struct bus_type, class and device_type
         uint64_t bus, class_dev, type;
     } uevent;
+    struct PercpuCounter {  // struct percpu_counter
+        uint64_t size, count, counters;
+    } percpu_counter;
+    struct XfrmInputAfinfo {  // struct xfrm_input_afinfo: u8 family, bool is_ipip
+        uint64_t family, is_ipip;
+    } xfrm_input_afinfo;
     struct Key {  // struct key (security/keys): its size, usage count and description
         uint64_t size, usage, description;
     } key;
@@ -638,6 +644,11 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("BUS_TYPE_UEVENT", s.uevent.bus, all);
     f("CLASS_DEV_UEVENT", s.uevent.class_dev, all);
     f("DEVICE_TYPE_UEVENT", s.uevent.type, all);
+    f("PERCPU_COUNTER_SIZE", s.percpu_counter.size, all);
+    f("PERCPU_COUNTER_COUNT", s.percpu_counter.count, all);
+    f("PERCPU_COUNTER_COUNTERS", s.percpu_counter.counters, all);
+    f("XFRM_INPUT_AFINFO_FAMILY", s.xfrm_input_afinfo.family, all);
+    f("XFRM_INPUT_AFINFO_IS_IPIP", s.xfrm_input_afinfo.is_ipip, all);
     f("KEY_SIZE", s.key.size, all);
     f("KEY_USAGE", s.key.usage, all);
     f("KEY_DESCRIPTION", s.key.description, all);

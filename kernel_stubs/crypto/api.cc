@@ -103,6 +103,13 @@ void register_crypto_api(Kernel& k) {
                         c.unimplemented("the crypto API (the kernel's algorithm " + name + ")");
                     },
                     true);
+    // crypto_destroy_tfm(mem, tfm): nothing for an error pointer or NULL (no lookup above
+    // ever gives a transform, so there is never another).
+    k.add_function("crypto_destroy_tfm", "crypto", [](StubCall& c) -> uint64_t {
+        int64_t mem = c.kernel.word() == 4 ? int32_t(c.arg(0)) : int64_t(c.arg(0));
+        if (mem == 0 || (mem < 0 && mem >= -4095)) return 0;
+        c.unimplemented("crypto_destroy_tfm (of a transform)");
+    }, true);
 }
 
 }  // namespace kmodemu

@@ -124,6 +124,18 @@ void register_idr(Kernel& k) {
         }
         return 0;
     });
+    // idr_get_next_ul(idr, unsigned long *nextid): the same with an unsigned long.
+    k.add_function("idr_get_next_ul", sub, [](StubCall& c) -> uint64_t {
+        auto& used = c.kernel.state<Idrs>().ids[c.arg(0)];
+        uint64_t from = c.emu.read_word(c.arg(1));
+        if (from > UINT32_MAX) return 0;
+        for (auto it = used.lower_bound(uint32_t(from)); it != used.end(); ++it) {
+            if (!it->second) continue;
+            c.emu.write_word(c.arg(1), it->first);
+            return it->second;
+        }
+        return 0;
+    });
     k.add_function("idr_destroy", sub, [](StubCall& c) -> uint64_t {
         c.kernel.state<Idrs>().ids.erase(c.arg(0));
         c.emu.write_word(c.arg(0) + c.kernel.structs().idr.idr_xa_head, 0);

@@ -4,6 +4,8 @@
 // by call_rcu() and kfree_rcu() run, in the order they were queued.
 #include <deque>
 
+#include "kernel_stubs/kernel/rcu/rcu.h"
+
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/kernel/time/clock.h"
 #include "kernel_stubs/profile.h"
@@ -38,6 +40,10 @@ bool run_callbacks(Kernel& k) {
 }
 
 }  // namespace
+
+void rcu_synchronize(Kernel& k) {
+    run_callbacks(k);
+}
 
 void register_rcu(Kernel& k) {
     const char* sub = "kernel/rcu/tree";

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/kernel/rcu/rcu.h"
 #include "kernel_stubs/net/core/rtnetlink.h"
 #include "kernel_stubs/notifier.h"
 #include "kernel_stubs/slab.h"
@@ -200,6 +201,11 @@ void register_netdev(Kernel& k) {
             c.unimplemented("unregister_netdevice_notifier_net (a namespace other than init_net)");
         return ret(unregister_notifier(c, init_net_chain(c.kernel), c.arg(1),
                                        "unregister_netdevice_notifier_net"));
+    });
+    // synchronize_net(): synchronize_rcu() (or its expedited form under the RTNL lock).
+    k.add_function("synchronize_net", "net/core/dev", [](StubCall& c) -> uint64_t {
+        rcu_synchronize(c.kernel);
+        return 0;
     });
 }
 

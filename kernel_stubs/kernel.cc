@@ -228,6 +228,8 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_sysfs(*this);
     register_timekeeping(*this);
     register_hweight(*this);
+    register_int_sqrt(*this);
+    register_hexdump(*this);
     register_xfrm_input(*this);
     register_percpu_counter(*this);
     register_mmu_notifier(*this);

@@ -345,6 +345,8 @@ void register_timekeeping(Kernel& k);    // kernel/time/timekeeping.c (a fixed b
 void register_mmu_notifier(Kernel& k);   // mm/mmu_notifier.c
 void register_xfrm_input(Kernel& k);     // net/xfrm/xfrm_input.c
 void register_percpu_counter(Kernel& k);  // lib/percpu_counter.c
+void register_int_sqrt(Kernel& k);       // lib/math/int_sqrt.c
+void register_hexdump(Kernel& k);        // lib/hexdump.c
 void register_hweight(Kernel& k);        // lib/hweight.c
 void register_sysfs(Kernel& k);          // fs/sysfs (names of files, groups and links)
 void register_regmap(Kernel& k);         // drivers/base/regmap/regmap.c (no regmap is made)

@@ -197,6 +197,11 @@ void register_notifier(Kernel& k) {
                    true},  // kernel/notifier.c
              Chain{"register_blocking_lsm_notifier", "unregister_blocking_lsm_notifier",
                    "blocking_lsm_notifier_chain", false},  // security/security.c
+             Chain{"register_switchdev_notifier", "unregister_switchdev_notifier",
+                   "switchdev_notif_chain", true},  // net/switchdev/switchdev.c
+             Chain{"register_switchdev_blocking_notifier",
+                   "unregister_switchdev_blocking_notifier", "switchdev_blocking_notif_chain",
+                   true},  // net/switchdev/switchdev.c
          }) {
         std::string name = ch.chain;
         k.add_function(ch.reg, sub, [name](StubCall& c) {

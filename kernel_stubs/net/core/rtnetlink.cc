@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <map>
+#include <set>
 #include <string>
 
 #include "kernel_stubs/structs.h"
@@ -16,7 +17,11 @@ namespace {
 struct Rtnl : Kernel::SubsystemState {
     bool held = false;
     std::map<uint64_t, std::string> link_ops;  // struct rtnl_link_ops * -> its kind
+    std::map<std::pair<int, int>, uint64_t> handlers;  // (protocol, msgtype) -> doit
+    std::set<uint64_t> af_ops;                         // rtnl_af_register()'s
 };
+
+constexpr int rtnl_family_max = 129;  // RTNL_FAMILY_MAX
 
 // RTNL_MAX_TYPE and RTNL_SLAVE_MAX_TYPE of 6.1 (rtnetlink.c's own; 6.12's slave one is 44).
 constexpr uint32_t rtnl_max_type = 50;
@@ -96,6 +101,37 @@ void register_rtnetlink(Kernel& k) {
         rtnl_release(c.kernel);
         return 0;
     });
+    // rtnl_register_module(owner, protocol, msgtype, doit, dumpit, flags): the message
+    // type's handlers (a second registration replaces the first, as rtnl_register_internal()
+    // does); a protocol beyond RTNL_FAMILY_MAX is the kernel's WARN and -EINVAL.
+    k.add_function("rtnl_register_module", sub, [](StubCall& c) -> uint64_t {
+        int protocol = c.iarg(1);
+        if (protocol < 0 || protocol > rtnl_family_max)
+            c.unimplemented("rtnl_register_module (a protocol beyond RTNL_FAMILY_MAX: a WARN)");
+        c.kernel.state<Rtnl>().handlers[{protocol, c.iarg(2)}] = c.arg(3);
+        return 0;
+    }, true);
+    // rtnl_unregister(protocol, msgtype): -ENOENT when nothing is registered for it.
+    k.add_function("rtnl_unregister", sub, [](StubCall& c) -> uint64_t {
+        if (!c.kernel.state<Rtnl>().handlers.erase({c.iarg(0), c.iarg(1)}))
+            return static_cast<uint64_t>(int64_t(-ENOENT));
+        return 0;
+    }, true);
+    k.add_function("rtnl_unregister_all", sub, [](StubCall& c) -> uint64_t {
+        auto& h = c.kernel.state<Rtnl>().handlers;
+        for (auto it = h.begin(); it != h.end();)
+            it = it->first.first == c.iarg(0) ? h.erase(it) : std::next(it);
+        return 0;
+    }, true);
+    // rtnl_af_register(ops) / rtnl_af_unregister(ops): the address family's link operations.
+    k.add_function("rtnl_af_register", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<Rtnl>().af_ops.insert(c.arg(0));
+        return 0;
+    }, true);
+    k.add_function("rtnl_af_unregister", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<Rtnl>().af_ops.erase(c.arg(0));
+        return 0;
+    }, true);
 }
 
 }  // namespace kmodemu

@@ -110,18 +110,19 @@ TEST(AutoStub, ARunReportsWhatEachPretendedFunctionReturns) {
     auto bytes = fx::rename_import(
         fx::rename_import(fx::module("arm64", "unknown_sym"), "kmodemu_missing_one",
                           "sysfs_notify"),
-        "kmodemu_missing_two", "kobject_uevent");
+        "kmodemu_missing_two", "get_unused_fd_flags");
     RunOptions opts;
     opts.auto_stub = true;
     opts.profile = KernelProfile::from_kit(KMODEMU_KIT_ARM64);
     RunOutcome out = run_module(bytes, opts);
     EXPECT_EQ(out.exit_status, 0);
-    EXPECT_EQ(out.auto_stubs, (std::vector<std::string>{"sysfs_notify", "kobject_uevent"}));
+    EXPECT_EQ(out.auto_stubs,
+              (std::vector<std::string>{"sysfs_notify", "get_unused_fd_flags"}));
     EXPECT_EQ(out.auto_stub_returns["sysfs_notify"], "0 (void)");
-    EXPECT_EQ(out.auto_stub_returns["kobject_uevent"], "0");
+    EXPECT_EQ(out.auto_stub_returns["get_unused_fd_flags"], "0");
     nlohmann::json js = make_report(out, "unknown_sym.ko");
-    EXPECT_EQ(js["auto_stub_returns"]["kobject_uevent"], "0");
-    EXPECT_EQ(out.calls["kobject_uevent"], 1u);
+    EXPECT_EQ(js["auto_stub_returns"]["get_unused_fd_flags"], "0");
+    EXPECT_EQ(out.calls["get_unused_fd_flags"], 1u);
     // A pointer: kset_find_obj returns a struct kobject *.
     auto ptr = fx::rename_import(fx::module("arm64", "unknown_sym"), "kmodemu_missing_one",
                                  "kset_find_obj");

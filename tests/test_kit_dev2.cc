@@ -12,6 +12,7 @@
 #include "kernel_stubs/profile.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
+#include "kit_kernel.h"
 #include "recorded_modules.h"
 
 using namespace kmodemu;
@@ -48,37 +49,7 @@ TEST(KitDev2, DebianModulesGetTheRealKernelsVerdicts) {
 
 namespace {
 
-struct Machine {
-    Machine() : emu(Arch::arm64), k(emu, config()), s(k.structs()) {}
-    static KernelConfig config() {
-        KernelConfig c;
-        c.profile = KernelProfile::from_kit(KMODEMU_KIT_ARM64);
-        return c;
-    }
-    uint64_t call(const char* fn, std::initializer_list<uint64_t> args) {
-        const Export* e = k.find_export(fn);
-        EXPECT_TRUE(e) << fn;
-        return e ? k.call_guest(e->address, args) : 0;
-    }
-    uint64_t str(const std::string& v) {
-        uint64_t p = k.slab_alloc(v.size() + 1, 0);
-        emu.write(p, v.c_str(), v.size() + 1);
-        return p;
-    }
-    std::string cstr(uint64_t p) {
-        std::string out;
-        emu.read_cstring(p, 256, out);
-        return out;
-    }
-    bool logged(const std::string& line) {
-        for (const LogLine& l : k.log_lines())
-            if (l.text == line) return true;
-        return false;
-    }
-    Emulator emu;
-    Kernel k;
-    const KernelStructs& s;
-};
+using Machine = fx::KitKernel;
 
 int64_t err(uint64_t v) {
     return static_cast<int64_t>(v);

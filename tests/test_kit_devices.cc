@@ -13,6 +13,7 @@
 #include "kernel_stubs/profile.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
+#include "kit_kernel.h"
 #include "recorded_modules.h"
 
 using namespace kmodemu;
@@ -55,8 +56,8 @@ TEST(KitDevices, DebianModulesGetTheRealKernelsVerdicts) {
 namespace {
 
 // An emulated kernel of the arm64 kit, with probe and remove functions that record their calls.
-struct Machine {
-    Machine() : emu(Arch::arm64), k(emu, config()), s(k.structs()) {
+struct Machine : fx::KitKernel {
+    Machine() {
         probe = k.add_function("kmodemu_test_probe", "test", [this](StubCall& c) -> uint64_t {
             probed.push_back(c.arg(0));
             return static_cast<uint64_t>(int64_t(probe_ret));
@@ -65,26 +66,6 @@ struct Machine {
             removed.push_back(c.arg(0));
             return 0;
         }).address;
-    }
-    static KernelConfig config() {
-        KernelConfig c;
-        c.profile = KernelProfile::from_kit(KMODEMU_KIT_ARM64);
-        return c;
-    }
-    uint64_t call(const char* fn, std::initializer_list<uint64_t> args) {
-        const Export* e = k.find_export(fn);
-        EXPECT_TRUE(e) << fn;
-        return e ? k.call_guest(e->address, args) : 0;
-    }
-    uint64_t str(const std::string& v) {
-        uint64_t p = k.slab_alloc(v.size() + 1, 0);
-        emu.write(p, v.c_str(), v.size() + 1);
-        return p;
-    }
-    std::string cstr(uint64_t p) {
-        std::string out;
-        emu.read_cstring(p, 256, out);
-        return out;
     }
     // A struct platform_driver named `name` whose probe and remove_new are the recorders.
     uint64_t platform_driver(const std::string& name) {
@@ -108,14 +89,6 @@ struct Machine {
     uint64_t driver_of(uint64_t pdev) {
         return emu.read_word(pdev + s.platform_device.dev + s.device.driver);
     }
-    bool logged(const std::string& line) {
-        for (const LogLine& l : k.log_lines())
-            if (l.text == line) return true;
-        return false;
-    }
-    Emulator emu;
-    Kernel k;
-    const KernelStructs& s;
     uint64_t probe = 0, remove = 0;
     int probe_ret = 0;
     std::vector<uint64_t> probed, removed;

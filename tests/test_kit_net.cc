@@ -14,17 +14,14 @@
 #include "kernel_stubs/profile.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
+#include "tests/kit_kernel.h"
 #include "tests/recorded_modules.h"
 
 using namespace kmodemu;
 
 namespace {
 
-bool has_log(const Kernel& k, const std::string& text) {
-    for (const LogLine& l : k.log_lines())
-        if (l.text == text) return true;
-    return false;
-}
+using fx::has_log;
 
 TEST(KitNet, ModulesGetTheRealVerdicts) {
     fx::expect_real_verdicts({

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/net/ipv4/protocol.h"
 
 namespace kmodemu {
 
@@ -18,24 +19,8 @@ struct Inet6Protos : Kernel::SubsystemState {
 }  // namespace
 
 void register_inet6_protocols(Kernel& k) {
-    const char* sub = "net/ipv6/protocol";
-    // inet6_add_protocol(prot, protocol): 0, or -1 for a protocol taken.
-    k.add_function("inet6_add_protocol", sub, [](StubCall& c) -> uint64_t {
-        Inet6Protos& p = c.kernel.state<Inet6Protos>();
-        uint8_t protocol = static_cast<uint8_t>(c.arg(1));
-        if (p.protos.count(protocol)) return static_cast<uint64_t>(int64_t(-1));
-        p.protos[protocol] = c.arg(0);
-        return 0;
-    });
-    // inet6_del_protocol(prot, protocol): 0, or -1 when prot is not the protocol's handler.
-    k.add_function("inet6_del_protocol", sub, [](StubCall& c) -> uint64_t {
-        Inet6Protos& p = c.kernel.state<Inet6Protos>();
-        auto it = p.protos.find(static_cast<uint8_t>(c.arg(1)));
-        if (it == p.protos.end() || !it->second || it->second != c.arg(0))
-            return static_cast<uint64_t>(int64_t(-1));
-        p.protos.erase(it);
-        return 0;
-    });
+    register_protocol_table<Inet6Protos>(k, "net/ipv6/protocol", "inet6_add_protocol",
+                                         "inet6_del_protocol");
 }
 
 }  // namespace kmodemu

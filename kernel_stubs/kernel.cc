@@ -177,6 +177,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_nls(*this);
     register_filesystems(*this);
     register_bitmap(*this);
+    register_rbtree(*this);
     register_rtnetlink(*this);
     register_netdev(*this);
     register_qdiscs(*this);
@@ -187,6 +188,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_textsearch(*this);
     register_nf_sockopt(*this);
     register_sock_diag(*this);
+    register_skbuff(*this);
     register_genetlink(*this);
     register_sock_proto(*this);
     register_socket(*this);

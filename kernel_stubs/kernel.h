@@ -328,6 +328,7 @@ void register_hv_common(Kernel& k);         // drivers/hv/hv_common.c (arm64 onl
 void register_nls(Kernel& k);            // fs/nls/nls_base.c
 void register_filesystems(Kernel& k);    // fs/filesystems.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c
+void register_rbtree(Kernel& k);         // lib/rbtree.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the virtual clock)
@@ -363,6 +364,7 @@ void register_tcp_cong(Kernel& k);       // net/ipv4/tcp_cong.c
 void register_textsearch(Kernel& k);     // lib/textsearch.c
 void register_nf_sockopt(Kernel& k);     // net/netfilter/nf_sockopt.c
 void register_sock_diag(Kernel& k);      // net/core/sock_diag.c
+void register_skbuff(Kernel& k);         // net/core/skbuff.c
 void register_genetlink(Kernel& k);      // net/netlink/genetlink.c
 void register_sock_proto(Kernel& k);     // net/core/sock.c (proto_register)
 void register_socket(Kernel& k);         // net/socket.c (sock_register)

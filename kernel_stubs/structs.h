@@ -167,9 +167,16 @@ struct KernelStructs {
     struct NetdevNotifier {  // struct netdev_notifier_info, and enum netdev_cmd's events
         uint64_t info_size, info_dev, up, down, going_down, register_, unregister;
     } netdev_notifier;
+    struct RbNode {  // struct rb_node
+        uint64_t parent_color, right, left;
+    } rb_node;
     struct RtnlLinkOps {
         uint64_t kind, maxtype, slave_maxtype, alloc, setup, dellink;
     } rtnl_link_ops;
+    struct RtnlMsgHandler {  // 6.12's struct rtnl_msg_handler (size 0 before)
+        uint64_t size, protocol, msgtype, doit;
+    } rtnl_msg_handler;
+    uint64_t skb_drop_reason_subsys_num;  // SKB_DROP_REASON_SUBSYS_NUM (0 before 6.6)
     struct QdiscOps {  // struct Qdisc_ops, and the struct Qdisc_class_ops fields register_qdisc
                        // checks
         uint64_t next, cl_ops, id, id_len, enqueue, dequeue, peek;
@@ -252,7 +259,8 @@ struct KernelStructs {
         uint64_t family, is_ipip;
     } xfrm_input_afinfo;
     struct Key {  // struct key (security/keys): its size, usage count and description
-        uint64_t size, usage, description;
+        uint64_t size, usage, description, type_name;  // type_name: struct key_type's name
+        uint64_t flags, flag_revoked;                    // key->flags, KEY_FLAG_REVOKED (a bit)
     } key;
     struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
         uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
@@ -504,12 +512,20 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("NETDEV_GOING_DOWN", s.netdev_notifier.going_down, all);
     f("NETDEV_REGISTER", s.netdev_notifier.register_, all);
     f("NETDEV_UNREGISTER", s.netdev_notifier.unregister, all);
+    f("RB_NODE_PARENT_COLOR", s.rb_node.parent_color, all);
+    f("RB_NODE_RIGHT", s.rb_node.right, all);
+    f("RB_NODE_LEFT", s.rb_node.left, all);
     f("RTNL_LINK_OPS_KIND", s.rtnl_link_ops.kind, all);
     f("RTNL_LINK_OPS_MAXTYPE", s.rtnl_link_ops.maxtype, all);
     f("RTNL_LINK_OPS_SLAVE_MAXTYPE", s.rtnl_link_ops.slave_maxtype, all);
     f("RTNL_LINK_OPS_ALLOC", s.rtnl_link_ops.alloc, all);
     f("RTNL_LINK_OPS_SETUP", s.rtnl_link_ops.setup, all);
     f("RTNL_LINK_OPS_DELLINK", s.rtnl_link_ops.dellink, all);
+    f("RTNL_MSG_HANDLER_SIZE", s.rtnl_msg_handler.size, all);
+    f("SKB_DROP_REASON_SUBSYS_NUM", s.skb_drop_reason_subsys_num, all);
+    f("RTNL_MSG_HANDLER_PROTOCOL", s.rtnl_msg_handler.protocol, all);
+    f("RTNL_MSG_HANDLER_MSGTYPE", s.rtnl_msg_handler.msgtype, all);
+    f("RTNL_MSG_HANDLER_DOIT", s.rtnl_msg_handler.doit, all);
     f("QDISC_OPS_NEXT", s.qdisc_ops.next, all);
     f("QDISC_OPS_CL_OPS", s.qdisc_ops.cl_ops, all);
     f("QDISC_OPS_ID", s.qdisc_ops.id, all);
@@ -652,6 +668,9 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("KEY_SIZE", s.key.size, all);
     f("KEY_USAGE", s.key.usage, all);
     f("KEY_DESCRIPTION", s.key.description, all);
+    f("KEY_TYPE_NAME", s.key.type_name, all);
+    f("KEY_FLAGS", s.key.flags, all);
+    f("KEY_FLAG_REVOKED", s.key.flag_revoked, all);
     f("IDA_XA_HEAD", s.idr.ida_xa_head, all);
     f("IDR_XA_HEAD", s.idr.idr_xa_head, all);
     f("IDR_BASE", s.idr.idr_base, all);

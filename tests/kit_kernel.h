@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "emulator/emulator.h"
@@ -21,11 +22,14 @@ inline bool has_log(const kmodemu::Kernel& k, const std::string& text) {
 }
 
 struct KitKernel {
+    // The emulator of the kit's architecture.
     explicit KitKernel(const char* kit = KMODEMU_KIT_ARM64)
-        : emu(kmodemu::Arch::arm64), k(emu, config(kit)), s(k.structs()) {}
-    static kmodemu::KernelConfig config(const char* kit) {
+        : KitKernel(kmodemu::KernelProfile::from_kit(kit)) {}
+    explicit KitKernel(std::shared_ptr<const kmodemu::KernelProfile> profile)
+        : emu(profile->arch), k(emu, config(profile)), s(k.structs()) {}
+    static kmodemu::KernelConfig config(std::shared_ptr<const kmodemu::KernelProfile> profile) {
         kmodemu::KernelConfig c;
-        c.profile = kmodemu::KernelProfile::from_kit(kit);
+        c.profile = std::move(profile);
         return c;
     }
     // The export `fn` called from the guest with `args`.

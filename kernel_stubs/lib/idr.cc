@@ -136,6 +136,22 @@ void register_idr(Kernel& k) {
         }
         return 0;
     });
+    // idr_for_each(idr, fn, data): fn(id, ptr, data) for each entry in id order (NULL entries
+    // are not visited, as radix_tree_for_each_slot() skips them); the first non-zero return
+    // ends the walk and is returned. fn may remove the entry it is given.
+    k.add_function("idr_for_each", sub, [](StubCall& c) -> uint64_t {
+        uint64_t idr = c.arg(0), fn = c.arg(1), data = c.arg(2);
+        int64_t next = 0;
+        while (true) {
+            auto& used = c.kernel.state<Idrs>().ids[idr];
+            auto it = used.lower_bound(static_cast<uint32_t>(next));
+            while (it != used.end() && !it->second) ++it;
+            if (it == used.end()) return 0;
+            next = int64_t(it->first) + 1;
+            uint64_t r = c.kernel.call_guest(fn, {it->first, it->second, data});
+            if (int32_t(r)) return ret(int32_t(r));
+        }
+    });
     k.add_function("idr_destroy", sub, [](StubCall& c) -> uint64_t {
         c.kernel.state<Idrs>().ids.erase(c.arg(0));
         c.emu.write_word(c.arg(0) + c.kernel.structs().idr.idr_xa_head, 0);

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "kernel_stubs/profile.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu {
@@ -23,9 +24,12 @@ struct Rtnl : Kernel::SubsystemState {
 
 constexpr int rtnl_family_max = 129;  // RTNL_FAMILY_MAX
 
-// RTNL_MAX_TYPE and RTNL_SLAVE_MAX_TYPE of 6.1 (rtnetlink.c's own; 6.12's slave one is 44).
+// RTNL_MAX_TYPE and RTNL_SLAVE_MAX_TYPE (rtnetlink.c's own): 50 and 43 in 6.1; the slave one
+// 44 since 6.6 (IFLA_BRPORT_BACKUP_NHID).
 constexpr uint32_t rtnl_max_type = 50;
-constexpr uint32_t rtnl_slave_max_type = 43;
+uint32_t rtnl_slave_max_type(const Kernel& k) {
+    return kernel_since(k.config().profile.get(), 6, 6) ? 44 : 43;
+}
 
 // __rtnl_link_register(ops), the RTNL held: -EEXIST for a kind taken; ops that can create
 // devices (alloc or setup) and have no dellink get unregister_netdevice_queue.
@@ -45,6 +49,34 @@ int link_register(StubCall& c, uint64_t ops) {
     }
     r.link_ops[ops] = kind;
     return 0;
+}
+
+// rtnl_register_internal(owner, protocol, msgtype, doit, dumpit, flags): the message type's
+// handlers (a second registration replaces the first); a protocol beyond RTNL_FAMILY_MAX is
+// the kernel's WARN and -EINVAL, not emulated.
+int register_handler(StubCall& c, int protocol, int msgtype, uint64_t doit) {
+    if (protocol < 0 || protocol > rtnl_family_max)
+        c.unimplemented("rtnl_register_internal (a protocol beyond RTNL_FAMILY_MAX: a WARN)");
+    c.kernel.state<Rtnl>().handlers[{protocol, msgtype}] = doit;
+    return 0;
+}
+
+// rtnl_unregister(protocol, msgtype): -ENOENT when nothing is registered for it.
+int unregister_handler(Kernel& k, int protocol, int msgtype) {
+    return k.state<Rtnl>().handlers.erase({protocol, msgtype}) ? 0 : -ENOENT;
+}
+
+// The handler array of 6.12's __rtnl_register_many()/__rtnl_unregister_many().
+struct MsgHandler {
+    int protocol, msgtype;
+    uint64_t doit;
+};
+MsgHandler msg_handler(StubCall& c, uint64_t handlers, int i) {
+    const KernelStructs::RtnlMsgHandler& h = c.kernel.structs().rtnl_msg_handler;
+    if (!h.size) c.unimplemented("rtnl_msg_handler (a kit without its layout)");
+    uint64_t p = handlers + uint64_t(i) * h.size;
+    return {static_cast<int>(c.emu.read_u32(p + h.protocol)),
+            static_cast<int>(c.emu.read_u32(p + h.msgtype)), c.emu.read_word(p + h.doit)};
 }
 
 }  // namespace
@@ -82,7 +114,7 @@ void register_rtnetlink(Kernel& k) {
     k.add_function("rtnl_link_register", sub, [](StubCall& c) -> uint64_t {
         const KernelStructs::RtnlLinkOps& l = c.kernel.structs().rtnl_link_ops;
         if (c.emu.read_u32(c.arg(0) + l.maxtype) > rtnl_max_type ||
-            c.emu.read_u32(c.arg(0) + l.slave_maxtype) > rtnl_slave_max_type)
+            c.emu.read_u32(c.arg(0) + l.slave_maxtype) > rtnl_slave_max_type(c.kernel))
             c.unimplemented("rtnl_link_register (maxtype beyond RTNL_MAX_TYPE: WARN_ON)");
         rtnl_take(c, "rtnl_link_register");
         int err = link_register(c, c.arg(0));
@@ -101,20 +133,34 @@ void register_rtnetlink(Kernel& k) {
         rtnl_release(c.kernel);
         return 0;
     });
-    // rtnl_register_module(owner, protocol, msgtype, doit, dumpit, flags): the message
-    // type's handlers (a second registration replaces the first, as rtnl_register_internal()
-    // does); a protocol beyond RTNL_FAMILY_MAX is the kernel's WARN and -EINVAL.
     k.add_function("rtnl_register_module", sub, [](StubCall& c) -> uint64_t {
-        int protocol = c.iarg(1);
-        if (protocol < 0 || protocol > rtnl_family_max)
-            c.unimplemented("rtnl_register_module (a protocol beyond RTNL_FAMILY_MAX: a WARN)");
-        c.kernel.state<Rtnl>().handlers[{protocol, c.iarg(2)}] = c.arg(3);
+        return static_cast<uint64_t>(int64_t(register_handler(c, c.iarg(1), c.iarg(2), c.arg(3))));
+    }, true);
+    k.add_function("rtnl_unregister", sub, [](StubCall& c) -> uint64_t {
+        return static_cast<uint64_t>(int64_t(unregister_handler(c.kernel, c.iarg(0), c.iarg(1))));
+    }, true);
+    // 6.12 __rtnl_register_many(handlers, n): each in order; on an error the ones registered
+    // are unregistered (__rtnl_unregister_many()) and the error returned.
+    k.add_function("__rtnl_register_many", sub, [](StubCall& c) -> uint64_t {
+        int n = c.iarg(1);
+        for (int i = 0; i < n; i++) {
+            MsgHandler h = msg_handler(c, c.arg(0), i);
+            if (int err = register_handler(c, h.protocol, h.msgtype, h.doit)) {
+                for (int j = i - 1; j >= 0; j--) {
+                    MsgHandler u = msg_handler(c, c.arg(0), j);
+                    unregister_handler(c.kernel, u.protocol, u.msgtype);
+                }
+                return static_cast<uint64_t>(int64_t(err));
+            }
+        }
         return 0;
     }, true);
-    // rtnl_unregister(protocol, msgtype): -ENOENT when nothing is registered for it.
-    k.add_function("rtnl_unregister", sub, [](StubCall& c) -> uint64_t {
-        if (!c.kernel.state<Rtnl>().handlers.erase({c.iarg(0), c.iarg(1)}))
-            return static_cast<uint64_t>(int64_t(-ENOENT));
+    // __rtnl_unregister_many(handlers, n): rtnl_unregister() of each, the last first.
+    k.add_function("__rtnl_unregister_many", sub, [](StubCall& c) -> uint64_t {
+        for (int j = c.iarg(1) - 1; j >= 0; j--) {
+            MsgHandler u = msg_handler(c, c.arg(0), j);
+            unregister_handler(c.kernel, u.protocol, u.msgtype);
+        }
         return 0;
     }, true);
     k.add_function("rtnl_unregister_all", sub, [](StubCall& c) -> uint64_t {

@@ -20,6 +20,7 @@ namespace {
 struct Keys : Kernel::SubsystemState {
     std::map<uint64_t, std::set<uint64_t>> keyrings;  // keyring -> the keys linked in it
     std::set<uint64_t> keys;                          // every key (and keyring) alive
+    std::map<uint64_t, std::string> types;            // struct key_type * -> its name
 };
 
 uint64_t err_ptr(Kernel& k, int err) {
@@ -106,6 +107,44 @@ void register_keys(Kernel& k) {
         if (type != "asymmetric")
             c.unimplemented("key_create_or_update (of a key of type " + type + ")");
         return key_create_asymmetric(c, c.arg(0), c.arg(3), c.arg(4));
+    });
+    // register_key_type(ktype): -EEXIST for a name taken; said at KERN_NOTICE. The types built
+    // into Debian's kernels (user, logon, keyring, asymmetric, ...) are not ones a module
+    // registers.
+    k.add_function("register_key_type", sub, [](StubCall& c) -> uint64_t {
+        Keys& ks = c.kernel.state<Keys>();
+        std::string name = c.read_cstr(c.emu.read_word(c.arg(0) + c.kernel.structs().key.type_name));
+        for (const auto& [t, n] : ks.types)
+            if (n == name) return static_cast<uint64_t>(int64_t(-EEXIST));
+        ks.types[c.arg(0)] = name;
+        c.kernel.log(5, "Key type " + name + " registered");
+        return 0;
+    });
+    // unregister_key_type(ktype): its keys garbage-collected (none are made here), said.
+    k.add_function("unregister_key_type", sub, [](StubCall& c) -> uint64_t {
+        Keys& ks = c.kernel.state<Keys>();
+        std::string name = c.read_cstr(c.emu.read_word(c.arg(0) + c.kernel.structs().key.type_name));
+        ks.types.erase(c.arg(0));
+        c.kernel.log(5, "Key type " + name + " unregistered");
+        return 0;
+    });
+    // key_revoke(key): KEY_FLAG_REVOKED set, once; then the type's revoke(): a keyring's
+    // (keyring_revoke()) drops its links. The keys of other types made here have no revoke.
+    k.add_function("key_revoke", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        uint64_t key = c.arg(0);
+        if (!k.state<Keys>().keys.count(key)) c.unimplemented("key_revoke (of a key not made here)");
+        const KernelStructs::Key& s = k.structs().key;
+        uint64_t flags = c.emu.read_word(key + s.flags), bit = uint64_t(1) << s.flag_revoked;
+        if (flags & bit) return 0;
+        c.emu.write_word(key + s.flags, flags | bit);
+        Keys& ks = k.state<Keys>();
+        if (auto ring = ks.keyrings.find(key); ring != ks.keyrings.end()) {
+            std::set<uint64_t> linked = std::move(ring->second);
+            ring->second.clear();
+            for (uint64_t l : linked) put_key(k, l);
+        }
+        return 0;
     });
     k.add_function("key_put", sub, [](StubCall& c) -> uint64_t {
         put_key(c.kernel, c.arg(0));

@@ -1,0 +1,161 @@
+// lib/rbtree.c, lib/idr.c's walk, security/keys' key types, net/core's drop reason subsystems
+// and 6.12's rtnetlink handler arrays: Debian's modules that use them get the real kernel's
+// verdict, and the red-black tree is the kernel's (its invariants hold after every insert and
+// erase, on both word sizes).
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "tests/kit_kernel.h"
+#include "tests/recorded_modules.h"
+
+using namespace kmodemu;
+
+namespace {
+
+TEST(KitLib, ModulesGetTheRealVerdicts) {
+    fx::expect_real_verdicts({
+        // rb_first, rb_next, rb_insert_color, rb_erase (dm-bufio's client trees)
+        "kernel/drivers/md/dm-bufio.ko.xz",
+        "kernel/drivers/md/dm-crypt.ko.xz",
+        // drop_reasons_register_subsys (mac80211 and its drivers)
+        "kernel/net/mac80211/mac80211.ko.xz",
+        "kernel/drivers/net/wireless/admtek/adm8211.ko.xz",
+        // __rtnl_register_many / __rtnl_unregister_many
+        "kernel/net/phonet/phonet.ko.xz",
+        // idr_for_each
+        "kernel/net/l2tp/l2tp_core.ko.xz",
+        "kernel/net/l2tp/l2tp_eth.ko.xz",
+        // register_key_type, key_revoke, unregister_key_type
+        "kernel/drivers/nvme/common/nvme-keyring.ko.xz",
+    });
+}
+
+// A tree of guest rb_nodes keyed on the host side, linked as rb_link_node() links them.
+struct GuestTree {
+    fx::KitKernel& kk;
+    const KernelStructs::RbNode& n = kk.s.rb_node;
+    uint64_t root = kk.zeroed(kk.k.word() * 2);  // struct rb_root_cached
+    std::map<uint64_t, int> key;                 // node -> key
+
+    uint64_t w(uint64_t a) { return kk.emu.read_word(a); }
+    uint64_t left(uint64_t x) { return w(x + n.left); }
+    uint64_t right(uint64_t x) { return w(x + n.right); }
+    uint64_t parent(uint64_t x) { return w(x + n.parent_color) & ~uint64_t(3); }
+    bool black(uint64_t x) { return w(x + n.parent_color) & 1; }
+
+    uint64_t insert(int k) {
+        uint64_t node = kk.zeroed(kk.k.word() * 3);
+        key[node] = k;
+        uint64_t link = root, par = 0;
+        while (uint64_t cur = w(link)) {
+            par = cur;
+            link = k < key[cur] ? cur + n.left : cur + n.right;
+        }
+        kk.emu.write_word(node + n.parent_color, par);  // rb_link_node(): red, parent
+        kk.emu.write_word(link, node);
+        kk.call("rb_insert_color", {node, root});
+        return node;
+    }
+    // The red-black invariants below x; returns the black height.
+    int check(uint64_t x, uint64_t par, int lo, int hi) {
+        if (!x) return 1;
+        EXPECT_EQ(parent(x), par);
+        EXPECT_GE(key[x], lo);
+        EXPECT_LE(key[x], hi);
+        if (!black(x)) {
+            EXPECT_TRUE(!left(x) || black(left(x))) << "red node with a red child";
+            EXPECT_TRUE(!right(x) || black(right(x))) << "red node with a red child";
+        }
+        int l = check(left(x), x, lo, key[x]), r = check(right(x), x, key[x], hi);
+        EXPECT_EQ(l, r) << "black heights differ";
+        return l + (black(x) ? 1 : 0);
+    }
+    void check_all() {
+        uint64_t top = w(root);
+        if (top) {
+            EXPECT_TRUE(black(top)) << "red root";
+        }
+        check(top, 0, INT32_MIN, INT32_MAX);
+        // in order both ways, as rb_first/rb_next and rb_last/rb_prev walk it
+        std::vector<int> fwd, back;
+        for (uint64_t x = kk.call("rb_first", {root}); x; x = kk.call("rb_next", {x}))
+            fwd.push_back(key[x]);
+        for (uint64_t x = kk.call("rb_last", {root}); x; x = kk.call("rb_prev", {x}))
+            back.insert(back.begin(), key[x]);
+        std::vector<int> want;
+        for (const auto& [node, k] : key) want.push_back(k);
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(fwd, want);
+        EXPECT_EQ(back, want);
+        // post-order: every node after both its children
+        std::map<uint64_t, int> seen;
+        int i = 0;
+        for (uint64_t x = kk.call("rb_first_postorder", {root}); x;
+             x = kk.call("rb_next_postorder", {x})) {
+            if (left(x)) {
+                EXPECT_TRUE(seen.count(left(x)));
+            }
+            if (right(x)) {
+                EXPECT_TRUE(seen.count(right(x)));
+            }
+            seen[x] = i++;
+        }
+        EXPECT_EQ(seen.size(), key.size());
+    }
+};
+
+void rbtree_holds(const char* kit) {
+    fx::KitKernel kk(kit);
+    GuestTree t{kk};
+    std::mt19937 rng(7);
+    std::vector<uint64_t> nodes;
+    for (int i = 0; i < 300; i++) {
+        nodes.push_back(t.insert(static_cast<int>(rng() % 1000)));
+        if (i % 50 == 0) t.check_all();
+    }
+    t.check_all();
+    std::shuffle(nodes.begin(), nodes.end(), rng);
+    for (size_t i = 0; i < nodes.size(); i++) {
+        kk.call("rb_erase", {nodes[i], t.root});
+        t.key.erase(nodes[i]);
+        if (i % 25 == 0 || t.key.size() < 5) t.check_all();
+    }
+    EXPECT_EQ(kk.emu.read_word(t.root), 0u);
+    EXPECT_EQ(kk.call("rb_first", {t.root}), 0u);
+}
+
+TEST(KitLib, RbtreeKeepsTheKernelsInvariantsArm64) { rbtree_holds(KMODEMU_KIT_ARM64); }
+TEST(KitLib, RbtreeKeepsTheKernelsInvariantsArm) { rbtree_holds(KMODEMU_KIT_ARMHF); }
+
+TEST(KitLib, RbReplaceNodeTakesTheVictimsPlace) {
+    fx::KitKernel kk;
+    GuestTree t{kk};
+    uint64_t a = t.insert(1), b = t.insert(2), c = t.insert(3);
+    (void)a;
+    (void)c;
+    uint64_t repl = kk.zeroed(kk.k.word() * 3);
+    kk.call("rb_replace_node", {b, repl, t.root});
+    t.key[repl] = 2;
+    t.key.erase(b);
+    t.check_all();
+}
+
+TEST(KitLib, KeyTypeNamesAreUnique) {
+    fx::KitKernel kk;
+    uint64_t t1 = kk.zeroed(kk.s.key.size), t2 = kk.zeroed(kk.s.key.size);
+    kk.emu.write_word(t1 + kk.s.key.type_name, kk.str("psk"));
+    kk.emu.write_word(t2 + kk.s.key.type_name, kk.str("psk"));
+    EXPECT_EQ(kk.call("register_key_type", {t1}), 0u);
+    EXPECT_TRUE(kk.logged("Key type psk registered"));
+    EXPECT_EQ(int64_t(kk.call("register_key_type", {t2})), -EEXIST);
+    kk.call("unregister_key_type", {t1});
+    EXPECT_TRUE(kk.logged("Key type psk unregistered"));
+    EXPECT_EQ(kk.call("register_key_type", {t2}), 0u);
+}
+
+}  // namespace

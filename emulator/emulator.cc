@@ -251,6 +251,14 @@ void Emulator::on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self_
         return;
     }
     self->budget_left_ -= n;
+    if (self->tick_every_) {
+        if (self->tick_left_ > n) {
+            self->tick_left_ -= n;
+        } else {
+            self->tick_left_ = self->tick_every_;
+            self->tick_();
+        }
+    }
     if (self->has_deadline_ && (++self->deadline_check_ & 0xfff) == 0 &&
         std::chrono::steady_clock::now() >= self->deadline_) {
         self->timeout_hit_ = true;

@@ -152,6 +152,13 @@ class Emulator {
     // for the whole run (zero = unlimited), both shared by nested calls.
     void set_budget(uint64_t instructions) { budget_left_ = instructions ? instructions : ~0ull; }
     uint64_t instructions_executed() const { return executed_; }
+    // Time passing as the guest executes: tick() runs (from the block hook) each time another
+    // `every` instructions have executed (0: never), so that a guest polling a clock in memory
+    // sees it move.
+    void set_ticker(uint64_t every, std::function<void()> tick) {
+        tick_every_ = tick_left_ = every;
+        tick_ = std::move(tick);
+    }
     void set_deadline(std::chrono::steady_clock::time_point deadline) {
         deadline_ = deadline;
         has_deadline_ = true;
@@ -202,6 +209,8 @@ class Emulator {
     uint64_t exit_addr_ = 0;
     uint64_t budget_left_ = ~0ull;
     uint64_t executed_ = 0;
+    uint64_t tick_every_ = 0, tick_left_ = 0;
+    std::function<void()> tick_;
     std::chrono::steady_clock::time_point deadline_{};
     bool has_deadline_ = false;
     uint32_t deadline_check_ = 0;

@@ -178,6 +178,8 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_filesystems(*this);
     register_bitmap(*this);
     register_rbtree(*this);
+    register_ctype(*this);
+    register_hrtimer(*this);  // after register_misc(): the clock's HZ
     register_rtnetlink(*this);
     register_netdev(*this);
     register_qdiscs(*this);

@@ -329,6 +329,8 @@ void register_nls(Kernel& k);            // fs/nls/nls_base.c
 void register_filesystems(Kernel& k);    // fs/filesystems.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rbtree(Kernel& k);         // lib/rbtree.c
+void register_ctype(Kernel& k);          // lib/ctype.c
+void register_hrtimer(Kernel& k);        // kernel/time/hrtimer.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the virtual clock)

@@ -105,6 +105,9 @@ void register_misc(Kernel& k) {
     uint64_t j = clock->jiffies();
     const Export& j64 = k.add_data("jiffies_64", sub, 8, &j);
     clock->addr = j64.address;
+    k.emu().set_ticker(VirtualClock::tick, [clock, &k] {
+        clock->pass(k.emu(), VirtualClock::tick * VirtualClock::ns_per_instruction);
+    });
     k.add_alias("jiffies", sub, j64);
     k.objects["jiffies"] = clock->addr;
     const unsigned w = k.word();

@@ -7,9 +7,13 @@
 #include <cerrno>
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "kernel_stubs/real_kernel.h"
+#include "tests/fixture_util.h"
 #include "tests/kit_kernel.h"
 #include "tests/recorded_modules.h"
 
@@ -156,6 +160,59 @@ TEST(KitLib, KeyTypeNamesAreUnique) {
     kk.call("unregister_key_type", {t1});
     EXPECT_TRUE(kk.logged("Key type psk unregistered"));
     EXPECT_EQ(kk.call("register_key_type", {t2}), 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// A guest that polls jiffies until they change (raid6's calibration does): time passes with the
+// instructions it executes, so the loop ends, and each run of it ends at the same count.
+TEST(KitLib, JiffiesMoveWhileTheGuestPolls) {
+    fx::KitKernel kk;
+    const uint64_t code = kk.k.layout().modules;
+    const uint32_t loop[] = {
+        0xf9400001,  // ldr x1, [x0]
+        0xf9400002,  // 1: ldr x2, [x0]
+        0xeb02003f,  // cmp x1, x2
+        0x54ffffc0,  // b.eq 1b
+        0xaa0203e0,  // mov x0, x2
+        0xd65f03c0,  // ret
+    };
+    kk.emu.map(code, 4096, prot_rx);
+    kk.emu.write(code, loop, sizeof loop);
+    const Export* jiffies = kk.k.find_export("jiffies");
+    ASSERT_TRUE(jiffies);
+    uint64_t j0 = kk.emu.read_word(jiffies->address);
+    uint64_t before = kk.emu.instructions_executed();
+    EXPECT_EQ(kk.k.call_guest(code, {jiffies->address}), j0 + 1);
+    uint64_t spent = kk.emu.instructions_executed() - before;
+    // a jiffy (4 ms at HZ 250) is 40,000 instructions of a 10 MIPS virtual CPU, counted in
+    // steps of 4096
+    EXPECT_GE(spent, 40000u - 4096u);
+    EXPECT_LE(spent, 40000u + 4096u);
+}
+
+// _ctype is the kernel's own table: byte for byte the one in the kit's image (6.12 arm64 keeps
+// every symbol in kallsyms).
+TEST(KitLib, CtypeIsTheKernelsTable) {
+    bool compared = false;
+    for (const std::string& kit : fx::kits()) {
+        fx::KitKernel kk(kit.c_str());
+        const Kallsyms* ks = kk.k.real().kallsyms();
+        if (!ks) continue;
+        std::optional<KernelSymbol> sym = ks->find("_ctype");
+        if (!sym) continue;
+        std::optional<std::string_view> real = ks->code(sym->addr, 256);
+        ASSERT_TRUE(real) << kit;
+        const Export* e = kk.k.find_export("_ctype");
+        ASSERT_TRUE(e);
+        std::string ours(256, '\0');
+        kk.emu.read(e->address, ours.data(), ours.size());
+        EXPECT_EQ(ours, std::string(*real)) << kit;
+        compared = true;
+    }
+    EXPECT_TRUE(compared) << "no kit's kallsyms has _ctype";
 }
 
 }  // namespace

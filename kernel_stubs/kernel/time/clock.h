@@ -19,6 +19,13 @@ struct VirtualClock : Kernel::SubsystemState {
     uint64_t initial = 0;  // INITIAL_JIFFIES: (unsigned long)(unsigned int)(-300 * HZ)
     uint64_t addr = 0;     // jiffies_64 in guest memory
     uint64_t ns = 0;       // since boot
+    // The virtual CPU's speed: time passes by this much per instruction the guest executes,
+    // counted in steps of `tick` instructions (a module that polls jiffies in a loop sees them
+    // move, as on a real CPU; nothing else runs meanwhile: no interrupt comes).
+    // 10 M instructions a second: slow, so that calibration loops (raid6's, which run each
+    // algorithm for 16 jiffies) stay within the corpus's budget of instructions.
+    static constexpr uint64_t ns_per_instruction = 100;
+    static constexpr uint64_t tick = 4096;
 
     void set_hz(uint64_t h);
     uint64_t jiffies() const;

@@ -234,6 +234,8 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_xfrm_state(*this);
     register_rhashtable(*this);
     register_inet_fragment(*this);
+    register_xfrm4_protocol(*this);
+    register_xfrm6_protocol(*this);
     register_percpu_counter(*this);
     register_mmu_notifier(*this);
     register_kobject_uevent(*this);

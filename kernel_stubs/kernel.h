@@ -347,6 +347,8 @@ void register_xfrm_input(Kernel& k);     // net/xfrm/xfrm_input.c
 void register_xfrm_state(Kernel& k);     // net/xfrm/xfrm_state.c (transform types)
 void register_rhashtable(Kernel& k);     // lib/rhashtable.c
 void register_inet_fragment(Kernel& k);  // net/ipv4/inet_fragment.c
+void register_xfrm4_protocol(Kernel& k);  // net/ipv4/xfrm4_protocol.c
+void register_xfrm6_protocol(Kernel& k);  // net/ipv6/xfrm6_protocol.c
 void register_percpu_counter(Kernel& k);  // lib/percpu_counter.c
 void register_int_sqrt(Kernel& k);       // lib/math/int_sqrt.c
 void register_hexdump(Kernel& k);        // lib/hexdump.c

@@ -251,8 +251,9 @@ struct KernelStructs {
     struct XfrmInputAfinfo {  // struct xfrm_input_afinfo: u8 family, bool is_ipip
         uint64_t family, is_ipip;
     } xfrm_input_afinfo;
-    struct XfrmType {  // the u8 proto of struct xfrm_type and of struct xfrm_type_offload
-        uint64_t proto, offload_proto;
+    struct XfrmType {  // the u8 proto of struct xfrm_type and of struct xfrm_type_offload; the
+                       // next and priority of struct xfrm4_protocol and struct xfrm6_protocol
+        uint64_t proto, offload_proto, v4_next, v4_priority, v6_next, v6_priority;
     } xfrm_type;
     struct Rhashtable {  // struct rhashtable, struct rhashtable_params (params_*) and struct
                          // bucket_table (table_*: its header size, size, hash_rnd, walkers and
@@ -666,6 +667,10 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("XFRM_INPUT_AFINFO_IS_IPIP", s.xfrm_input_afinfo.is_ipip, all);
     f("XFRM_TYPE_PROTO", s.xfrm_type.proto, all);
     f("XFRM_TYPE_OFFLOAD_PROTO", s.xfrm_type.offload_proto, all);
+    f("XFRM4_PROTOCOL_NEXT", s.xfrm_type.v4_next, all);
+    f("XFRM4_PROTOCOL_PRIORITY", s.xfrm_type.v4_priority, all);
+    f("XFRM6_PROTOCOL_NEXT", s.xfrm_type.v6_next, all);
+    f("XFRM6_PROTOCOL_PRIORITY", s.xfrm_type.v6_priority, all);
     f("RHASHTABLE_SIZE", s.rhashtable.size, all);
     f("RHASHTABLE_TBL", s.rhashtable.tbl, all);
     f("RHASHTABLE_KEY_LEN", s.rhashtable.key_len, all);

@@ -236,6 +236,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_inet_fragment(*this);
     register_xfrm4_protocol(*this);
     register_xfrm6_protocol(*this);
+    register_lwtunnel(*this);
     register_percpu_counter(*this);
     register_mmu_notifier(*this);
     register_kobject_uevent(*this);

@@ -2,11 +2,16 @@
 // xfrm_state_afinfo). The kernel's own afinfo for AF_INET (xfrm4_state.c) and AF_INET6
 // (xfrm6_state.c) are registered at boot where Debian builds CONFIG_XFRM with CONFIG_INET and
 // CONFIG_IPV6 in; any other family has none (-EAFNOSUPPORT). A slot taken again, or a protocol
-// without a slot, is the kernel's WARN_ON(), not emulated.
+// without a slot, is the kernel's WARN_ON(), not emulated. The security associations: the
+// emulated kernel has none (they come from user space through xfrm_user or af_key, or from
+// xfrm_state_add()/xfrm_state_insert(), which kmodemu does not implement: a module adding one
+// stops there).
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/profile.h"
@@ -20,6 +25,7 @@ constexpr unsigned af_inet = 2, af_inet6 = 10;
 
 struct XfrmState : Kernel::SubsystemState {
     std::map<std::pair<unsigned, std::string>, uint64_t> slots;  // (family, type_<name>) -> type
+    std::vector<uint64_t> km_list;                               // xfrm_km_list: struct xfrm_mgr *
 };
 
 // xfrm_state_get_afinfo(family)
@@ -93,6 +99,27 @@ void register_xfrm_state(Kernel& k) {
     // xfrm_unregister_type(type, family): the slot emptied.
     k.add_function("xfrm_unregister_type", sub, [](StubCall& c) -> uint64_t {
         unreg(c, type_slot, c.kernel.structs().xfrm_type.proto, "xfrm_unregister_type");
+        return 0;
+    });
+    // xfrm_state_flush(net, proto, task_valid[, sync]): -ESRCH, no state to delete.
+    k.add_function("xfrm_state_flush", sub,
+                   [](StubCall&) -> uint64_t { return static_cast<uint64_t>(-int64_t(ESRCH)); });
+    // xfrm_flush_gc(): flush_work(&xfrm_state_gc_work), never queued without a state destroyed.
+    k.add_function("xfrm_flush_gc", sub, [](StubCall&) -> uint64_t { return 0; });
+    // xfrm_register_km(km): the key manager added to xfrm_km_list (its list links, read by the
+    // kernel alone, are not written).
+    k.add_function("xfrm_register_km", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<XfrmState>().km_list.push_back(c.arg(0));
+        return 0;
+    });
+    // xfrm_unregister_km(km): list_del_rcu() and synchronize_rcu().
+    k.add_function("xfrm_unregister_km", sub, [](StubCall& c) -> uint64_t {
+        std::vector<uint64_t>& l = c.kernel.state<XfrmState>().km_list;
+        auto it = std::find(l.begin(), l.end(), c.arg(0));
+        if (it == l.end()) c.unimplemented("xfrm_unregister_km (of a manager not registered)");
+        l.erase(it);
+        if (const Export* s = c.kernel.find_export("synchronize_rcu"))
+            c.kernel.call_guest(s->address, {});
         return 0;
     });
     // xfrm_register_type_offload(type, family) and its unregistration: the same for the

@@ -31,6 +31,15 @@ TEST(KitNet3, ModulesGetTheRealVerdicts) {
         "kernel/net/ipv4/ipcomp.ko",
         "kernel/net/ipv6/ah6.ko",
         "kernel/net/ipv6/esp6.ko",
+        // xfrm_register_type_offload with inet_add_offload / inet6_add_offload
+        "kernel/net/ipv4/esp4_offload.ko",
+        "kernel/net/ipv6/esp6_offload.ko",
+        // xfrm_state_flush and xfrm_flush_gc (at the pernet exit of the unload)
+        "kernel/net/ipv6/xfrm6_tunnel.ko",
+        "kernel/net/ipv6/ipcomp6.ko",
+        // xfrm_register_km / xfrm_unregister_km
+        "kernel/net/key/af_key.ko",
+        "kernel/net/xfrm/xfrm_user.ko",
         // inet_frags_init, fqdir_init (rhashtable_init), fqdir_exit, inet_frags_fini
         "kernel/net/ipv6/netfilter/nf_defrag_ipv6.ko",
         "kernel/net/ieee802154/6lowpan/ieee802154_6lowpan.ko",
@@ -56,6 +65,9 @@ TEST(KitNet3, XfrmTypesAndProtocols) {
     uint64_t off = type(50, l.offload_proto);
     EXPECT_EQ(int32_t(n.call("xfrm_register_type_offload", {off, 2})), 0);
     EXPECT_EQ(int32_t(n.call("xfrm_register_type_offload", {off, 7})), -EAFNOSUPPORT);
+    // No security association exists to flush.
+    EXPECT_EQ(int32_t(n.call("xfrm_state_flush", {n.k.find_export("init_net")->address, 0, 0, 1})),
+              -ESRCH);
 
     // xfrm4_protocol_register(): ESP, AH and IPComp only; one handler per priority, highest
     // first; the first adds the IP handler of ESP, the last removes it.
@@ -76,6 +88,26 @@ TEST(KitNet3, XfrmTypesAndProtocols) {
     EXPECT_EQ(int32_t(n.call("xfrm4_protocol_deregister", {b, 50})), 0);
     EXPECT_EQ(int32_t(n.call("xfrm4_protocol_deregister", {a, 50})), 0);
     EXPECT_EQ(int32_t(n.call("inet_add_protocol", {other, 50})), 0);
+}
+
+TEST(KitNet3, OffloadsAndLwtunnels) {
+    fx::KitKernel n;
+    uint64_t ops = n.zeroed(64), other = n.zeroed(64);
+    // TCP's offload is the kernel's; ESP's slot is free once, and only its owner empties it.
+    EXPECT_EQ(int32_t(n.call("inet_add_offload", {ops, 6})), -1);
+    EXPECT_EQ(int32_t(n.call("inet_add_offload", {ops, 50})), 0);
+    EXPECT_EQ(int32_t(n.call("inet_add_offload", {other, 50})), -1);
+    EXPECT_EQ(int32_t(n.call("inet_del_offload", {other, 50})), -1);
+    EXPECT_EQ(int32_t(n.call("inet_del_offload", {ops, 50})), 0);
+    EXPECT_EQ(int32_t(n.call("inet6_add_offload", {ops, 43})), -1);  // the routing header's
+    EXPECT_EQ(int32_t(n.call("inet6_add_offload", {ops, 50})), 0);
+    // lwtun_encaps[]: IP (2) is the kernel's, XFRM (10) free, 11 out of range.
+    EXPECT_EQ(int32_t(n.call("lwtunnel_encap_add_ops", {ops, 2})), -1);
+    EXPECT_EQ(int32_t(n.call("lwtunnel_encap_add_ops", {ops, 11})), -ERANGE);
+    EXPECT_EQ(int32_t(n.call("lwtunnel_encap_add_ops", {ops, 10})), 0);
+    EXPECT_EQ(int32_t(n.call("lwtunnel_encap_del_ops", {other, 10})), -1);
+    EXPECT_EQ(int32_t(n.call("lwtunnel_encap_del_ops", {ops, 10})), 0);
+    EXPECT_EQ(int32_t(n.call("lwtunnel_encap_del_ops", {ops, 0})), -ERANGE);
 }
 
 TEST(KitNet3, Rhashtables) {

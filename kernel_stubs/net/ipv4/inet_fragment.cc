@@ -4,6 +4,8 @@
 // the last reference goes, which inet_frags_fini() waits for. No packet is received here, so the
 // tables stay empty.
 #include <cerrno>
+#include <stdexcept>
+#include <string>
 
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/kernel/workqueue.h"

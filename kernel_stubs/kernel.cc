@@ -235,6 +235,12 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_int_sqrt(*this);
     register_hexdump(*this);
     register_xfrm_input(*this);
+    register_xfrm_state(*this);
+    register_rhashtable(*this);
+    register_inet_fragment(*this);
+    register_xfrm4_protocol(*this);
+    register_xfrm6_protocol(*this);
+    register_lwtunnel(*this);
     register_percpu_counter(*this);
     register_mmu_notifier(*this);
     register_kobject_uevent(*this);

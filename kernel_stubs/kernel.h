@@ -347,6 +347,12 @@ void register_kobject_uevent(Kernel& k);  // lib/kobject_uevent.c (nobody listen
 void register_timekeeping(Kernel& k);    // kernel/time/timekeeping.c (a fixed boot date)
 void register_mmu_notifier(Kernel& k);   // mm/mmu_notifier.c
 void register_xfrm_input(Kernel& k);     // net/xfrm/xfrm_input.c
+void register_xfrm_state(Kernel& k);     // net/xfrm/xfrm_state.c (transform types)
+void register_rhashtable(Kernel& k);     // lib/rhashtable.c
+void register_inet_fragment(Kernel& k);  // net/ipv4/inet_fragment.c
+void register_xfrm4_protocol(Kernel& k);  // net/ipv4/xfrm4_protocol.c
+void register_xfrm6_protocol(Kernel& k);  // net/ipv6/xfrm6_protocol.c
+void register_lwtunnel(Kernel& k);        // net/core/lwtunnel.c
 void register_percpu_counter(Kernel& k);  // lib/percpu_counter.c
 void register_int_sqrt(Kernel& k);       // lib/math/int_sqrt.c
 void register_hexdump(Kernel& k);        // lib/hexdump.c

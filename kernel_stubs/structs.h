@@ -258,6 +258,22 @@ struct KernelStructs {
     struct XfrmInputAfinfo {  // struct xfrm_input_afinfo: u8 family, bool is_ipip
         uint64_t family, is_ipip;
     } xfrm_input_afinfo;
+    struct XfrmType {  // the u8 proto of struct xfrm_type and of struct xfrm_type_offload; the
+                       // next and priority of struct xfrm4_protocol and struct xfrm6_protocol
+        uint64_t proto, offload_proto, v4_next, v4_priority, v6_next, v6_priority;
+    } xfrm_type;
+    struct Rhashtable {  // struct rhashtable, struct rhashtable_params (params_*) and struct
+                         // bucket_table (table_*: its header size, size, hash_rnd, walkers and
+                         // buckets[])
+        uint64_t size, tbl, key_len, max_elems, p, rhlist, run_work, mutex, nelems;
+        uint64_t params_size, params_nelem_hint, params_key_len, params_head_offset, params_max_size,
+            params_min_size, params_hashfn, params_obj_hashfn, params_obj_cmpfn;
+        uint64_t table_size, table_nbuckets, table_hash_rnd, table_walkers, table_buckets;
+    } rhashtable;
+    struct InetFrags {  // struct inet_frags, and struct fqdir (fqdir_*)
+        uint64_t qsize, cache_name, cachep, rhash_params, refcnt, completion;
+        uint64_t fqdir_size, fqdir_f, fqdir_net, fqdir_rhashtable, fqdir_destroy_work;
+    } inet_frags;
     struct Key {  // struct key (security/keys): its size, usage count and description
         uint64_t size, usage, description, type_name;  // type_name: struct key_type's name
         uint64_t flags, flag_revoked;                    // key->flags, KEY_FLAG_REVOKED (a bit)
@@ -665,6 +681,46 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("PERCPU_COUNTER_COUNTERS", s.percpu_counter.counters, all);
     f("XFRM_INPUT_AFINFO_FAMILY", s.xfrm_input_afinfo.family, all);
     f("XFRM_INPUT_AFINFO_IS_IPIP", s.xfrm_input_afinfo.is_ipip, all);
+    f("XFRM_TYPE_PROTO", s.xfrm_type.proto, all);
+    f("XFRM_TYPE_OFFLOAD_PROTO", s.xfrm_type.offload_proto, all);
+    f("XFRM4_PROTOCOL_NEXT", s.xfrm_type.v4_next, all);
+    f("XFRM4_PROTOCOL_PRIORITY", s.xfrm_type.v4_priority, all);
+    f("XFRM6_PROTOCOL_NEXT", s.xfrm_type.v6_next, all);
+    f("XFRM6_PROTOCOL_PRIORITY", s.xfrm_type.v6_priority, all);
+    f("RHASHTABLE_SIZE", s.rhashtable.size, all);
+    f("RHASHTABLE_TBL", s.rhashtable.tbl, all);
+    f("RHASHTABLE_KEY_LEN", s.rhashtable.key_len, all);
+    f("RHASHTABLE_MAX_ELEMS", s.rhashtable.max_elems, all);
+    f("RHASHTABLE_P", s.rhashtable.p, all);
+    f("RHASHTABLE_RHLIST", s.rhashtable.rhlist, all);
+    f("RHASHTABLE_RUN_WORK", s.rhashtable.run_work, all);
+    f("RHASHTABLE_MUTEX", s.rhashtable.mutex, all);
+    f("RHASHTABLE_NELEMS", s.rhashtable.nelems, all);
+    f("RHASHTABLE_PARAMS_SIZE", s.rhashtable.params_size, all);
+    f("RHASHTABLE_PARAMS_NELEM_HINT", s.rhashtable.params_nelem_hint, all);
+    f("RHASHTABLE_PARAMS_KEY_LEN", s.rhashtable.params_key_len, all);
+    f("RHASHTABLE_PARAMS_HEAD_OFFSET", s.rhashtable.params_head_offset, all);
+    f("RHASHTABLE_PARAMS_MAX_SIZE", s.rhashtable.params_max_size, all);
+    f("RHASHTABLE_PARAMS_MIN_SIZE", s.rhashtable.params_min_size, all);
+    f("RHASHTABLE_PARAMS_HASHFN", s.rhashtable.params_hashfn, all);
+    f("RHASHTABLE_PARAMS_OBJ_HASHFN", s.rhashtable.params_obj_hashfn, all);
+    f("RHASHTABLE_PARAMS_OBJ_CMPFN", s.rhashtable.params_obj_cmpfn, all);
+    f("BUCKET_TABLE_SIZE", s.rhashtable.table_size, all);
+    f("BUCKET_TABLE_NBUCKETS", s.rhashtable.table_nbuckets, all);
+    f("BUCKET_TABLE_HASH_RND", s.rhashtable.table_hash_rnd, all);
+    f("BUCKET_TABLE_WALKERS", s.rhashtable.table_walkers, all);
+    f("BUCKET_TABLE_BUCKETS", s.rhashtable.table_buckets, all);
+    f("INET_FRAGS_QSIZE", s.inet_frags.qsize, all);
+    f("INET_FRAGS_CACHE_NAME", s.inet_frags.cache_name, all);
+    f("INET_FRAGS_CACHEP", s.inet_frags.cachep, all);
+    f("INET_FRAGS_RHASH_PARAMS", s.inet_frags.rhash_params, all);
+    f("INET_FRAGS_REFCNT", s.inet_frags.refcnt, all);
+    f("INET_FRAGS_COMPLETION", s.inet_frags.completion, all);
+    f("FQDIR_SIZE", s.inet_frags.fqdir_size, all);
+    f("FQDIR_F", s.inet_frags.fqdir_f, all);
+    f("FQDIR_NET", s.inet_frags.fqdir_net, all);
+    f("FQDIR_RHASHTABLE", s.inet_frags.fqdir_rhashtable, all);
+    f("FQDIR_DESTROY_WORK", s.inet_frags.fqdir_destroy_work, all);
     f("KEY_SIZE", s.key.size, all);
     f("KEY_USAGE", s.key.usage, all);
     f("KEY_DESCRIPTION", s.key.description, all);

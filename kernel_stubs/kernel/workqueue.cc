@@ -183,10 +183,16 @@ uint64_t new_kernel_work(Kernel& k, uint64_t func) {
     uint64_t size = std::max({l.data, l.entry + 2 * k.word(), l.func}) + k.word();
     uint64_t work = k.slab_alloc(size, gfp_zero);
     if (!work) return 0;
+    init_kernel_work(k, work, func);
+    return work;
+}
+
+void init_kernel_work(Kernel& k, uint64_t work, uint64_t func) {
+    const KernelStructs::Work& l = layout(k);
+    k.emu().write_word(work + l.data, 0);
     k.emu().write_word(work + l.entry, work + l.entry);  // INIT_LIST_HEAD()
     k.emu().write_word(work + l.entry + k.word(), work + l.entry);
     k.emu().write_word(work + l.func, func);
-    return work;
 }
 
 void register_workqueue(Kernel& k) {

@@ -64,6 +64,7 @@ constexpr const char* pf_family_names[] = {
 struct NetFamilies : Kernel::SubsystemState {
     // net_families[]: family -> struct net_proto_family * (0: built into the kernel)
     std::map<int, uint64_t> families{{1, 0}, {2, 0}, {10, 0}, {16, 0}, {17, 0}, {44, 0}};
+    uint64_t br_ioctl_hook = 0;  // br_ioctl_hook (brioctl_set())
 };
 
 std::string family_name(int family) {
@@ -103,6 +104,12 @@ void register_socket(Kernel& k) {
             c.unimplemented("sock_unregister (a family out of range: BUG_ON)");
         c.kernel.state<NetFamilies>().families.erase(family);
         c.kernel.log(6, "NET: Unregistered " + family_name(family) + " protocol family");
+        return 0;
+    });
+    // brioctl_set(hook): the bridge's ioctl handler (SIOCGIFBR/SIOCSIFBR, SIOCBRADDBR/
+    // SIOCBRDELBR), set under br_ioctl_mutex; NULL unsets it.
+    k.add_function("brioctl_set", sub, [](StubCall& c) -> uint64_t {
+        c.kernel.state<NetFamilies>().br_ioctl_hook = c.arg(0);
         return 0;
     });
     // sock_is_registered(family)

@@ -1,13 +1,13 @@
 // net/ipv4/tcp_cong.c: the TCP congestion controls' registry (tcp_cong_list), keyed by the
 // jhash of their name. The kernel has reno, and Debian builds cubic in
 // (CONFIG_TCP_CONG_CUBIC=y).
-#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <string>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/lib/jhash.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu {
@@ -16,94 +16,6 @@ namespace {
 
 constexpr size_t tcp_ca_name_max = 16;  // TCP_CA_NAME_MAX (the name[] of the ops)
 constexpr uint32_t tcp_ca_unspec = 0;   // TCP_CA_UNSPEC
-
-// include/linux/jhash.h jhash(): Bob Jenkins' lookup3 over `len` bytes.
-uint32_t jhash(const uint8_t* k, uint32_t length, uint32_t initval) {
-    auto rol = [](uint32_t v, int s) { return std::rotl(v, s); };
-    uint32_t a, b, c;
-    a = b = c = 0xdeadbeef + length + initval;
-    auto get32 = [](const uint8_t* p) {
-        return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-    };
-    while (length > 12) {
-        a += get32(k);
-        b += get32(k + 4);
-        c += get32(k + 8);
-        a -= c;
-        a ^= rol(c, 4);
-        c += b;
-        b -= a;
-        b ^= rol(a, 6);
-        a += c;
-        c -= b;
-        c ^= rol(b, 8);
-        b += a;
-        a -= c;
-        a ^= rol(c, 16);
-        c += b;
-        b -= a;
-        b ^= rol(a, 19);
-        a += c;
-        c -= b;
-        c ^= rol(b, 4);
-        b += a;
-        length -= 12;
-        k += 12;
-    }
-    if (!length) return c;
-    switch (length) {
-        case 12:
-            c += uint32_t(k[11]) << 24;
-            [[fallthrough]];
-        case 11:
-            c += uint32_t(k[10]) << 16;
-            [[fallthrough]];
-        case 10:
-            c += uint32_t(k[9]) << 8;
-            [[fallthrough]];
-        case 9:
-            c += k[8];
-            [[fallthrough]];
-        case 8:
-            b += uint32_t(k[7]) << 24;
-            [[fallthrough]];
-        case 7:
-            b += uint32_t(k[6]) << 16;
-            [[fallthrough]];
-        case 6:
-            b += uint32_t(k[5]) << 8;
-            [[fallthrough]];
-        case 5:
-            b += k[4];
-            [[fallthrough]];
-        case 4:
-            a += uint32_t(k[3]) << 24;
-            [[fallthrough]];
-        case 3:
-            a += uint32_t(k[2]) << 16;
-            [[fallthrough]];
-        case 2:
-            a += uint32_t(k[1]) << 8;
-            [[fallthrough]];
-        default:
-            a += k[0];
-    }
-    c ^= b;
-    c -= rol(b, 14);
-    a ^= c;
-    a -= rol(c, 11);
-    b ^= a;
-    b -= rol(a, 25);
-    c ^= b;
-    c -= rol(b, 16);
-    a ^= c;
-    a -= rol(c, 4);
-    b ^= a;
-    b -= rol(a, 14);
-    c ^= b;
-    c -= rol(b, 24);
-    return c;
-}
 
 // ca->key = jhash(ca->name, sizeof(ca->name), strlen(ca->name)), of the name[] as it is.
 uint32_t ca_key(const uint8_t (&name)[tcp_ca_name_max]) {

@@ -37,6 +37,10 @@ uint16_t read_u16(StubCall& c, uint64_t addr) {
 
 void register_af_inet6(Kernel& k) {
     const char* sub = "net/ipv6/af_inet6";
+    // ipv6_mod_enabled(): disable_ipv6_mod == 0, the ipv6.disable= parameter not given (IPv6 is
+    // built into Debian's kernels).
+    k.add_function(
+        "ipv6_mod_enabled", sub, [](StubCall&) -> uint64_t { return 1; }, true);
     // inet6_register_protosw(p): -EINVAL for a type beyond SOCK_MAX, -EPERM for a permanent
     // protocol of the type again (each with a message); else after the permanent ones.
     k.add_function("inet6_register_protosw", sub, [](StubCall& c) -> uint64_t {

@@ -176,6 +176,13 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_hv_common(*this);
     register_nls(*this);
     register_filesystems(*this);
+    register_fs_context(*this);
+    register_super(*this);
+    register_namespace(*this);
+    register_inode(*this);
+    register_dcache(*this);
+    register_libfs(*this);
+    register_lockref(*this);
     register_bitmap(*this);
     register_rbtree(*this);
     register_ctype(*this);

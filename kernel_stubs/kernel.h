@@ -327,6 +327,13 @@ void register_drm_nomodeset(Kernel& k);     // drivers/gpu/drm/drm_nomodeset.c
 void register_hv_common(Kernel& k);         // drivers/hv/hv_common.c (arm64 only)
 void register_nls(Kernel& k);            // fs/nls/nls_base.c
 void register_filesystems(Kernel& k);    // fs/filesystems.c
+void register_fs_context(Kernel& k);     // fs/fs_context.c
+void register_super(Kernel& k);          // fs/super.c
+void register_namespace(Kernel& k);      // fs/namespace.c (internal mounts)
+void register_inode(Kernel& k);          // fs/inode.c
+void register_dcache(Kernel& k);         // fs/dcache.c
+void register_libfs(Kernel& k);          // fs/libfs.c
+void register_lockref(Kernel& k);        // lib/lockref.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rbtree(Kernel& k);         // lib/rbtree.c
 void register_ctype(Kernel& k);          // lib/ctype.c

@@ -6,6 +6,7 @@
 // (tools/gen-default-layout), compiled into the binary.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -13,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "emulator/arch.h"
 
@@ -90,6 +92,45 @@ struct KernelStructs {
     struct Dentry {
         uint64_t size;
     } dentry;
+    struct Vfs {  // the VFS core: file_system_type, fs_context, super_block, inode, dentry,
+                  // vfsmount and their operations, with the flag values the VFS sets
+        uint64_t file_system_type_fs_flags, file_system_type_init_fs_context,
+            file_system_type_mount, file_system_type_kill_sb, fs_context_size, fs_context_ops,
+            fs_context_fs_type, fs_context_fs_private, fs_context_s_fs_info, fs_context_root,
+            fs_context_user_ns, fs_context_net_ns, fs_context_source, fs_context_sb_flags,
+            fs_context_operations_free, fs_context_operations_parse_param,
+            fs_context_operations_parse_monolithic, fs_context_operations_get_tree,
+            pseudo_fs_context_size, pseudo_fs_context_ops, pseudo_fs_context_xattr,
+            pseudo_fs_context_dops, pseudo_fs_context_magic, super_block_size, super_block_s_dev,
+            super_block_s_blocksize_bits, super_block_s_blocksize, super_block_s_maxbytes,
+            super_block_s_type, super_block_s_op, super_block_s_flags, super_block_s_magic,
+            super_block_s_root, super_block_s_umount, super_block_s_xattr, super_block_s_bdi,
+            super_block_s_fs_info, super_block_s_time_gran, super_block_s_time_min,
+            super_block_s_time_max, super_block_s_id, super_block_s_id_len, super_block_s_d_op,
+            super_block_s_user_ns, super_operations_size, super_operations_alloc_inode,
+            super_operations_destroy_inode, super_operations_free_inode,
+            super_operations_drop_inode, super_operations_evict_inode, super_operations_put_super,
+            sb_active, sb_born, sb_nouser, sb_kernmount, inode_size, inode_i_mode, inode_i_opflags,
+            inode_i_flags, inode_i_op, inode_i_sb, inode_i_mapping, inode_i_ino, inode_i_nlink,
+            inode_i_rdev, inode_i_size, inode_i_atime_sec, inode_i_atime_nsec, inode_i_mtime_sec,
+            inode_i_mtime_nsec, inode_i_ctime_sec, inode_i_ctime_nsec, inode_i_blkbits,
+            inode_i_state, inode_i_count, inode_i_fop, inode_i_data, inode_i_private,
+            address_space_host, address_space_a_ops, inode_operations_size, inode_operations_lookup,
+            inode_operations_get_link, file_operations_size, address_space_operations_size,
+            iop_lookup, iop_nofollow, s_automount, i_freeing, i_clear, dentry_d_flags,
+            dentry_d_parent, dentry_d_name, dentry_d_inode, dentry_d_iname, dentry_d_iname_len,
+            dentry_d_lockref, dentry_d_op, dentry_d_sb, dentry_d_fsdata, lockref_count, qstr_hash,
+            qstr_len, qstr_name, dentry_operations_d_revalidate,
+            dentry_operations_d_weak_revalidate, dentry_operations_d_hash,
+            dentry_operations_d_compare, dentry_operations_d_delete, dentry_operations_d_init,
+            dentry_operations_d_release, dentry_operations_d_prune, dentry_operations_d_iput,
+            dentry_operations_d_real, dcache_op_hash, dcache_op_compare, dcache_op_revalidate,
+            dcache_op_delete, dcache_op_prune, dcache_op_weak_revalidate, dcache_op_real,
+            dcache_entry_type, dcache_miss_type, dcache_directory_type, dcache_autodir_type,
+            dcache_regular_type, dcache_special_type, dcache_symlink_type, dcache_need_automount,
+            dcache_genocide, vfsmount_size, vfsmount_mnt_root, vfsmount_mnt_sb, vfsmount_mnt_flags,
+            mnt_internal;
+    } vfs;
     uint64_t minorbits = 0;  // MINORBITS (dev_t = major << MINORBITS | minor)
     struct Device {  // struct device; kobj_name, kobj_kref: its kobject's name and kref
         uint64_t size, kobj_name, kobj_kref, parent, init_name, type, bus, driver, driver_data,
@@ -473,6 +514,141 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("PCI_DRIVER_NAME", s.bus_drivers.pci_driver_name, all);
     f("PCI_DRIVER_DRIVER", s.bus_drivers.pci_driver, all);
     f("DENTRY_SIZE", s.dentry.size, all);
+    f("FILE_SYSTEM_TYPE_FS_FLAGS", s.vfs.file_system_type_fs_flags, all);
+    f("FILE_SYSTEM_TYPE_INIT_FS_CONTEXT", s.vfs.file_system_type_init_fs_context, all);
+    f("FILE_SYSTEM_TYPE_MOUNT", s.vfs.file_system_type_mount, all);
+    f("FILE_SYSTEM_TYPE_KILL_SB", s.vfs.file_system_type_kill_sb, all);
+    f("FS_CONTEXT_SIZE", s.vfs.fs_context_size, all);
+    f("FS_CONTEXT_OPS", s.vfs.fs_context_ops, all);
+    f("FS_CONTEXT_FS_TYPE", s.vfs.fs_context_fs_type, all);
+    f("FS_CONTEXT_FS_PRIVATE", s.vfs.fs_context_fs_private, all);
+    f("FS_CONTEXT_S_FS_INFO", s.vfs.fs_context_s_fs_info, all);
+    f("FS_CONTEXT_ROOT", s.vfs.fs_context_root, all);
+    f("FS_CONTEXT_USER_NS", s.vfs.fs_context_user_ns, all);
+    f("FS_CONTEXT_NET_NS", s.vfs.fs_context_net_ns, all);
+    f("FS_CONTEXT_SOURCE", s.vfs.fs_context_source, all);
+    f("FS_CONTEXT_SB_FLAGS", s.vfs.fs_context_sb_flags, all);
+    f("FS_CONTEXT_OPERATIONS_FREE", s.vfs.fs_context_operations_free, all);
+    f("FS_CONTEXT_OPERATIONS_PARSE_PARAM", s.vfs.fs_context_operations_parse_param, all);
+    f("FS_CONTEXT_OPERATIONS_PARSE_MONOLITHIC", s.vfs.fs_context_operations_parse_monolithic, all);
+    f("FS_CONTEXT_OPERATIONS_GET_TREE", s.vfs.fs_context_operations_get_tree, all);
+    f("PSEUDO_FS_CONTEXT_SIZE", s.vfs.pseudo_fs_context_size, all);
+    f("PSEUDO_FS_CONTEXT_OPS", s.vfs.pseudo_fs_context_ops, all);
+    f("PSEUDO_FS_CONTEXT_XATTR", s.vfs.pseudo_fs_context_xattr, all);
+    f("PSEUDO_FS_CONTEXT_DOPS", s.vfs.pseudo_fs_context_dops, all);
+    f("PSEUDO_FS_CONTEXT_MAGIC", s.vfs.pseudo_fs_context_magic, all);
+    f("SUPER_BLOCK_SIZE", s.vfs.super_block_size, all);
+    f("SUPER_BLOCK_S_DEV", s.vfs.super_block_s_dev, all);
+    f("SUPER_BLOCK_S_BLOCKSIZE_BITS", s.vfs.super_block_s_blocksize_bits, all);
+    f("SUPER_BLOCK_S_BLOCKSIZE", s.vfs.super_block_s_blocksize, all);
+    f("SUPER_BLOCK_S_MAXBYTES", s.vfs.super_block_s_maxbytes, all);
+    f("SUPER_BLOCK_S_TYPE", s.vfs.super_block_s_type, all);
+    f("SUPER_BLOCK_S_OP", s.vfs.super_block_s_op, all);
+    f("SUPER_BLOCK_S_FLAGS", s.vfs.super_block_s_flags, all);
+    f("SUPER_BLOCK_S_MAGIC", s.vfs.super_block_s_magic, all);
+    f("SUPER_BLOCK_S_ROOT", s.vfs.super_block_s_root, all);
+    f("SUPER_BLOCK_S_UMOUNT", s.vfs.super_block_s_umount, all);
+    f("SUPER_BLOCK_S_XATTR", s.vfs.super_block_s_xattr, all);
+    f("SUPER_BLOCK_S_BDI", s.vfs.super_block_s_bdi, all);
+    f("SUPER_BLOCK_S_FS_INFO", s.vfs.super_block_s_fs_info, all);
+    f("SUPER_BLOCK_S_TIME_GRAN", s.vfs.super_block_s_time_gran, all);
+    f("SUPER_BLOCK_S_TIME_MIN", s.vfs.super_block_s_time_min, all);
+    f("SUPER_BLOCK_S_TIME_MAX", s.vfs.super_block_s_time_max, all);
+    f("SUPER_BLOCK_S_ID", s.vfs.super_block_s_id, all);
+    f("SUPER_BLOCK_S_ID_LEN", s.vfs.super_block_s_id_len, all);
+    f("SUPER_BLOCK_S_D_OP", s.vfs.super_block_s_d_op, all);
+    f("SUPER_BLOCK_S_USER_NS", s.vfs.super_block_s_user_ns, all);
+    f("SUPER_OPERATIONS_SIZE", s.vfs.super_operations_size, all);
+    f("SUPER_OPERATIONS_ALLOC_INODE", s.vfs.super_operations_alloc_inode, all);
+    f("SUPER_OPERATIONS_DESTROY_INODE", s.vfs.super_operations_destroy_inode, all);
+    f("SUPER_OPERATIONS_FREE_INODE", s.vfs.super_operations_free_inode, all);
+    f("SUPER_OPERATIONS_DROP_INODE", s.vfs.super_operations_drop_inode, all);
+    f("SUPER_OPERATIONS_EVICT_INODE", s.vfs.super_operations_evict_inode, all);
+    f("SUPER_OPERATIONS_PUT_SUPER", s.vfs.super_operations_put_super, all);
+    f("SB_ACTIVE", s.vfs.sb_active, all);
+    f("SB_BORN", s.vfs.sb_born, all);
+    f("SB_NOUSER", s.vfs.sb_nouser, all);
+    f("SB_KERNMOUNT", s.vfs.sb_kernmount, all);
+    f("INODE_SIZE", s.vfs.inode_size, all);
+    f("INODE_I_MODE", s.vfs.inode_i_mode, all);
+    f("INODE_I_OPFLAGS", s.vfs.inode_i_opflags, all);
+    f("INODE_I_FLAGS", s.vfs.inode_i_flags, all);
+    f("INODE_I_OP", s.vfs.inode_i_op, all);
+    f("INODE_I_SB", s.vfs.inode_i_sb, all);
+    f("INODE_I_MAPPING", s.vfs.inode_i_mapping, all);
+    f("INODE_I_INO", s.vfs.inode_i_ino, all);
+    f("INODE_I_NLINK", s.vfs.inode_i_nlink, all);
+    f("INODE_I_RDEV", s.vfs.inode_i_rdev, all);
+    f("INODE_I_SIZE", s.vfs.inode_i_size, all);
+    f("INODE_I_ATIME_SEC", s.vfs.inode_i_atime_sec, all);
+    f("INODE_I_ATIME_NSEC", s.vfs.inode_i_atime_nsec, all);
+    f("INODE_I_MTIME_SEC", s.vfs.inode_i_mtime_sec, all);
+    f("INODE_I_MTIME_NSEC", s.vfs.inode_i_mtime_nsec, all);
+    f("INODE_I_CTIME_SEC", s.vfs.inode_i_ctime_sec, all);
+    f("INODE_I_CTIME_NSEC", s.vfs.inode_i_ctime_nsec, all);
+    f("INODE_I_BLKBITS", s.vfs.inode_i_blkbits, all);
+    f("INODE_I_STATE", s.vfs.inode_i_state, all);
+    f("INODE_I_COUNT", s.vfs.inode_i_count, all);
+    f("INODE_I_FOP", s.vfs.inode_i_fop, all);
+    f("INODE_I_DATA", s.vfs.inode_i_data, all);
+    f("INODE_I_PRIVATE", s.vfs.inode_i_private, all);
+    f("ADDRESS_SPACE_HOST", s.vfs.address_space_host, all);
+    f("ADDRESS_SPACE_A_OPS", s.vfs.address_space_a_ops, all);
+    f("INODE_OPERATIONS_SIZE", s.vfs.inode_operations_size, all);
+    f("INODE_OPERATIONS_LOOKUP", s.vfs.inode_operations_lookup, all);
+    f("INODE_OPERATIONS_GET_LINK", s.vfs.inode_operations_get_link, all);
+    f("FILE_OPERATIONS_SIZE", s.vfs.file_operations_size, all);
+    f("ADDRESS_SPACE_OPERATIONS_SIZE", s.vfs.address_space_operations_size, all);
+    f("IOP_LOOKUP", s.vfs.iop_lookup, all);
+    f("IOP_NOFOLLOW", s.vfs.iop_nofollow, all);
+    f("S_AUTOMOUNT", s.vfs.s_automount, all);
+    f("I_FREEING", s.vfs.i_freeing, all);
+    f("I_CLEAR", s.vfs.i_clear, all);
+    f("DENTRY_D_FLAGS", s.vfs.dentry_d_flags, all);
+    f("DENTRY_D_PARENT", s.vfs.dentry_d_parent, all);
+    f("DENTRY_D_NAME", s.vfs.dentry_d_name, all);
+    f("DENTRY_D_INODE", s.vfs.dentry_d_inode, all);
+    f("DENTRY_D_INAME", s.vfs.dentry_d_iname, all);
+    f("DENTRY_D_INAME_LEN", s.vfs.dentry_d_iname_len, all);
+    f("DENTRY_D_LOCKREF", s.vfs.dentry_d_lockref, all);
+    f("DENTRY_D_OP", s.vfs.dentry_d_op, all);
+    f("DENTRY_D_SB", s.vfs.dentry_d_sb, all);
+    f("DENTRY_D_FSDATA", s.vfs.dentry_d_fsdata, all);
+    f("LOCKREF_COUNT", s.vfs.lockref_count, all);
+    f("QSTR_HASH", s.vfs.qstr_hash, all);
+    f("QSTR_LEN", s.vfs.qstr_len, all);
+    f("QSTR_NAME", s.vfs.qstr_name, all);
+    f("DENTRY_OPERATIONS_D_REVALIDATE", s.vfs.dentry_operations_d_revalidate, all);
+    f("DENTRY_OPERATIONS_D_WEAK_REVALIDATE", s.vfs.dentry_operations_d_weak_revalidate, all);
+    f("DENTRY_OPERATIONS_D_HASH", s.vfs.dentry_operations_d_hash, all);
+    f("DENTRY_OPERATIONS_D_COMPARE", s.vfs.dentry_operations_d_compare, all);
+    f("DENTRY_OPERATIONS_D_DELETE", s.vfs.dentry_operations_d_delete, all);
+    f("DENTRY_OPERATIONS_D_INIT", s.vfs.dentry_operations_d_init, all);
+    f("DENTRY_OPERATIONS_D_RELEASE", s.vfs.dentry_operations_d_release, all);
+    f("DENTRY_OPERATIONS_D_PRUNE", s.vfs.dentry_operations_d_prune, all);
+    f("DENTRY_OPERATIONS_D_IPUT", s.vfs.dentry_operations_d_iput, all);
+    f("DENTRY_OPERATIONS_D_REAL", s.vfs.dentry_operations_d_real, all);
+    f("DCACHE_OP_HASH", s.vfs.dcache_op_hash, all);
+    f("DCACHE_OP_COMPARE", s.vfs.dcache_op_compare, all);
+    f("DCACHE_OP_REVALIDATE", s.vfs.dcache_op_revalidate, all);
+    f("DCACHE_OP_DELETE", s.vfs.dcache_op_delete, all);
+    f("DCACHE_OP_PRUNE", s.vfs.dcache_op_prune, all);
+    f("DCACHE_OP_WEAK_REVALIDATE", s.vfs.dcache_op_weak_revalidate, all);
+    f("DCACHE_OP_REAL", s.vfs.dcache_op_real, all);
+    f("DCACHE_ENTRY_TYPE", s.vfs.dcache_entry_type, all);
+    f("DCACHE_MISS_TYPE", s.vfs.dcache_miss_type, all);
+    f("DCACHE_DIRECTORY_TYPE", s.vfs.dcache_directory_type, all);
+    f("DCACHE_AUTODIR_TYPE", s.vfs.dcache_autodir_type, all);
+    f("DCACHE_REGULAR_TYPE", s.vfs.dcache_regular_type, all);
+    f("DCACHE_SPECIAL_TYPE", s.vfs.dcache_special_type, all);
+    f("DCACHE_SYMLINK_TYPE", s.vfs.dcache_symlink_type, all);
+    f("DCACHE_NEED_AUTOMOUNT", s.vfs.dcache_need_automount, all);
+    f("DCACHE_GENOCIDE", s.vfs.dcache_genocide, all);
+    f("VFSMOUNT_SIZE", s.vfs.vfsmount_size, all);
+    f("VFSMOUNT_MNT_ROOT", s.vfs.vfsmount_mnt_root, all);
+    f("VFSMOUNT_MNT_SB", s.vfs.vfsmount_mnt_sb, all);
+    f("VFSMOUNT_MNT_FLAGS", s.vfs.vfsmount_mnt_flags, all);
+    f("MNT_INTERNAL", s.vfs.mnt_internal, all);
     f("MINORBITS", s.minorbits, all);
     f("DEVICE_SIZE", s.device.size, all);
     f("DEVICE_KOBJ_NAME", s.device.kobj_name, all);
@@ -972,13 +1148,16 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
 // default kernel's with it).
 constexpr std::optional<std::string_view> missing_layout_key(std::span<const LayoutValue> values,
                                                              Arch arch) {
+    // The keys sorted once, each looked up by bisection (a linear scan per key exceeds the
+    // compiler's constexpr evaluation limit).
+    std::vector<std::string_view> keys;
+    for (const LayoutValue& v : values) keys.push_back(v.key);
+    std::sort(keys.begin(), keys.end());
     KernelStructs s{};
     std::optional<std::string_view> missing;
     KernelStructs::visit(s, [&](std::string_view key, uint64_t&, std::optional<Arch> only) {
         if (missing || (only && *only != arch)) return;
-        for (const LayoutValue& v : values)
-            if (key == v.key) return;
-        missing = key;
+        if (!std::binary_search(keys.begin(), keys.end(), key)) missing = key;
     });
     return missing;
 }

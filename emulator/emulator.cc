@@ -51,6 +51,19 @@ void Emulator::map(uint64_t addr, uint64_t size, uint32_t prot) {
     check(uc_mem_map(uc_, addr, size, prot), "uc_mem_map");
 }
 
+namespace {
+uint64_t open_bus_read(uc_engine*, uint64_t, unsigned size, void*) {
+    return size >= 8 ? ~uint64_t(0) : (uint64_t(1) << (size * 8)) - 1;
+}
+void open_bus_write(uc_engine*, uint64_t, unsigned, uint64_t, void*) {}
+}  // namespace
+
+void Emulator::map_open_bus(uint64_t addr, uint64_t size) {
+    regions_valid_ = false;
+    check(uc_mmio_map(uc_, addr, size, open_bus_read, nullptr, open_bus_write, nullptr),
+          "uc_mmio_map");
+}
+
 void Emulator::unmap(uint64_t addr, uint64_t size) {
     regions_valid_ = false;
     check(uc_mem_unmap(uc_, addr, size), "uc_mem_unmap");

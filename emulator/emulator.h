@@ -106,6 +106,9 @@ class Emulator {
     // Memory. Addresses and sizes must be page aligned for map/protect/unmap.
     void map(uint64_t addr, uint64_t size, uint32_t prot);
     void unmap(uint64_t addr, uint64_t size);
+    // A range of device space where nothing answers: every read returns all ones, every write
+    // is dropped (a PCI I/O window without devices: master aborts).
+    void map_open_bus(uint64_t addr, uint64_t size);
     void protect(uint64_t addr, uint64_t size, uint32_t prot);
     bool is_mapped(uint64_t addr) const;
     // The first address of [addr, addr + size) that is not mapped with all of `prot`, if any.

@@ -265,6 +265,13 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_dmaengine(*this);
     register_percpu(*this);
     register_srcu(*this);
+    register_fpsimd(*this);
+    register_pci_search(*this);
+    register_pci_iospace(*this);
+    register_resource(*this);
+    register_page_alloc(*this);
+    register_logic_pio(*this);
+    register_zpool(*this);
 }
 
 namespace {

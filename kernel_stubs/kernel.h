@@ -417,5 +417,12 @@ void register_uuid(Kernel& k);           // lib/uuid.c
 void register_dmaengine(Kernel& k);      // drivers/dma/dmaengine.c (no DMA device)
 void register_percpu(Kernel& k);         // mm/percpu.c
 void register_srcu(Kernel& k);           // kernel/rcu/srcutree.c
+void register_fpsimd(Kernel& k);         // arch/arm64/kernel/fpsimd.c (kernel-mode NEON)
+void register_pci_search(Kernel& k);     // drivers/pci/search.c (no PCI device)
+void register_pci_iospace(Kernel& k);    // drivers/pci/pci.c (the host bridge's I/O window)
+void register_resource(Kernel& k);       // kernel/resource.c (ioport and iomem trees)
+void register_page_alloc(Kernel& k);     // mm/page_alloc.c (pages and their struct page)
+void register_logic_pio(Kernel& k);      // lib/logic_pio.c (inb()/outb() of arm64)
+void register_zpool(Kernel& k);          // mm/zpool.c (zpool drivers)
 
 }  // namespace kmodemu

@@ -24,6 +24,10 @@ std::optional<FoundModuleSymbol> find_module_symbol(Kernel& k, std::string_view 
 // is still coming, -ENOENT when it is going (strong_try_module_get()).
 int ref_module(LoadedModule& user, LoadedModule& owner);
 
+// jump_label_add_module() (kernel/jump_label.c), the COMING notifier of static keys: the
+// module's branches on keys that are not in their initial state are patched.
+void jump_label_add_module(Kernel& k, LoadedModule& m);
+
 // module_unload_free(): drops the references `m` holds on the modules it used.
 void module_unload_free(LoadedModule& m);
 

@@ -261,22 +261,7 @@ void register_kmem_caches(Kernel& k, const char* sub) {
     k.add_functions({"kmem_cache_alloc_lru", "kmem_cache_alloc_lru_noprof"}, sub, cache_alloc(2));
     k.add_functions({"kmem_cache_alloc_node", "kmem_cache_alloc_node_noprof"}, sub, cache_alloc(1));
 
-    // The page allocator (mm/page_alloc.c): whole pages, page-aligned, from the same heap.
-    k.add_functions({"__get_free_pages", "get_free_pages_noprof"}, sub,
-                    [](StubCall& c) -> uint64_t {
-                        unsigned order = static_cast<unsigned>(c.arg(1));
-                        if (order > 10) return 0;  // beyond MAX_ORDER
-                        return c.kernel.slab().alloc(uint64_t(0x1000) << order, c.arg(0));
-                    });
-    k.add_functions(
-        {"get_zeroed_page", "get_zeroed_page_noprof"}, sub,
-        [](StubCall& c) -> uint64_t { return c.kernel.slab().alloc(0x1000, c.arg(0) | gfp_zero); });
-    k.add_function("free_pages", sub, [](StubCall& c) -> uint64_t {
-        uint64_t addr = c.arg(0);
-        if (addr && !c.kernel.slab().free(addr))
-            c.kernel.diag("free_pages of an address that is not allocated: " + hex(addr));
-        return 0;
-    });
+    // The page allocator: kernel_stubs/mm/page_alloc.cc.
 }
 
 }  // namespace

@@ -151,8 +151,9 @@ struct KernelStructs {
         uint64_t probe, remove, remove_new, id_table, prevent_deferred_probe;
         uint64_t id_size, id_name, id_name_len;
     } platform_driver;
-    struct Resource {  // struct resource and the IORESOURCE_* type bits
-        uint64_t size, name, flags, parent, type_bits, io, mem;
+    struct Resource {  // struct resource, the IORESOURCE_* bits; IO_SPACE_LIMIT
+        uint64_t size, start, end, name, flags, desc, parent, sibling, child, type_bits, io, mem,
+            busy, muxed, io_space_limit;
     } resource;
     struct TransportClass {  // transport_class, anon_transport_class, attribute_container
         uint64_t class_, setup, remove, anon_tclass, anon_container, container_class,
@@ -363,6 +364,14 @@ struct KernelStructs {
     struct CpufreqGovernor {  // struct cpufreq_governor: its name[CPUFREQ_NAME_LEN]
         uint64_t name, name_len;
     } cpufreq_governor;
+    uint64_t pci_iobase;       // PCI_IOBASE: where inb()/outb() find the PCI I/O space
+    uint64_t jump_entry_size;  // sizeof(struct jump_entry) (__jump_table)
+    uint64_t zpool_driver_refcount;  // struct zpool_driver: refcount
+    // struct page, and the linear map: PAGE_OFFSET; arm64's VMEMMAP_START (SPARSEMEM_VMEMMAP)
+    struct Page {
+        uint64_t size, flags, refcount, page_offset, vmemmap_start;
+        uint64_t gfp_comp, gfp_nowarn;  // __GFP_COMP, __GFP_NOWARN
+    } page;
     struct ArmDelayOps {  // ARM's struct arm_delay_ops (arch/arm/include/asm/delay.h)
         uint64_t size, delay, const_udelay, udelay, ticks_per_jiffy;
     } arm_delay_ops;
@@ -1125,7 +1134,26 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("CPUFREQ_GOVERNOR_NAME", s.cpufreq_governor.name, all);
     f("CPUFREQ_GOVERNOR_NAME_LEN", s.cpufreq_governor.name_len, all);
 
+    f("RESOURCE_START", s.resource.start, all);
+    f("RESOURCE_END", s.resource.end, all);
+    f("RESOURCE_DESC", s.resource.desc, all);
+    f("RESOURCE_SIBLING", s.resource.sibling, all);
+    f("RESOURCE_CHILD", s.resource.child, all);
+    f("IORESOURCE_BUSY", s.resource.busy, all);
+    f("IORESOURCE_MUXED", s.resource.muxed, all);
+    f("IO_SPACE_LIMIT", s.resource.io_space_limit, all);
+    f("PCI_IOBASE", s.pci_iobase, all);
+    f("JUMP_ENTRY_SIZE", s.jump_entry_size, all);
+    f("ZPOOL_DRIVER_REFCOUNT", s.zpool_driver_refcount, all);
+    f("STRUCT_PAGE_SIZE", s.page.size, all);
+    f("PAGE_FLAGS", s.page.flags, all);
+    f("PAGE_REFCOUNT", s.page.refcount, all);
+    f("PAGE_OFFSET", s.page.page_offset, all);
+    f("GFP_COMP", s.page.gfp_comp, all);
+    f("GFP_NOWARN", s.page.gfp_nowarn, all);
+
     constexpr std::optional<Arch> arm64 = Arch::arm64;
+    f("VMEMMAP_START", s.page.vmemmap_start, arm64);
     f("KERNEL_HWCAP_FP", s.hwcap.fp, arm64);
     f("KERNEL_HWCAP_ASIMD", s.hwcap.asimd, arm64);
     f("KERNEL_HWCAP_EVTSTRM", s.hwcap.evtstrm, arm64);

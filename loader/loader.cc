@@ -761,6 +761,10 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         mod->num_bugs = b->hdr.sh_size / structs.bug_entry.size;
         mod->bug_flags_done.assign(mod->num_bugs, 0);
     }
+    if (const ElfSection* j = elf->find_section("__jump_table", true)) {
+        mod->jump_entries = img.addr[j->index];
+        mod->num_jump_entries = j->hdr.sh_size / structs.jump_entry_size;
+    }
     if (k_.arch() == Arch::arm) arm::add_unwind_tables(*mod, *elf, img.addr);  // module_finalize()
     const ElfSection* ctors = elf->find_section(".ctors", true);
     const ElfSection* init_array = elf->find_section(".init_array", true);
@@ -873,6 +877,7 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
     // prepare_coming_module(): COMING to module notifiers (robust: failures unwind with GOING).
     res.phase = LoadResult::Phase::coming;
     try {
+        jump_label_add_module(k_, m);  // jump_label_module_nb, the first of the chain
         int err = notifier::call_module_notifiers_robust(k_, ModuleState::coming,
                                                          ModuleState::going, m.this_module);
         if (err) {

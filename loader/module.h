@@ -74,7 +74,9 @@ struct LoadedModule {
     size_t num_ctors = 0;
     uint64_t bug_table = 0;  // __bug_table (struct bug_entry[])
     size_t num_bugs = 0;
-    std::vector<uint16_t> bug_flags_done;  // BUGFLAG_DONE per entry (the table may be read-only)
+    std::vector<uint16_t> bug_flags_done;
+    uint64_t jump_entries = 0;  // __jump_table (struct jump_entry[]): mod->jump_entries
+    size_t num_jump_entries = 0;  // BUGFLAG_DONE per entry (the table may be read-only)
     ModuleState state = ModuleState::unformed;
     std::string taints;  // module_flags_taint(): "OE" for an unsigned out-of-tree module
     bool init_freed = false;

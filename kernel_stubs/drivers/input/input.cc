@@ -24,6 +24,12 @@ void register_input(Kernel& k) {
         c.kernel.state<Input>().handlers.erase(c.arg(0));
         return 0;
     });
+    // input_free_device(dev): nothing for NULL (a probe that failed before
+    // input_allocate_device()); input devices themselves are not emulated.
+    k.add_function("input_free_device", sub, [](StubCall& c) -> uint64_t {
+        if (c.arg(0)) c.unimplemented("input_free_device (a device)");
+        return 0;
+    });
 }
 
 }  // namespace kmodemu

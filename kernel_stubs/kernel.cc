@@ -248,6 +248,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_dmaengine(*this);
     register_percpu(*this);
     register_srcu(*this);
+    mark_fallible();
 }
 
 namespace {
@@ -456,6 +457,12 @@ void Kernel::dispatch(uint64_t slot) {
     ++e.calls;
     StubCall call(*this, emu_);
     call.slot = slot;
+    if (e.fallible && faults_armed && config_.faults.any()) {
+        if (std::optional<uint64_t> failed = inject_fault(e, call)) {
+            emu_.set_return(*failed);
+            return;
+        }
+    }
     uint64_t ret;
     try {
         try {

@@ -154,6 +154,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
     cfg.panic_on_warn = opts.panic_on_warn;
     cfg.seed = opts.seed;
     cfg.cpucaps = opts.cpucaps;
+    cfg.faults = opts.faults;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);
     kernel.on_diag = std::move(on_diag);
@@ -215,6 +216,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         out.log = kernel.log_lines();
         if (!out.load_log_lines) out.load_log_lines = out.log.size();
         out.diagnostics = kernel.diagnostics();
+        out.injected_faults = kernel.injected_faults;
         out.calls = kernel.call_counts();
         out.unimplemented_call = kernel.unimplemented_call;
         out.instructions = emu.instructions_executed();
@@ -244,6 +246,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         step.path = mods[i].path;
         step.log_begin = log_size();
         bool last = i + 1 == mods.size();
+        kernel.faults_armed = last;
         out.load = LoadResult{};
         out.unload.reset();
         out.compression = compression_name(files[i].format);

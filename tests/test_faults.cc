@@ -129,9 +129,9 @@ TEST_P(Faults, FailProbabilityIsReproducible) {
 TEST_P(Faults, FailNamedCalls) {
     std::string error;
     FaultPlan plan;
-    for (const char* s : {"platform_driver_register:2:ENODEV", "class_create:1:ENOMEM",
-                          "alloc_chrdev_region:1:EBUSY", "debugfs_create_dir:1:ENOENT",
-                          "alloc_workqueue:1"}) {
+    for (const char* s :
+         {"platform_driver_register:2:ENODEV", "class_create:1:ENOMEM",
+          "alloc_chrdev_region:1:EBUSY", "debugfs_create_dir:1:ENOENT", "alloc_workqueue:1"}) {
         std::optional<FaultSpec> f = parse_fault_spec(s, error);
         ASSERT_TRUE(f) << error;
         plan.fail.push_back(*f);
@@ -205,10 +205,10 @@ TEST(FaultsSpec, ParseAndRefuse) {
     EXPECT_EQ(errno_string(517), "EPROBE_DEFER");
     EXPECT_EQ(errno_string(EBUSY), "EBUSY");
 
-    for (const char* bad : {"strlen:1:EINVAL", "nosuchfunction:1:EBUSY", "register_chrdev",
-                            "register_chrdev:0:EBUSY", "register_chrdev:x:EBUSY",
-                            "register_chrdev:1", "register_chrdev:1:", "register_chrdev:1:EWHAT",
-                            "register_chrdev:1:4096", ":1:EBUSY"}) {
+    for (const char* bad :
+         {"strlen:1:EINVAL", "nosuchfunction:1:EBUSY", "register_chrdev", "register_chrdev:0:EBUSY",
+          "register_chrdev:x:EBUSY", "register_chrdev:1",
+          "register_chrdev:1:", "register_chrdev:1:EWHAT", "register_chrdev:1:4096", ":1:EBUSY"}) {
         error.clear();
         EXPECT_FALSE(parse_fault_spec(bad, error)) << bad;
         EXPECT_FALSE(error.empty()) << bad;

@@ -56,9 +56,7 @@ struct FaultPlan {
     double probability = 0;         // percent of allocations that fail (failslab's probability)
     uint64_t seed = 0;              // of the probability's random numbers
     std::vector<FaultSpec> fail;
-    bool any() const {
-        return fail_alloc || fail_alloc_every || probability > 0 || !fail.empty();
-    }
+    bool any() const { return fail_alloc || fail_alloc_every || probability > 0 || !fail.empty(); }
 };
 
 // Parses NAME:NTH:ERRNO (ERRNO a name such as EBUSY or a number; optional for a function that

@@ -145,6 +145,9 @@ struct KernelConfig {
     // (KernelProfile::default_for the architecture), which the Kernel puts here.
     std::shared_ptr<const struct KernelProfile> profile;
     FaultPlan faults;  // the calls made to fail (--fail-alloc, --fail, ...)
+    // --lockdep: lock checks as a kernel with CONFIG_PROVE_LOCKING and CONFIG_DEBUG_ATOMIC_SLEEP
+    // reports them (Debian's kernels have neither: without it, only what they do is modelled).
+    bool lockdep = false;
 };
 
 class Kernel {

@@ -60,6 +60,11 @@ int run(int argc, char** argv) {
         "ERR_PTR(-ERRNO) for a function whose failure looks so), without running; "
         "NAME:NTH:ERRNO, e.g. register_chrdev:1:EBUSY; repeatable")(
         "fail-list", "list the kernel functions --fail can make fail, and how they fail")(
+        "lockdep",
+        "lock checks as a kernel with lockdep (CONFIG_PROVE_LOCKING) and "
+        "CONFIG_DEBUG_ATOMIC_SLEEP reports them: recursive locking, bad unlock balance, locks "
+        "held when returning to user space, sleeping in atomic context (Debian's kernels have "
+        "neither; without it only what they do happens)")(
         "auto-stub", "exported functions kmodemu lacks become stubs returning 0 (reported)")(
         "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
         "ktap", "print the result as KTAP (version 1), one test per insmod and rmmod, the kernel "
@@ -123,6 +128,7 @@ int run(int argc, char** argv) {
     opts.thumb2_kernel = arm_kernel == "thumb2";
     opts.panic_on_warn = vm.count("panic-on-warn") > 0;
     opts.faults.seed = opts.seed;
+    opts.lockdep = vm.count("lockdep") > 0;
     for (const char* o : {"fail-alloc", "fail-alloc-every"}) {
         if (!vm.count(o)) continue;
         uint64_t n = vm[o].as<uint64_t>();

@@ -67,6 +67,8 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
         faults.push_back(j);
     }
     r["injected_faults"] = faults;
+    // Which lock checks ran: Debian's kernel's own behaviour, or lockdep's reports (--lockdep).
+    r["lock_checks"] = out.lockdep ? "lockdep" : "kernel";
     r["instructions"] = out.instructions;
     r["relocations_applied"] = out.load.relocations_applied;
     if (!out.steps.empty()) {

@@ -3,6 +3,7 @@
 #include "kernel_stubs/kernel/time/clock.h"
 
 #include "kernel_stubs/bug.h"
+#include "kernel_stubs/locking.h"
 #include "kernel_stubs/profile.h"
 #include "loader/decompress.h"
 
@@ -155,6 +156,8 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
     cfg.seed = opts.seed;
     cfg.cpucaps = opts.cpucaps;
     cfg.faults = opts.faults;
+    cfg.lockdep = opts.lockdep;
+    out.lockdep = opts.lockdep;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);
     kernel.on_diag = std::move(on_diag);
@@ -276,6 +279,9 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
                 out.module_name = out.load.module->name;
                 out.vermagic = out.load.module->vermagic;
             }
+            // finit_module() returns to user space.
+            if (out.ending != "internal" && !out.load.abort && !out.load.panic)
+                lockdep_sys_exit(kernel);
             if (out.ending == "internal") {
             } else if (out.load.abort || out.load.panic) {
                 finish_abort(out.load.abort, out.load.panic);
@@ -323,6 +329,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
             out.exit_status = exit_internal;
             break;
         }
+        if (!u->abort && !u->panic) lockdep_sys_exit(kernel);  // delete_module() returns
         step.unload_status = -u->err;
         if (target) out.unload = u;
         if (u->abort || u->panic) finish_abort(u->abort, u->panic);

@@ -42,6 +42,9 @@ struct RunOptions {
     // Fault injection: the calls made to fail, counted from the insmod of the last module (the
     // one asked for; its dependencies load undisturbed) to the end of the run.
     FaultPlan faults;
+    // Lock checks as a kernel with lockdep and CONFIG_DEBUG_ATOMIC_SLEEP reports them (Debian's
+    // kernels have neither: by default only what they do happens).
+    bool lockdep = false;
 };
 
 struct RunOutcome {
@@ -56,6 +59,7 @@ struct RunOutcome {
     size_t load_log_lines = 0;  // how many of them insmod produced (the rest: rmmod)
     std::vector<std::string> diagnostics;
     std::vector<InjectedFault> injected_faults;  // the calls fault injection made fail
+    bool lockdep = false;                        // the lock checks ran as --lockdep
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;
     // What each auto-stub returns, by its prototype: "0", "0 (void)", "a zeroed object of 24

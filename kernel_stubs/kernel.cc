@@ -272,6 +272,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_page_alloc(*this);
     register_logic_pio(*this);
     register_zpool(*this);
+    mark_fallible();  // last: the fallible functions among all the above
 }
 
 namespace {
@@ -480,6 +481,12 @@ void Kernel::dispatch(uint64_t slot) {
     ++e.calls;
     StubCall call(*this, emu_);
     call.slot = slot;
+    if (e.fallible && faults_armed && config_.faults.any()) {
+        if (std::optional<uint64_t> failed = inject_fault(e, call)) {
+            emu_.set_return(*failed);
+            return;
+        }
+    }
     uint64_t ret;
     try {
         try {

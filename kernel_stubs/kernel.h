@@ -17,6 +17,7 @@
 
 #include "emulator/emulator.h"
 #include "kernel_stubs/btf.h"
+#include "kernel_stubs/lib/fault-inject.h"
 #include "kernel_stubs/real_kernel.h"
 
 namespace kmodemu {
@@ -76,6 +77,8 @@ struct Export {
     std::string subsystem;               // the kernel_stubs file that provides it
     StubFn fn;                           // for functions
     uint64_t calls = 0;
+    // A function that can be made to fail (kernel_stubs/lib/fault-inject.cc), and how.
+    const FallibleFunction* fallible = nullptr;
 };
 
 struct LogLine {
@@ -141,6 +144,10 @@ struct KernelConfig {
     // The target kernel (tools/fetch-kernel-kit kit); null: the built-in default profile
     // (KernelProfile::default_for the architecture), which the Kernel puts here.
     std::shared_ptr<const struct KernelProfile> profile;
+    FaultPlan faults;  // the calls made to fail (--fail-alloc, --fail, ...)
+    // --lockdep: lock checks as a kernel with CONFIG_PROVE_LOCKING and CONFIG_DEBUG_ATOMIC_SLEEP
+    // reports them (Debian's kernels have neither: without it, only what they do is modelled).
+    bool lockdep = false;
 };
 
 class Kernel {
@@ -245,6 +252,12 @@ class Kernel {
     // Calls a guest function from a stub and returns its result.
     uint64_t call_guest(uint64_t fn, std::initializer_list<uint64_t> args);
 
+    // --- fault injection (kernel_stubs/lib/fault-inject.h) ---
+    // The plan of config().faults applies while armed (the runner arms it for the module asked
+    // for, so that its dependencies load undisturbed).
+    bool faults_armed = false;
+    std::vector<InjectedFault> injected_faults;  // the calls made to fail, in order
+
     // --- the real kernel of the kit (identity, kallsyms, code), read on first use ---
     RealKernel& real() const;
     // The real kernel's code of a function the emulated kernel exports, copied into the
@@ -260,6 +273,9 @@ class Kernel {
 
   private:
     void dispatch(uint64_t slot);
+    void mark_fallible();
+    // The failure a call of a fallible function returns when the plan makes it fail.
+    std::optional<uint64_t> inject_fault(Export& e, StubCall& call);
     void map_layout();
 
     Emulator& emu_;
@@ -281,6 +297,7 @@ class Kernel {
     mutable std::unique_ptr<RealKernel> real_;
     std::vector<std::unique_ptr<RealCode>> real_code_;
     uint64_t real_code_next_ = 0;
+    std::unique_ptr<FaultCounters> faults_;
 };
 
 // Subsystem registration, one per kernel_stubs file.

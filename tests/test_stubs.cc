@@ -396,21 +396,21 @@ TEST(AutoStub, DataExportsBecomeDataObjects) {
 }
 
 // The same without a kit: the default kernel's export list marks the data exports of the kits it
-// was made of, so `--auto-stub` makes a data object of `_ctype` there too.
+// was made of, so `--auto-stub` makes a data object of `fips_enabled` there too.
 TEST(AutoStub, DataExportsOfTheDefaultKernelBecomeDataObjects) {
     auto profile = KernelProfile::default_for(Arch::arm64);
-    ASSERT_TRUE(profile->exports.find("_ctype"));
-    EXPECT_TRUE(profile->exports.find("_ctype")->data);
+    ASSERT_TRUE(profile->exports.find("fips_enabled"));
+    EXPECT_TRUE(profile->exports.find("fips_enabled")->data);
     EXPECT_TRUE(profile->exports.find("system_wq")->data);
     EXPECT_FALSE(profile->exports.find("textsearch_register")->data);
     std::unique_ptr<Emulator> emu;
     std::unique_ptr<Kernel> kernel;
     Kernel* k = nullptr;
-    LoadResult r = load_kit_module(nullptr, k, emu, kernel);
-    EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"_ctype"});
-    const Export* ctype = k->find_export("_ctype");
-    ASSERT_NE(ctype, nullptr);
-    EXPECT_FALSE(ctype->is_function);
+    LoadResult r = load_kit_module(nullptr, k, emu, kernel, "kernel/lib/crypto/libdes.ko");
+    EXPECT_EQ(r.auto_stub_data, std::vector<std::string>{"fips_enabled"});
+    const Export* fips = k->find_export("fips_enabled");
+    ASSERT_NE(fips, nullptr);
+    EXPECT_FALSE(fips->is_function);
 }
 
 // sysfs reads of a module's parameters: each kernel_param's ops->get() writes the value as

@@ -45,7 +45,26 @@ int run(int argc, char** argv) {
         "settle", po::value<uint64_t>()->default_value(1000),
         "virtual milliseconds that pass after each init: queued work and expiring timers run")(
         "seed", po::value<uint64_t>()->default_value(0),
-        "seed of the emulated kernel's random numbers (get_random_bytes(), ...)")(
+        "seed of the emulated kernel's random numbers (get_random_bytes(), ...) and of "
+        "--fail-probability")(
+        "fail-alloc", po::value<uint64_t>(),
+        "fault injection: the Nth allocation (kmalloc family, kmem_cache_alloc*, vmalloc "
+        "family, __get_free_pages, devm_kmalloc, kmemdup, kstrdup, ...) of the module asked "
+        "for fails, returning NULL as failslab makes it")(
+        "fail-alloc-every", po::value<uint64_t>(), "fault injection: every Nth allocation fails")(
+        "fail-probability", po::value<double>(),
+        "fault injection: each allocation fails with probability P percent (failslab's "
+        "probability; the random numbers come from --seed)")(
+        "fail", po::value<std::vector<std::string>>()->composing(),
+        "fault injection: the NTH call of the kernel function NAME fails with -ERRNO (NULL or "
+        "ERR_PTR(-ERRNO) for a function whose failure looks so), without running; "
+        "NAME:NTH:ERRNO, e.g. register_chrdev:1:EBUSY; repeatable")(
+        "fail-list", "list the kernel functions --fail can make fail, and how they fail")(
+        "lockdep",
+        "lock checks as a kernel with lockdep (CONFIG_PROVE_LOCKING) and "
+        "CONFIG_DEBUG_ATOMIC_SLEEP reports them: recursive locking, bad unlock balance, locks "
+        "held when returning to user space, sleeping in atomic context (Debian's kernels have "
+        "neither; without it only what they do happens)")(
         "auto-stub", "exported functions kmodemu lacks become stubs returning 0 (reported)")(
         "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
         "ktap", "print the result as KTAP (version 1), one test per insmod and rmmod, the kernel "
@@ -77,6 +96,18 @@ int run(int argc, char** argv) {
         usage(std::cout, desc);
         return 0;
     }
+    if (vm.count("fail-list")) {
+        for (const FallibleFunction& f : fallible_functions()) {
+            const char* how = f.form == FailureForm::null      ? "NULL"
+                              : f.form == FailureForm::err_ptr ? "ERR_PTR(-ERRNO)"
+                                                               : "-ERRNO";
+            std::cout << f.name << " " << how << (f.allocation ? " allocation" : "");
+            for (const char* e : f.exports)
+                std::cout << " " << e;
+            std::cout << "\n";
+        }
+        return 0;
+    }
     if (!vm.count("args")) {
         std::cerr << "kmodemu: no module given\n";
         usage(std::cerr, desc);
@@ -96,6 +127,37 @@ int run(int argc, char** argv) {
     }
     opts.thumb2_kernel = arm_kernel == "thumb2";
     opts.panic_on_warn = vm.count("panic-on-warn") > 0;
+    opts.faults.seed = opts.seed;
+    opts.lockdep = vm.count("lockdep") > 0;
+    for (const char* o : {"fail-alloc", "fail-alloc-every"}) {
+        if (!vm.count(o)) continue;
+        uint64_t n = vm[o].as<uint64_t>();
+        if (n == 0) {
+            std::cerr << "kmodemu: --" << o << ": N counts allocations from 1\n";
+            return exit_usage;
+        }
+        (std::string(o) == "fail-alloc" ? opts.faults.fail_alloc : opts.faults.fail_alloc_every) =
+            n;
+    }
+    if (vm.count("fail-probability")) {
+        double p = vm["fail-probability"].as<double>();
+        if (!(p >= 0 && p <= 100)) {
+            std::cerr << "kmodemu: --fail-probability: P is a percentage, from 0 to 100\n";
+            return exit_usage;
+        }
+        opts.faults.probability = p;
+    }
+    if (vm.count("fail")) {
+        for (const std::string& f : vm["fail"].as<std::vector<std::string>>()) {
+            std::string error;
+            std::optional<FaultSpec> spec = parse_fault_spec(f, error);
+            if (!spec) {
+                std::cerr << "kmodemu: --fail: " << error << "\n";
+                return exit_usage;
+            }
+            opts.faults.fail.push_back(*spec);
+        }
+    }
     std::optional<ModuleTree> tree;
     if (vm.count("kernel")) {
         std::string kit = vm["kernel"].as<std::string>();

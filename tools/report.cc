@@ -58,6 +58,17 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
     r["compression"] = out.compression;
     r["signer"] = out.load.signer;  // the kernel key that verified the module's signature  // of the module file, as kmod read it
     r["diagnostics"] = out.diagnostics;
+    json faults = json::array();
+    for (const InjectedFault& f : out.injected_faults) {
+        json j = {{"function", f.function}, {"export", f.export_name}, {"nth", f.nth},
+                  {"errno", errno_string(f.err)}, {"returned", f.returned},
+                  {"reason", f.reason}, {"caller", f.where}};
+        if (f.allocation) j["allocation"] = f.allocation;
+        faults.push_back(j);
+    }
+    r["injected_faults"] = faults;
+    // Which lock checks ran: Debian's kernel's own behaviour, or lockdep's reports (--lockdep).
+    r["lock_checks"] = out.lockdep ? "lockdep" : "kernel";
     r["instructions"] = out.instructions;
     r["relocations_applied"] = out.load.relocations_applied;
     if (!out.steps.empty()) {

@@ -3,6 +3,7 @@
 #include "kernel_stubs/kernel/time/clock.h"
 
 #include "kernel_stubs/bug.h"
+#include "kernel_stubs/locking.h"
 #include "kernel_stubs/profile.h"
 #include "loader/decompress.h"
 
@@ -154,6 +155,9 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
     cfg.panic_on_warn = opts.panic_on_warn;
     cfg.seed = opts.seed;
     cfg.cpucaps = opts.cpucaps;
+    cfg.faults = opts.faults;
+    cfg.lockdep = opts.lockdep;
+    out.lockdep = opts.lockdep;
     Kernel kernel(emu, cfg);
     kernel.on_log = std::move(on_log);
     kernel.on_diag = std::move(on_diag);
@@ -215,6 +219,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         out.log = kernel.log_lines();
         if (!out.load_log_lines) out.load_log_lines = out.log.size();
         out.diagnostics = kernel.diagnostics();
+        out.injected_faults = kernel.injected_faults;
         out.calls = kernel.call_counts();
         out.unimplemented_call = kernel.unimplemented_call;
         out.instructions = emu.instructions_executed();
@@ -244,6 +249,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         step.path = mods[i].path;
         step.log_begin = log_size();
         bool last = i + 1 == mods.size();
+        kernel.faults_armed = last;
         out.load = LoadResult{};
         out.unload.reset();
         out.compression = compression_name(files[i].format);
@@ -273,6 +279,9 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
                 out.module_name = out.load.module->name;
                 out.vermagic = out.load.module->vermagic;
             }
+            // finit_module() returns to user space.
+            if (out.ending != "internal" && !out.load.abort && !out.load.panic)
+                lockdep_sys_exit(kernel);
             if (out.ending == "internal") {
             } else if (out.load.abort || out.load.panic) {
                 finish_abort(out.load.abort, out.load.panic);
@@ -320,6 +329,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
             out.exit_status = exit_internal;
             break;
         }
+        if (!u->abort && !u->panic) lockdep_sys_exit(kernel);  // delete_module() returns
         step.unload_status = -u->err;
         if (target) out.unload = u;
         if (u->abort || u->panic) finish_abort(u->abort, u->panic);

@@ -39,6 +39,12 @@ struct RunOptions {
     std::string kernel_kit;  // a kit directory: load as its kernel would (empty: generic)
     std::shared_ptr<const KernelProfile> profile;  // or the profile itself, already read
     std::optional<std::set<unsigned>> cpucaps;     // arm64 CPU capabilities modelled
+    // Fault injection: the calls made to fail, counted from the insmod of the last module (the
+    // one asked for; its dependencies load undisturbed) to the end of the run.
+    FaultPlan faults;
+    // Lock checks as a kernel with lockdep and CONFIG_DEBUG_ATOMIC_SLEEP reports them (Debian's
+    // kernels have neither: by default only what they do happens).
+    bool lockdep = false;
 };
 
 struct RunOutcome {
@@ -52,6 +58,8 @@ struct RunOutcome {
     std::vector<LogLine> log;
     size_t load_log_lines = 0;  // how many of them insmod produced (the rest: rmmod)
     std::vector<std::string> diagnostics;
+    std::vector<InjectedFault> injected_faults;  // the calls fault injection made fail
+    bool lockdep = false;                        // the lock checks ran as --lockdep
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;
     // What each auto-stub returns, by its prototype: "0", "0 (void)", "a zeroed object of 24

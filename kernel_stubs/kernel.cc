@@ -186,6 +186,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_bitmap(*this);
     register_rbtree(*this);
     register_ctype(*this);
+    register_parser(*this);
+    register_tcp_ulp(*this);
+    register_nfs_ssc(*this);
     register_hrtimer(*this);  // after register_misc(): the clock's HZ
     register_rtnetlink(*this);
     register_netdev(*this);
@@ -272,6 +275,8 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_page_alloc(*this);
     register_logic_pio(*this);
     register_zpool(*this);
+    register_cred(*this);
+    register_open(*this);
     mark_fallible();  // last: the fallible functions among all the above
 }
 

@@ -354,6 +354,11 @@ void register_lockref(Kernel& k);        // lib/lockref.c
 void register_bitmap(Kernel& k);         // lib/bitmap.c
 void register_rbtree(Kernel& k);         // lib/rbtree.c
 void register_ctype(Kernel& k);          // lib/ctype.c
+void register_parser(Kernel& k);         // lib/parser.c
+void register_tcp_ulp(Kernel& k);        // net/ipv4/tcp_ulp.c
+void register_nfs_ssc(Kernel& k);        // fs/nfs_common/nfs_ssc.c
+void register_cred(Kernel& k);           // kernel/cred.c (after init_user_ns)
+void register_open(Kernel& k);           // fs/open.c
 void register_hrtimer(Kernel& k);        // kernel/time/hrtimer.c
 void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)

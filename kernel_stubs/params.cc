@@ -7,15 +7,13 @@
 #include <string_view>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/lib/kstrtox.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
 #include "loader/params.h"
 
 namespace kmodemu {
 
-namespace {
-
-// _kstrtoull(): base 0 auto-detects 0x/0; a leading '+' is accepted; one trailing newline.
 int kstrtoull(const std::string& in, unsigned base, uint64_t& out) {
     std::string s = in;
     if (!s.empty() && s[0] == '+') s.erase(0, 1);
@@ -56,6 +54,8 @@ int kstrtoull(const std::string& in, unsigned base, uint64_t& out) {
     out = static_cast<uint64_t>(v);
     return 0;
 }
+
+namespace {
 
 int kstrtoll(const std::string& s, int64_t& out) {
     uint64_t v;

@@ -209,6 +209,18 @@ struct KernelStructs {
     struct NetdevNotifier {  // struct netdev_notifier_info, and enum netdev_cmd's events
         uint64_t info_size, info_dev, up, down, going_down, register_, unregister;
     } netdev_notifier;
+    struct MatchToken {  // lib/parser.c: struct match_token, substring_t, MAX_OPT_ARGS
+        uint64_t size, token, pattern, from, to, max_opt_args;
+    } match_token;
+    struct TcpUlpOps {  // struct tcp_ulp_ops: its name (a char array)
+        uint64_t name, name_len;
+    } tcp_ulp_ops;
+    struct NfsSscClientOpsTbl {  // fs/nfs_common/nfs_ssc.c's exported table
+        uint64_t size, nfs4_ops, nfs_ops;
+    } nfs_ssc_client_ops_tbl;
+    struct Cred {  // struct cred, and where struct task_struct points at its credentials
+        uint64_t size, usage, usage_size, user_ns, task_cred, task_real_cred;
+    } cred;
     struct RbNode {  // struct rb_node
         uint64_t parent_color, right, left;
     } rb_node;
@@ -713,6 +725,23 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("NETDEV_GOING_DOWN", s.netdev_notifier.going_down, all);
     f("NETDEV_REGISTER", s.netdev_notifier.register_, all);
     f("NETDEV_UNREGISTER", s.netdev_notifier.unregister, all);
+    f("MATCH_TOKEN_SIZE", s.match_token.size, all);
+    f("MATCH_TOKEN_TOKEN", s.match_token.token, all);
+    f("MATCH_TOKEN_PATTERN", s.match_token.pattern, all);
+    f("SUBSTRING_FROM", s.match_token.from, all);
+    f("SUBSTRING_TO", s.match_token.to, all);
+    f("MAX_OPT_ARGS", s.match_token.max_opt_args, all);
+    f("TCP_ULP_OPS_NAME", s.tcp_ulp_ops.name, all);
+    f("TCP_ULP_OPS_NAME_LEN", s.tcp_ulp_ops.name_len, all);
+    f("NFS_SSC_CLIENT_OPS_TBL_SIZE", s.nfs_ssc_client_ops_tbl.size, all);
+    f("NFS_SSC_CLIENT_OPS_TBL_NFS4", s.nfs_ssc_client_ops_tbl.nfs4_ops, all);
+    f("NFS_SSC_CLIENT_OPS_TBL_NFS", s.nfs_ssc_client_ops_tbl.nfs_ops, all);
+    f("CRED_SIZE", s.cred.size, all);
+    f("CRED_USAGE", s.cred.usage, all);
+    f("CRED_USAGE_SIZE", s.cred.usage_size, all);
+    f("CRED_USER_NS", s.cred.user_ns, all);
+    f("TASK_CRED", s.cred.task_cred, all);
+    f("TASK_REAL_CRED", s.cred.task_real_cred, all);
     f("RB_NODE_PARENT_COLOR", s.rb_node.parent_color, all);
     f("RB_NODE_RIGHT", s.rb_node.right, all);
     f("RB_NODE_LEFT", s.rb_node.left, all);

@@ -3,6 +3,8 @@
 // call returns in each failure form, the report of it, and the usage errors.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cerrno>
 
 #include "kernel_stubs/kernel.h"
@@ -219,20 +221,24 @@ TEST(FaultsSpec, ParseAndRefuse) {
         << error;
 }
 
-// Every export the table names is one the emulated kernel implements (on both architectures),
-// and is marked fallible.
+// Every export the table names is one the emulated kernel implements (on at least one
+// architecture: the page allocator's struct pages are arm64's only), and is marked fallible.
 TEST(FaultsSpec, TableNamesImplementedFunctions) {
+    std::map<std::string, int> found;
     for (Arch a : {Arch::arm64, Arch::arm}) {
         Emulator emu(a);
         Kernel k(emu);
         for (const FallibleFunction& f : fallible_functions())
             for (const char* n : f.exports) {
+                found[n];
                 const Export* e = k.find_export(n);
-                ASSERT_TRUE(e) << n;
+                if (!e) continue;
+                ++found[n];
                 EXPECT_TRUE(e->is_function) << n;
                 EXPECT_FALSE(e->auto_stub) << n;
                 EXPECT_NE(e->subsystem, "unimplemented") << n;
                 EXPECT_EQ(e->fallible, &f) << n;
             }
     }
+    for (const auto& [name, archs] : found) EXPECT_GT(archs, 0) << name;
 }

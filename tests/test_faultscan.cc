@@ -84,7 +84,8 @@ TEST_P(FaultScanTest, FindsThePlantedErrorPathBugs) {
     EXPECT_EQ(s.notes(), 1u);
     nlohmann::json j = fault_scan_json(s, "kmodemu run --lockdep", "errpath.ko");
     EXPECT_EQ(j["summary"]["error_paths"], 4);
-    EXPECT_EQ(j["paths"][1]["reproduce"], "kmodemu run --lockdep --fail kmalloc:2:ENOMEM errpath.ko");
+    EXPECT_EQ(j["paths"][1]["reproduce"],
+              "kmodemu run --lockdep --fail kmalloc:2:ENOMEM errpath.ko");
 }
 
 TEST_P(FaultScanTest, CoverageListsTheInitFunction) {

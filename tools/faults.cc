@@ -134,8 +134,8 @@ FaultScan scan_faults(const std::vector<ModuleInput>& mods, RunOptions opts,
     if (base.failed_dependency.empty())
         scan.calls.assign(base.fallible_calls.begin(),
                           base.fallible_calls.begin() +
-                              static_cast<std::ptrdiff_t>(std::min(base.init_fallible_calls,
-                                                                   base.fallible_calls.size())));
+                              static_cast<std::ptrdiff_t>(
+                                  std::min(base.init_fallible_calls, base.fallible_calls.size())));
     merge_coverage(scan.coverage, base.coverage);
 
     for (const FallibleCall& c : scan.calls) {

@@ -31,8 +31,8 @@ struct FaultFinding {
 std::vector<FaultFinding> run_findings(const RunOutcome& out);
 
 struct FaultPath {
-    FallibleCall call;  // the call made to fail, as the first run made it
-    FaultSpec fail;     // the --fail that makes it fail
+    FallibleCall call;     // the call made to fail, as the first run made it
+    FaultSpec fail;        // the --fail that makes it fail
     bool reached = false;  // the run made the call fail (it is deterministic: always, unless
                            // the run stopped before)
     std::string ending;    // of the run: "ok", "errno", "oops", ...

@@ -158,7 +158,7 @@ FaultScan scan_faults(const std::vector<ModuleInput>& mods, RunOptions opts,
             if (!known) p.findings.push_back(std::move(f));
         }
         // An init that succeeded although a call it made failed: the failure was ignored.
-        if (p.reached && out.load.init_ran && out.load.init_ret == 0 &&
+        if (p.reached && out.ending == "ok" && out.load.init_ran && out.load.init_ret == 0 &&
             !starts(c.function, "debugfs_")) {
             const InjectedFault& inj = out.injected_faults.front();
             p.notes.push_back({"ignored-failure", "init returned 0 after " + inj.function +

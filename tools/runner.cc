@@ -38,12 +38,12 @@ void report_hang(Kernel& k, const RunResult& r) {
     k.diag("recent blocks:" + blocks);
 }
 
-// The objects the module's own allocations made that are still allocated (devm_* objects
-// belong to a device and go with it).
-std::vector<FallibleCall> leaked_objects(Kernel& k, const LoadedModule& m) {
+// The objects the allocations of the module (the one armed: the last loaded) made that are
+// still allocated (devm_* objects belong to a device and go with it).
+std::vector<FallibleCall> leaked_objects(Kernel& k) {
     std::vector<FallibleCall> out;
     for (const FallibleCall& c : k.fallible_calls) {
-        if (!c.object || c.failed || !m.contains(c.caller)) continue;
+        if (!c.object || c.failed || c.module.empty()) continue;
         if (c.function.starts_with("devm_") || c.function == "devres_alloc") continue;
         if (k.slab().ksize(c.object)) out.push_back(c);
     }
@@ -315,8 +315,9 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
                 out.vermagic = out.load.module->vermagic;
             }
             if (last) out.init_fallible_calls = kernel.fallible_calls.size();
-            if (last && out.load.init_ran && out.load.init_ret < 0 && out.load.module)
-                out.leaked = leaked_objects(kernel, *out.load.module);
+            if (last && out.load.init_ran && out.load.init_ret < 0 && !out.load.abort &&
+                !out.load.panic && kernel.config().faults.record)
+                out.leaked = leaked_objects(kernel);
             // finit_module() returns to user space.
             if (out.ending != "internal" && !out.load.abort && !out.load.panic)
                 lockdep_sys_exit(kernel);

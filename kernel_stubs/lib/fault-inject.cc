@@ -380,6 +380,8 @@ std::optional<uint64_t> Kernel::inject_fault(Export& e, StubCall& call) {
         fc.nth = nth;
         fc.caller = call.ret_addr();
         fc.where = symbolize(fc.caller, true).value_or(hex(fc.caller));
+        for (const LoadedModule* m : modules)
+            if (m->contains(fc.caller)) fc.module = m->name;
         fc.failed = !inj.reason.empty();
         fallible_calls.push_back(std::move(fc));
     }

@@ -92,6 +92,7 @@ struct FallibleCall {
     uint64_t nth = 0;         // the function's nth call
     uint64_t caller = 0;      // the return address
     std::string where;        // the caller symbolized
+    std::string module;       // the module the caller is in (empty: the kernel)
     bool failed = false;      // the plan made it fail
     // What a successful allocation returned and the object's size (ksize()), 0 when it failed
     // or gave no slab object: how `kmodemu faults` tells the objects an error path leaks.

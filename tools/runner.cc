@@ -58,7 +58,11 @@ ModuleCoverage module_coverage(const LoadedModule& m, const Emulator& emu) {
         if (r.type == Region::Type::text || r.type == Region::Type::init_text)
             cov.sections.push_back({region_name(r.type), r.base, r.size});
     for (const ModuleSymbol& s : m.symbols)
-        if (s.is_function) cov.functions.push_back(s);
+        if (s.is_function) {
+            cov.functions.push_back(s);
+            // A Thumb function's symbol has bit 0 set; its code (and its blocks) start below.
+            if (m.arch != Arch::arm64) cov.functions.back().address &= ~uint64_t(1);
+        }
     std::sort(cov.functions.begin(), cov.functions.end(),
               [](const ModuleSymbol& a, const ModuleSymbol& b) { return a.address < b.address; });
     for (const auto& [addr, b] : emu.coverage())

@@ -254,6 +254,11 @@ void Emulator::on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self_
     auto* self = static_cast<Emulator*>(self_);
     self->trace_.push(addr);
     self->block_pc_ = addr;
+    if (self->coverage_on_) {
+        CoveredBlock& b = self->coverage_[addr];
+        b.size = std::max(b.size, size);
+        ++b.hits;
+    }
     // ARM and A64 instructions are 4 bytes; a Thumb block counts its halfwords' worth / 2.
     uint64_t n = size / 4 ? size / 4 : 1;
     self->executed_ += n;

@@ -23,6 +23,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/arch.h"
@@ -185,6 +186,15 @@ class Emulator {
 
     const BlockTrace& trace() const { return trace_; }
 
+    // Coverage (--coverage): every block executed, by its address, with its size in bytes and
+    // how many times it ran; recorded from the block hook once enabled.
+    struct CoveredBlock {
+        uint32_t size = 0;
+        uint64_t hits = 0;
+    };
+    void enable_coverage(bool on) { coverage_on_ = on; }
+    const std::unordered_map<uint64_t, CoveredBlock>& coverage() const { return coverage_; }
+
     // CPU context snapshots (registers only; Unicorn 2.0.1 has no memory snapshots).
     using Context = std::unique_ptr<uc_context, uc_err (*)(uc_context*)>;
     Context save_context() const;
@@ -226,6 +236,8 @@ class Emulator {
     bool timeout_hit_ = false;
     Fault fault_;
     BlockTrace trace_;
+    bool coverage_on_ = false;
+    std::unordered_map<uint64_t, CoveredBlock> coverage_;
     uint64_t block_pc_ = 0;
     uint64_t insn_pc_ = 0;  // the instruction running in a precise range
     std::vector<std::pair<uint64_t, uint64_t>> precise_;

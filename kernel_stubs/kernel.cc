@@ -486,8 +486,11 @@ void Kernel::dispatch(uint64_t slot) {
     ++e.calls;
     StubCall call(*this, emu_);
     call.slot = slot;
-    if (e.fallible && faults_armed && config_.faults.any()) {
-        if (std::optional<uint64_t> failed = inject_fault(e, call)) {
+    std::optional<size_t> recorded;  // the index of this call in fallible_calls
+    if (e.fallible && faults_armed && (config_.faults.any() || config_.faults.record)) {
+        std::optional<uint64_t> failed = inject_fault(e, call);
+        if (config_.faults.record) recorded = fallible_calls.size() - 1;
+        if (failed) {
             emu_.set_return(*failed);
             return;
         }
@@ -503,6 +506,13 @@ void Kernel::dispatch(uint64_t slot) {
     } catch (const ResumeAt& r) {
         emu_.resume_at(r.pc);
         return;
+    }
+    if (recorded && e.fallible->allocation) {
+        FallibleCall& fc = fallible_calls[*recorded];
+        if (uint64_t n = slab().ksize(ret)) {
+            fc.object = ret;
+            fc.object_size = n;
+        }
     }
     emu_.set_return(ret);
 }

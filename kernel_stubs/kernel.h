@@ -257,6 +257,7 @@ class Kernel {
     // for, so that its dependencies load undisturbed).
     bool faults_armed = false;
     std::vector<InjectedFault> injected_faults;  // the calls made to fail, in order
+    std::vector<FallibleCall> fallible_calls;    // with config().faults.record: every call
 
     // --- the real kernel of the kit (identity, kallsyms, code), read on first use ---
     RealKernel& real() const;

@@ -1,10 +1,12 @@
 // kmodemu — load an ARM/AArch64 Linux kernel module like insmod, in an emulator.
 //
 //   kmodemu run [options] MODULE.ko [name=value ...] [MODULE.ko [name=value ...] ...]
+//   kmodemu faults [run options] MODULE.ko [name=value ...]
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -13,7 +15,9 @@
 #include <unistd.h>
 
 #include "tools/corpus.h"
+#include "tools/coverage.h"
 #include "tools/depmod.h"
+#include "tools/faults.h"
 #include "tools/report.h"
 #include "tools/runner.h"
 
@@ -22,7 +26,24 @@ using namespace kmodemu;
 
 namespace {
 
-void usage(std::ostream& os, const po::options_description& desc) {
+void usage(std::ostream& os, const po::options_description& desc, bool faults) {
+    if (faults) {
+        os << "usage: kmodemu faults [options] MODULE [name=value ...]\n\n"
+              "Runs the module's init error paths one by one: a first run records the calls of\n"
+              "fallible kernel functions (kmodemu run --fail-list) that its load and init make;\n"
+              "then one run per call, each in a fresh emulated kernel, with that call failing\n"
+              "(NULL, ERR_PTR(-ENOMEM) or -ENOMEM, as the function fails) and the lock checks of\n"
+              "--lockdep on. Reports per error path the call, what init returned and the\n"
+              "findings: oops, BUG, panic, WARN, hang, lockdep (lock and sleep-in-atomic\n"
+              "reports), double-free, invalid-free, leak (objects the module allocated still\n"
+              "allocated after its init failed), unload (rmmod failed); findings the run without\n"
+              "a failure has too are left out. An init that returns 0 after a failed call is\n"
+              "noted (ignored-failure), not counted as a finding. Each path with findings or\n"
+              "notes comes with its `kmodemu run --fail` reproducer. Exits 0 when no error path\n"
+              "has a finding, 1 when one has, 64 on a usage error, 70 on an internal error.\n\n"
+           << desc;
+        return;
+    }
     os << "usage: kmodemu run [options] MODULE [name=value ...] [MODULE [name=value ...] ...]\n\n"
           "Loads each MODULE (a .ko file, plain or compressed) into one emulated kernel like\n"
           "insmod, in order, each resolving its imports against the kernel and the modules\n"
@@ -35,11 +56,15 @@ void usage(std::ostream& os, const po::options_description& desc) {
        << desc;
 }
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, bool faults) {
     po::options_description desc("options");
     desc.add_options()("help,h", "show this help")(
         "no-unload", "do not unload the module after a successful init")(
         "json", po::value<std::string>(), "write a JSON report to FILE")(
+        "coverage", po::value<std::string>(),
+        "write what the module executed to FILE: drcov (FILE.drcov, for binary coverage "
+        "viewers: one module entry per executable region) or an lcov tracefile (FILE.info: "
+        "functions by symbol, and a pseudo-line per instruction of each region)")(
         "budget", po::value<uint64_t>()->default_value(200'000'000), "instruction budget")(
         "time-limit", po::value<double>()->default_value(20.0), "wall-clock limit in seconds")(
         "settle", po::value<uint64_t>()->default_value(1000),
@@ -89,11 +114,11 @@ int run(int argc, char** argv) {
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "kmodemu: " << e.what() << "\n";
-        usage(std::cerr, desc);
+        usage(std::cerr, desc, faults);
         return exit_usage;
     }
     if (vm.count("help")) {
-        usage(std::cout, desc);
+        usage(std::cout, desc, faults);
         return 0;
     }
     if (vm.count("fail-list")) {
@@ -110,7 +135,7 @@ int run(int argc, char** argv) {
     }
     if (!vm.count("args")) {
         std::cerr << "kmodemu: no module given\n";
-        usage(std::cerr, desc);
+        usage(std::cerr, desc, faults);
         return exit_usage;
     }
     RunOptions opts;
@@ -156,6 +181,19 @@ int run(int argc, char** argv) {
                 return exit_usage;
             }
             opts.faults.fail.push_back(*spec);
+        }
+    }
+    if (faults && (opts.faults.any() || vm.count("fail-list"))) {
+        std::cerr << "kmodemu: faults makes the calls fail itself: no --fail* options\n";
+        return exit_usage;
+    }
+    opts.coverage = vm.count("coverage") > 0;
+    if (opts.coverage) {
+        const std::string& c = vm["coverage"].as<std::string>();
+        if (!c.ends_with(".drcov") && !c.ends_with(".info")) {
+            std::cerr << "kmodemu: --coverage: the file's extension says the format: .drcov or "
+                         ".info (lcov)\n";
+            return exit_usage;
         }
     }
     std::optional<ModuleTree> tree;
@@ -256,6 +294,44 @@ int run(int argc, char** argv) {
     opts.params = inputs.back().params;
     std::string path = inputs.back().path;
 
+    if (faults) {
+        // The reproducer: `kmodemu run` with the options given (the reports' aside).
+        std::vector<std::string> args = vm["args"].as<std::vector<std::string>>();
+        std::string module_arg;
+        for (const std::string& a : args)
+            module_arg += (module_arg.empty() ? "" : " ") + a;
+        std::string reproduce = "kmodemu run --lockdep";
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            if (a == "--json" || a == "--coverage") {
+                ++i;
+                continue;
+            }
+            if (a.starts_with("--json=") || a.starts_with("--coverage=") || a == "--lockdep" ||
+                std::find(args.begin(), args.end(), a) != args.end())
+                continue;
+            reproduce += " " + a;
+        }
+        FaultScan scan = scan_faults(inputs, opts);
+        print_fault_scan(std::cout, scan, reproduce, module_arg);
+        if (vm.count("json")) {
+            std::ofstream js(vm["json"].as<std::string>());
+            js << fault_scan_json(scan, reproduce, module_arg).dump(2) << "\n";
+            if (!js) {
+                std::cerr << "kmodemu: cannot write the JSON report\n";
+                return exit_internal;
+            }
+        }
+        if (opts.coverage && scan.coverage) {
+            std::string error;
+            if (!write_coverage(vm["coverage"].as<std::string>(), *scan.coverage, error)) {
+                std::cerr << "kmodemu: " << error << "\n";
+                return exit_usage;
+            }
+        }
+        return scan.findings() ? 1 : 0;
+    }
+
     bool ktap = vm.count("ktap") > 0;
     auto on_log = [ktap](const LogLine& l) {
         if (!ktap) std::cout << l.text << "\n" << std::flush;
@@ -287,6 +363,13 @@ int run(int argc, char** argv) {
             std::cerr << "kmodemu: can't unload module '" << st.name
                       << "': " << std::strerror(*st.unload_status) << "\n";
     if (ktap) std::cout << ktap_report(out);
+    if (opts.coverage && out.coverage) {
+        std::string error;
+        if (!write_coverage(vm["coverage"].as<std::string>(), *out.coverage, error)) {
+            std::cerr << "kmodemu: " << error << "\n";
+            return exit_usage;
+        }
+    }
     if (vm.count("json")) {
         std::ofstream js(vm["json"].as<std::string>());
         js << make_report(out, path).dump(2) << "\n";
@@ -309,16 +392,19 @@ int main(int argc, char** argv) {
             return exit_internal;
         }
     }
-    if (argc < 2 || std::string(argv[1]) != "run") {
+    bool faults = argc >= 2 && std::string(argv[1]) == "faults";
+    if (argc < 2 || (std::string(argv[1]) != "run" && !faults)) {
         if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-            std::cout << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n";
+            std::cout << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n"
+                         "       kmodemu faults [options] MODULE.ko [name=value ...]\n"
+                         "       kmodemu corpus [options]\n";
             return 0;
         }
         std::cerr << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n";
         return exit_usage;
     }
     try {
-        return run(argc - 1, argv + 1);
+        return run(argc - 1, argv + 1, faults);
     } catch (const std::exception& e) {
         std::cerr << "kmodemu: internal error: " << e.what() << "\n";
         return exit_internal;

@@ -5,7 +5,10 @@
 #include "kernel_stubs/bug.h"
 #include "kernel_stubs/locking.h"
 #include "kernel_stubs/profile.h"
+#include "kernel_stubs/slab.h"
 #include "loader/decompress.h"
+
+#include <algorithm>
 
 #include <cerrno>
 #include <chrono>
@@ -33,6 +36,39 @@ void report_hang(Kernel& k, const RunResult& r) {
     for (uint64_t b : k.emu().trace().recent())
         blocks += " " + where(k, b);
     k.diag("recent blocks:" + blocks);
+}
+
+// The objects the allocations of the module (the one armed: the last loaded) made that are
+// still allocated (devm_* objects belong to a device and go with it).
+std::vector<FallibleCall> leaked_objects(Kernel& k) {
+    std::vector<FallibleCall> out;
+    for (const FallibleCall& c : k.fallible_calls) {
+        if (!c.object || c.failed || c.module.empty()) continue;
+        if (c.function.starts_with("devm_") || c.function == "devres_alloc") continue;
+        if (k.slab().ksize(c.object)) out.push_back(c);
+    }
+    return out;
+}
+
+ModuleCoverage module_coverage(const LoadedModule& m, const Emulator& emu) {
+    ModuleCoverage cov;
+    cov.module = m.name;
+    cov.arch = m.arch;
+    for (const Region& r : m.regions)
+        if (r.type == Region::Type::text || r.type == Region::Type::init_text)
+            cov.sections.push_back({region_name(r.type), r.base, r.size});
+    for (const ModuleSymbol& s : m.symbols)
+        if (s.is_function) {
+            cov.functions.push_back(s);
+            // A Thumb function's symbol has bit 0 set; its code (and its blocks) start below.
+            if (m.arch != Arch::arm64) cov.functions.back().address &= ~uint64_t(1);
+        }
+    std::sort(cov.functions.begin(), cov.functions.end(),
+              [](const ModuleSymbol& a, const ModuleSymbol& b) { return a.address < b.address; });
+    for (const auto& [addr, b] : emu.coverage())
+        for (const ModuleCoverage::Section& s : cov.sections)
+            if (addr >= s.base && addr < s.base + s.size) cov.blocks[addr] = b;
+    return cov;
 }
 
 }  // namespace
@@ -159,6 +195,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
     cfg.lockdep = opts.lockdep;
     out.lockdep = opts.lockdep;
     Kernel kernel(emu, cfg);
+    emu.enable_coverage(opts.coverage);
     kernel.on_log = std::move(on_log);
     kernel.on_diag = std::move(on_diag);
     emu.set_budget(opts.budget);
@@ -220,6 +257,8 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         if (!out.load_log_lines) out.load_log_lines = out.log.size();
         out.diagnostics = kernel.diagnostics();
         out.injected_faults = kernel.injected_faults;
+        out.fallible_calls = kernel.fallible_calls;
+        if (opts.coverage && out.load.module) out.coverage = module_coverage(*out.load.module, emu);
         out.calls = kernel.call_counts();
         out.unimplemented_call = kernel.unimplemented_call;
         out.instructions = emu.instructions_executed();
@@ -279,6 +318,10 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
                 out.module_name = out.load.module->name;
                 out.vermagic = out.load.module->vermagic;
             }
+            if (last) out.init_fallible_calls = kernel.fallible_calls.size();
+            if (last && out.load.init_ran && out.load.init_ret < 0 && !out.load.abort &&
+                !out.load.panic && kernel.config().faults.record)
+                out.leaked = leaked_objects(kernel);
             // finit_module() returns to user space.
             if (out.ending != "internal" && !out.load.abort && !out.load.panic)
                 lockdep_sys_exit(kernel);

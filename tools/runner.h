@@ -45,6 +45,23 @@ struct RunOptions {
     // Lock checks as a kernel with lockdep and CONFIG_DEBUG_ATOMIC_SLEEP reports them (Debian's
     // kernels have neither: by default only what they do happens).
     bool lockdep = false;
+    // Record the blocks the module asked for executes (RunOutcome::coverage; --coverage).
+    bool coverage = false;
+};
+
+// What the module asked for executed (--coverage): its executable regions, its functions and
+// the blocks that ran in them (tools/coverage.h writes it as drcov or lcov).
+struct ModuleCoverage {
+    std::string module;  // its name
+    std::string path;    // the file, as given (set by the caller)
+    Arch arch = Arch::arm64;
+    struct Section {
+        std::string name;  // the region ("text", "init_text")
+        uint64_t base = 0, size = 0;
+    };
+    std::vector<Section> sections;
+    std::vector<ModuleSymbol> functions;  // by address
+    std::map<uint64_t, Emulator::CoveredBlock> blocks;  // those inside the sections
 };
 
 struct RunOutcome {
@@ -59,6 +76,15 @@ struct RunOutcome {
     size_t load_log_lines = 0;  // how many of them insmod produced (the rest: rmmod)
     std::vector<std::string> diagnostics;
     std::vector<InjectedFault> injected_faults;  // the calls fault injection made fail
+    // With faults.record: every call of a fallible function from the insmod of the last module
+    // on, and how many of them its load and init made (the rest: the settle phase and rmmod).
+    std::vector<FallibleCall> fallible_calls;
+    size_t init_fallible_calls = 0;
+    // After an init that failed, with faults.record: the objects the module's own allocations
+    // made (kmalloc and the like, devm_* aside) that are still allocated, as kmemleak would
+    // find them unreferenced once the module's memory is freed.
+    std::vector<FallibleCall> leaked;
+    std::optional<ModuleCoverage> coverage;
     bool lockdep = false;                        // the lock checks ran as --lockdep
     std::map<std::string, uint64_t> calls;
     std::vector<std::string> auto_stubs;

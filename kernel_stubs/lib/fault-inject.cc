@@ -373,6 +373,18 @@ std::optional<uint64_t> Kernel::inject_fault(Export& e, StubCall& call) {
         else if (plan.probability > 0 && faults_->uniform() * 100.0 < plan.probability)
             inj.reason = "--fail-probability";
     }
+    if (plan.record) {
+        FallibleCall fc;
+        fc.function = f.name;
+        fc.export_name = e.name;
+        fc.nth = nth;
+        fc.caller = call.ret_addr();
+        fc.where = symbolize(fc.caller, true).value_or(hex(fc.caller));
+        for (const LoadedModule* m : modules)
+            if (m->contains(fc.caller)) fc.module = m->name;
+        fc.failed = !inj.reason.empty();
+        fallible_calls.push_back(std::move(fc));
+    }
     if (inj.reason.empty()) return std::nullopt;
 
     inj.function = f.name;

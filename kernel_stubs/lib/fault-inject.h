@@ -56,6 +56,9 @@ struct FaultPlan {
     double probability = 0;         // percent of allocations that fail (failslab's probability)
     uint64_t seed = 0;              // of the probability's random numbers
     std::vector<FaultSpec> fail;
+    // Record every call of a fallible function while armed (Kernel::fallible_calls), failing
+    // or not: the list `kmodemu faults` makes each call fail from, one run per call.
+    bool record = false;
     bool any() const { return fail_alloc || fail_alloc_every || probability > 0 || !fail.empty(); }
 };
 
@@ -80,6 +83,21 @@ struct InjectedFault {
     std::string reason;    // "--fail", "--fail-alloc", "--fail-alloc-every", "--fail-probability"
     uint64_t caller = 0;   // the return address
     std::string where;     // the caller symbolized: "hello_init+0x24/0x80 [hello]"
+};
+
+// A call of a fallible function made while armed, when FaultPlan::record is on.
+struct FallibleCall {
+    std::string function;     // the table's name
+    std::string export_name;  // the export called
+    uint64_t nth = 0;         // the function's nth call
+    uint64_t caller = 0;      // the return address
+    std::string where;        // the caller symbolized
+    std::string module;       // the module the caller is in (empty: the kernel)
+    bool failed = false;      // the plan made it fail
+    // What a successful allocation returned and the object's size (ksize()), 0 when it failed
+    // or gave no slab object: how `kmodemu faults` tells the objects an error path leaks.
+    uint64_t object = 0;
+    uint64_t object_size = 0;
 };
 
 // The counts of a run: calls of each function of the table, allocations, and the random numbers

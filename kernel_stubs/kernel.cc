@@ -192,6 +192,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_hrtimer(*this);  // after register_misc(): the clock's HZ
     register_rtnetlink(*this);
     register_netdev(*this);
+    register_eth(*this);
     register_qdiscs(*this);
     register_tc_actions(*this);
     register_tc_classifiers(*this);

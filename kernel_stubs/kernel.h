@@ -394,6 +394,7 @@ void register_softirq(Kernel& k);        // kernel/softirq.c
 void register_keys(Kernel& k);           // security/keys (X.509 asymmetric keys, keyrings)
 void register_firmware_loader(Kernel& k);  // drivers/base/firmware_loader (no firmware files)
 void register_netdev(Kernel& k);         // net/core/dev.c (netdevice notifiers)
+void register_eth(Kernel& k);            // net/ethernet/eth.c
 void register_qdiscs(Kernel& k);         // net/sched/sch_api.c
 void register_tc_actions(Kernel& k);     // net/sched/act_api.c
 void register_tc_classifiers(Kernel& k);  // net/sched/cls_api.c

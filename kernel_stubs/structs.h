@@ -132,16 +132,16 @@ struct KernelStructs {
             mnt_internal;
     } vfs;
     uint64_t minorbits = 0;  // MINORBITS (dev_t = major << MINORBITS | minor)
-    struct Device {  // struct device; kobj_name, kobj_kref: its kobject's name and kref
+    struct Device {          // struct device; kobj_name, kobj_kref: its kobject's name and kref
         uint64_t size, kobj_name, kobj_kref, parent, init_name, type, bus, driver, driver_data,
             devt, class_, release;
-        uint64_t type_release;  // struct device_type's release
+        uint64_t type_release;       // struct device_type's release
         uint64_t class_dev_release;  // struct class's dev_release
         uint64_t platform_data, of_node, fwnode, dma_mask, coherent_dma_mask;
     } device;
     struct PlatformDevice {  // struct platform_device; driver_override: where its name is
-        uint64_t size, name, id, id_auto, dev, platform_dma_mask, num_resources, resource,
-            id_entry, driver_override, mfd_cell;
+        uint64_t size, name, id, id_auto, dev, platform_dma_mask, num_resources, resource, id_entry,
+            driver_override, mfd_cell;
         uint64_t devid_none, devid_auto;  // PLATFORM_DEVID_NONE, PLATFORM_DEVID_AUTO
     } platform_device;
     struct PlatformDeviceInfo {  // struct platform_device_info
@@ -160,8 +160,8 @@ struct KernelStructs {
             container_flags, no_classdevs;
     } transport_class;
     struct TtyDriver {  // struct tty_driver, tty_operations' proc_show, TTY_DRIVER_* flags
-        uint64_t size, kref, owner, driver_name, name, major, minor_start, num, flags, ttys,
-            ports, termios, cdevs, ops, ops_proc_show;
+        uint64_t size, kref, owner, driver_name, name, major, minor_start, num, flags, ttys, ports,
+            termios, cdevs, ops, ops_proc_show;
         uint64_t installed, devpts_mem, dynamic_dev, dynamic_alloc, unnumbered_node;
     } tty_driver;
     struct Ktermios {  // struct ktermios; std_*: tty_std_termios's flags
@@ -205,6 +205,15 @@ struct KernelStructs {
                         // net_dev_base_head: struct net's list of them
         uint64_t size, name, ifindex, flags, type, mtu, nd_net, dev_addr, addr_len, netdev_ops,
             ops_size, dev_list, net_dev_base_head;
+        // alloc_netdev_mqs(), register_netdevice(), unregistration and ether_setup(): priv is
+        // netdev_priv()'s offset, priv_len 6.12's field (0: none); priv_flags' low 32 bits
+        uint64_t ndo_init, ndo_uninit, tx_queue_len, num_tx_queues, real_num_tx_queues, tx,
+            num_rx_queues, real_num_rx_queues, rx, queue_size, queue_dev, rx_queue_size,
+            rx_queue_dev, name_assign_type, ethtool_ops, ethtool_ops_size, reg_state,
+            needs_free_netdev, priv_destructor, unreg_list, rtnl_link_ops, header_ops,
+            hard_header_len, min_header_len, min_mtu, max_mtu, broadcast, priv_flags, priv,
+            priv_len, iff_xmit_dst_release, iff_xmit_dst_release_perm, iff_tx_skb_sharing,
+            iff_no_queue, state, link_state_present, netdev_post_init, header_ops_size, pcpu_refcnt;
     } net_device;
     struct NetdevNotifier {  // struct netdev_notifier_info, and enum netdev_cmd's events
         uint64_t info_size, info_dev, up, down, going_down, register_, unregister;
@@ -253,8 +262,8 @@ struct KernelStructs {
     } sock_diag;
     struct Genl {  // struct genl_family and its ops, small ops, split ops (6.2+; split_size 0
                    // before) and multicast groups (net/genetlink.h)
-        uint64_t id, name, mcgrp_offset, n_ops, n_small_ops, n_split_ops, n_mcgrps,
-            resv_start_op, ops, small_ops, split_ops, mcgrps;
+        uint64_t id, name, mcgrp_offset, n_ops, n_small_ops, n_split_ops, n_mcgrps, resv_start_op,
+            ops, small_ops, split_ops, mcgrps;
         uint64_t ops_size, ops_doit, ops_dumpit, ops_cmd, ops_validate;
         uint64_t small_size, small_doit, small_dumpit, small_cmd, small_validate;
         uint64_t split_size, split_cmd, split_internal_flags, split_flags, split_validate;
@@ -320,8 +329,8 @@ struct KernelStructs {
                          // bucket_table (table_*: its header size, size, hash_rnd, walkers and
                          // buckets[])
         uint64_t size, tbl, key_len, max_elems, p, rhlist, run_work, mutex, nelems;
-        uint64_t params_size, params_nelem_hint, params_key_len, params_head_offset, params_max_size,
-            params_min_size, params_hashfn, params_obj_hashfn, params_obj_cmpfn;
+        uint64_t params_size, params_nelem_hint, params_key_len, params_head_offset,
+            params_max_size, params_min_size, params_hashfn, params_obj_hashfn, params_obj_cmpfn;
         uint64_t table_size, table_nbuckets, table_hash_rnd, table_walkers, table_buckets;
     } rhashtable;
     struct InetFrags {  // struct inet_frags, and struct fqdir (fqdir_*)
@@ -330,7 +339,7 @@ struct KernelStructs {
     } inet_frags;
     struct Key {  // struct key (security/keys): its size, usage count and description
         uint64_t size, usage, description, type_name;  // type_name: struct key_type's name
-        uint64_t flags, flag_revoked;                    // key->flags, KEY_FLAG_REVOKED (a bit)
+        uint64_t flags, flag_revoked;                  // key->flags, KEY_FLAG_REVOKED (a bit)
     } key;
     struct Idr {  // where struct ida's and struct idr's xarray head is, idr_base, idr_next
         uint64_t ida_xa_head, idr_xa_head, idr_base, idr_next;
@@ -376,8 +385,8 @@ struct KernelStructs {
     struct CpufreqGovernor {  // struct cpufreq_governor: its name[CPUFREQ_NAME_LEN]
         uint64_t name, name_len;
     } cpufreq_governor;
-    uint64_t pci_iobase;       // PCI_IOBASE: where inb()/outb() find the PCI I/O space
-    uint64_t jump_entry_size;  // sizeof(struct jump_entry) (__jump_table)
+    uint64_t pci_iobase;             // PCI_IOBASE: where inb()/outb() find the PCI I/O space
+    uint64_t jump_entry_size;        // sizeof(struct jump_entry) (__jump_table)
     uint64_t zpool_driver_refcount;  // struct zpool_driver: refcount
     // struct page, and the linear map: PAGE_OFFSET; arm64's VMEMMAP_START (SPARSEMEM_VMEMMAP)
     struct Page {
@@ -718,6 +727,45 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("NET_DEVICE_ADDR_LEN", s.net_device.addr_len, all);
     f("NET_DEVICE_NETDEV_OPS", s.net_device.netdev_ops, all);
     f("NET_DEVICE_OPS_SIZE", s.net_device.ops_size, all);
+    f("NET_DEVICE_OPS_NDO_INIT", s.net_device.ndo_init, all);
+    f("NET_DEVICE_OPS_NDO_UNINIT", s.net_device.ndo_uninit, all);
+    f("NET_DEVICE_TX_QUEUE_LEN", s.net_device.tx_queue_len, all);
+    f("NET_DEVICE_NUM_TX_QUEUES", s.net_device.num_tx_queues, all);
+    f("NET_DEVICE_REAL_NUM_TX_QUEUES", s.net_device.real_num_tx_queues, all);
+    f("NET_DEVICE_TX", s.net_device.tx, all);
+    f("NET_DEVICE_NUM_RX_QUEUES", s.net_device.num_rx_queues, all);
+    f("NET_DEVICE_REAL_NUM_RX_QUEUES", s.net_device.real_num_rx_queues, all);
+    f("NET_DEVICE_RX", s.net_device.rx, all);
+    f("NETDEV_QUEUE_SIZE", s.net_device.queue_size, all);
+    f("NETDEV_QUEUE_DEV", s.net_device.queue_dev, all);
+    f("NETDEV_RX_QUEUE_SIZE", s.net_device.rx_queue_size, all);
+    f("NETDEV_RX_QUEUE_DEV", s.net_device.rx_queue_dev, all);
+    f("NET_DEVICE_NAME_ASSIGN_TYPE", s.net_device.name_assign_type, all);
+    f("NET_DEVICE_ETHTOOL_OPS", s.net_device.ethtool_ops, all);
+    f("ETHTOOL_OPS_SIZE", s.net_device.ethtool_ops_size, all);
+    f("NET_DEVICE_REG_STATE", s.net_device.reg_state, all);
+    f("NET_DEVICE_NEEDS_FREE_NETDEV", s.net_device.needs_free_netdev, all);
+    f("NET_DEVICE_PRIV_DESTRUCTOR", s.net_device.priv_destructor, all);
+    f("NET_DEVICE_UNREG_LIST", s.net_device.unreg_list, all);
+    f("NET_DEVICE_RTNL_LINK_OPS", s.net_device.rtnl_link_ops, all);
+    f("NET_DEVICE_HEADER_OPS", s.net_device.header_ops, all);
+    f("NET_DEVICE_HARD_HEADER_LEN", s.net_device.hard_header_len, all);
+    f("NET_DEVICE_MIN_HEADER_LEN", s.net_device.min_header_len, all);
+    f("NET_DEVICE_MIN_MTU", s.net_device.min_mtu, all);
+    f("NET_DEVICE_MAX_MTU", s.net_device.max_mtu, all);
+    f("NET_DEVICE_BROADCAST", s.net_device.broadcast, all);
+    f("NET_DEVICE_PRIV_FLAGS", s.net_device.priv_flags, all);
+    f("NET_DEVICE_PRIV", s.net_device.priv, all);
+    f("NET_DEVICE_PRIV_LEN", s.net_device.priv_len, all);
+    f("IFF_XMIT_DST_RELEASE", s.net_device.iff_xmit_dst_release, all);
+    f("IFF_XMIT_DST_RELEASE_PERM", s.net_device.iff_xmit_dst_release_perm, all);
+    f("IFF_TX_SKB_SHARING", s.net_device.iff_tx_skb_sharing, all);
+    f("IFF_NO_QUEUE", s.net_device.iff_no_queue, all);
+    f("NET_DEVICE_STATE", s.net_device.state, all);
+    f("LINK_STATE_PRESENT", s.net_device.link_state_present, all);
+    f("NETDEV_POST_INIT", s.net_device.netdev_post_init, all);
+    f("HEADER_OPS_SIZE", s.net_device.header_ops_size, all);
+    f("NET_DEVICE_PCPU_REFCNT", s.net_device.pcpu_refcnt, all);
     f("NETDEV_NOTIFIER_INFO_SIZE", s.netdev_notifier.info_size, all);
     f("NETDEV_NOTIFIER_INFO_DEV", s.netdev_notifier.info_dev, all);
     f("NETDEV_UP", s.netdev_notifier.up, all);
@@ -1208,7 +1256,8 @@ constexpr std::optional<std::string_view> missing_layout_key(std::span<const Lay
     // The keys sorted once, each looked up by bisection (a linear scan per key exceeds the
     // compiler's constexpr evaluation limit).
     std::vector<std::string_view> keys;
-    for (const LayoutValue& v : values) keys.push_back(v.key);
+    for (const LayoutValue& v : values)
+        keys.push_back(v.key);
     std::sort(keys.begin(), keys.end());
     KernelStructs s{};
     std::optional<std::string_view> missing;

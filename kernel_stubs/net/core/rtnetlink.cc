@@ -8,7 +8,9 @@
 #include <set>
 #include <string>
 
+#include "kernel_stubs/net/core/dev.h"
 #include "kernel_stubs/profile.h"
+#include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu {
@@ -17,7 +19,7 @@ namespace {
 
 struct Rtnl : Kernel::SubsystemState {
     bool held = false;
-    std::map<uint64_t, std::string> link_ops;  // struct rtnl_link_ops * -> its kind
+    std::map<uint64_t, std::string> link_ops;          // struct rtnl_link_ops * -> its kind
     std::map<std::pair<int, int>, uint64_t> handlers;  // (protocol, msgtype) -> doit
     std::set<uint64_t> af_ops;                         // rtnl_af_register()'s
 };
@@ -49,6 +51,26 @@ int link_register(StubCall& c, uint64_t ops) {
     }
     r.link_ops[ops] = kind;
     return 0;
+}
+
+// __rtnl_kill_links(net, ops): ops->dellink(dev, &list_kill) of each device of the kind (init_net
+// is the only namespace), then unregister_netdevice_many(&list_kill).
+void kill_links(StubCall& c, uint64_t ops) {
+    Kernel& k = c.kernel;
+    const KernelStructs& s = k.structs();
+    uint64_t kill = 0;
+    for (uint64_t dev : init_net_devices(k)) {
+        if (c.emu.read_word(dev + s.net_device.rtnl_link_ops) != ops) continue;
+        if (!kill) {
+            kill = k.slab_alloc(s.list_head.size, 0);
+            c.emu.write_word(kill + s.list_head.next, kill);
+            c.emu.write_word(kill + s.list_head.prev, kill);
+        }
+        k.call_guest(c.emu.read_word(ops + s.rtnl_link_ops.dellink), {dev, kill});
+    }
+    if (!kill) return;
+    unregister_netdevice_many(c, kill);
+    k.slab().free(kill);
 }
 
 // rtnl_register_internal(owner, protocol, msgtype, doit, dumpit, flags): the message type's
@@ -92,14 +114,20 @@ void rtnl_release(Kernel& k) {
     k.state<Rtnl>().held = false;
 }
 
+bool rtnl_held(Kernel& k) {
+    return k.state<Rtnl>().held;
+}
+
 void register_rtnetlink(Kernel& k) {
     const char* sub = "net/core/rtnetlink";
     k.add_function("rtnl_lock", sub, [](StubCall& c) -> uint64_t {
         rtnl_take(c, "rtnl_lock");
         return 0;
     });
+    // rtnl_unlock(): the mutex released, then netdev_run_todo().
     k.add_function("rtnl_unlock", sub, [](StubCall& c) -> uint64_t {
         rtnl_release(c.kernel);
+        netdev_run_todo(c);
         return 0;
     });
     // rtnl_is_locked(): mutex_is_locked(&rtnl_mutex).
@@ -124,60 +152,88 @@ void register_rtnetlink(Kernel& k) {
     // __rtnl_link_unregister(ops): the links of the kind would be deleted (__rtnl_kill_links();
     // no device is made of one here) and the kind removed.
     k.add_function("__rtnl_link_unregister", sub, [](StubCall& c) -> uint64_t {
+        kill_links(c, c.arg(0));
         c.kernel.state<Rtnl>().link_ops.erase(c.arg(0));
         return 0;
     });
+    // rtnl_link_unregister(ops): __rtnl_link_unregister() under the RTNL, whose rtnl_unlock()
+    // finishes the unregistrations.
     k.add_function("rtnl_link_unregister", sub, [](StubCall& c) -> uint64_t {
         rtnl_take(c, "rtnl_link_unregister");
+        kill_links(c, c.arg(0));
         c.kernel.state<Rtnl>().link_ops.erase(c.arg(0));
         rtnl_release(c.kernel);
+        netdev_run_todo(c);
         return 0;
     });
-    k.add_function("rtnl_register_module", sub, [](StubCall& c) -> uint64_t {
-        return static_cast<uint64_t>(int64_t(register_handler(c, c.iarg(1), c.iarg(2), c.arg(3))));
-    }, true);
-    k.add_function("rtnl_unregister", sub, [](StubCall& c) -> uint64_t {
-        return static_cast<uint64_t>(int64_t(unregister_handler(c.kernel, c.iarg(0), c.iarg(1))));
-    }, true);
+    k.add_function(
+        "rtnl_register_module", sub,
+        [](StubCall& c) -> uint64_t {
+            return static_cast<uint64_t>(
+                int64_t(register_handler(c, c.iarg(1), c.iarg(2), c.arg(3))));
+        },
+        true);
+    k.add_function(
+        "rtnl_unregister", sub,
+        [](StubCall& c) -> uint64_t {
+            return static_cast<uint64_t>(
+                int64_t(unregister_handler(c.kernel, c.iarg(0), c.iarg(1))));
+        },
+        true);
     // 6.12 __rtnl_register_many(handlers, n): each in order; on an error the ones registered
     // are unregistered (__rtnl_unregister_many()) and the error returned.
-    k.add_function("__rtnl_register_many", sub, [](StubCall& c) -> uint64_t {
-        int n = c.iarg(1);
-        for (int i = 0; i < n; i++) {
-            MsgHandler h = msg_handler(c, c.arg(0), i);
-            if (int err = register_handler(c, h.protocol, h.msgtype, h.doit)) {
-                for (int j = i - 1; j >= 0; j--) {
-                    MsgHandler u = msg_handler(c, c.arg(0), j);
-                    unregister_handler(c.kernel, u.protocol, u.msgtype);
+    k.add_function(
+        "__rtnl_register_many", sub,
+        [](StubCall& c) -> uint64_t {
+            int n = c.iarg(1);
+            for (int i = 0; i < n; i++) {
+                MsgHandler h = msg_handler(c, c.arg(0), i);
+                if (int err = register_handler(c, h.protocol, h.msgtype, h.doit)) {
+                    for (int j = i - 1; j >= 0; j--) {
+                        MsgHandler u = msg_handler(c, c.arg(0), j);
+                        unregister_handler(c.kernel, u.protocol, u.msgtype);
+                    }
+                    return static_cast<uint64_t>(int64_t(err));
                 }
-                return static_cast<uint64_t>(int64_t(err));
             }
-        }
-        return 0;
-    }, true);
+            return 0;
+        },
+        true);
     // __rtnl_unregister_many(handlers, n): rtnl_unregister() of each, the last first.
-    k.add_function("__rtnl_unregister_many", sub, [](StubCall& c) -> uint64_t {
-        for (int j = c.iarg(1) - 1; j >= 0; j--) {
-            MsgHandler u = msg_handler(c, c.arg(0), j);
-            unregister_handler(c.kernel, u.protocol, u.msgtype);
-        }
-        return 0;
-    }, true);
-    k.add_function("rtnl_unregister_all", sub, [](StubCall& c) -> uint64_t {
-        auto& h = c.kernel.state<Rtnl>().handlers;
-        for (auto it = h.begin(); it != h.end();)
-            it = it->first.first == c.iarg(0) ? h.erase(it) : std::next(it);
-        return 0;
-    }, true);
+    k.add_function(
+        "__rtnl_unregister_many", sub,
+        [](StubCall& c) -> uint64_t {
+            for (int j = c.iarg(1) - 1; j >= 0; j--) {
+                MsgHandler u = msg_handler(c, c.arg(0), j);
+                unregister_handler(c.kernel, u.protocol, u.msgtype);
+            }
+            return 0;
+        },
+        true);
+    k.add_function(
+        "rtnl_unregister_all", sub,
+        [](StubCall& c) -> uint64_t {
+            auto& h = c.kernel.state<Rtnl>().handlers;
+            for (auto it = h.begin(); it != h.end();)
+                it = it->first.first == c.iarg(0) ? h.erase(it) : std::next(it);
+            return 0;
+        },
+        true);
     // rtnl_af_register(ops) / rtnl_af_unregister(ops): the address family's link operations.
-    k.add_function("rtnl_af_register", sub, [](StubCall& c) -> uint64_t {
-        c.kernel.state<Rtnl>().af_ops.insert(c.arg(0));
-        return 0;
-    }, true);
-    k.add_function("rtnl_af_unregister", sub, [](StubCall& c) -> uint64_t {
-        c.kernel.state<Rtnl>().af_ops.erase(c.arg(0));
-        return 0;
-    }, true);
+    k.add_function(
+        "rtnl_af_register", sub,
+        [](StubCall& c) -> uint64_t {
+            c.kernel.state<Rtnl>().af_ops.insert(c.arg(0));
+            return 0;
+        },
+        true);
+    k.add_function(
+        "rtnl_af_unregister", sub,
+        [](StubCall& c) -> uint64_t {
+            c.kernel.state<Rtnl>().af_ops.erase(c.arg(0));
+            return 0;
+        },
+        true);
 }
 
 }  // namespace kmodemu

@@ -202,6 +202,10 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_nf_sockopt(*this);
     register_sock_diag(*this);
     register_skbuff(*this);
+    register_dst_cache(*this);
+    register_gro_cells(*this);
+    register_dquot(*this);
+    register_list_lru(*this);
     register_genetlink(*this);
     register_sock_proto(*this);
     register_socket(*this);

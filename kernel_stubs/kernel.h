@@ -404,6 +404,10 @@ void register_textsearch(Kernel& k);     // lib/textsearch.c
 void register_nf_sockopt(Kernel& k);     // net/netfilter/nf_sockopt.c
 void register_sock_diag(Kernel& k);      // net/core/sock_diag.c
 void register_skbuff(Kernel& k);         // net/core/skbuff.c
+void register_dst_cache(Kernel& k);      // net/core/dst_cache.c
+void register_gro_cells(Kernel& k);      // net/core/gro_cells.c
+void register_dquot(Kernel& k);          // fs/quota/dquot.c
+void register_list_lru(Kernel& k);       // mm/list_lru.c
 void register_genetlink(Kernel& k);      // net/netlink/genetlink.c
 void register_sock_proto(Kernel& k);     // net/core/sock.c (proto_register)
 void register_socket(Kernel& k);         // net/socket.c (sock_register)

@@ -18,12 +18,16 @@ constexpr int module_ref_base = 1;  // MODULE_REF_BASE
 // The loaded module whose struct module is at `mod`; null for NULL (THIS_MODULE of built-in
 // code). A pointer to no module the kernel knows is a bug of the caller: the kernel would
 // count in whatever memory it points at; kmodemu says so and leaves it alone.
-LoadedModule* module_at(StubCall& c, uint64_t mod, const char* fn) {
+LoadedModule* module_at(Kernel& k, uint64_t mod, const char* fn) {
     if (!mod) return nullptr;
-    for (LoadedModule* m : c.kernel.modules)
+    for (LoadedModule* m : k.modules)
         if (m->this_module == mod) return m;
-    c.kernel.diag(std::string(fn) + "(" + hex(mod) + "): not a struct module of a loaded module");
+    k.diag(std::string(fn) + "(" + hex(mod) + "): not a struct module of a loaded module");
     return nullptr;
+}
+
+LoadedModule* module_at(StubCall& c, uint64_t mod, const char* fn) {
+    return module_at(c.kernel, mod, fn);
 }
 
 // strong_try_module_get(): -EBUSY while the module is still coming, -ENOENT when it is going.
@@ -53,6 +57,27 @@ std::optional<FoundModuleSymbol> find_module_symbol(Kernel& k, std::string_view 
     return std::nullopt;
 }
 
+// try_module_get(): a reference unless the module is going (module_is_live()) or its count
+// already dropped to 0 (atomic_inc_not_zero()).
+bool try_module_get(Kernel& k, uint64_t mod) {
+    LoadedModule* m = module_at(k, mod, "try_module_get");
+    if (!m) return true;
+    if (m->state == ModuleState::going || m->refcnt == 0) return false;
+    ++m->refcnt;
+    return true;
+}
+
+// module_put(): atomic_dec_if_positive(), WARN_ON() a count that would go negative (kmodemu
+// reports that as a diagnostic).
+void module_put(Kernel& k, uint64_t mod) {
+    LoadedModule* m = module_at(k, mod, "module_put");
+    if (!m) return;
+    if (m->refcnt > 0)
+        --m->refcnt;
+    else
+        k.diag("module_put(" + m->name + "): the reference count is already 0");
+}
+
 int ref_module(LoadedModule& user, LoadedModule& owner) {
     if (&user == &owner) return 0;
     if (std::find(user.uses.begin(), user.uses.end(), &owner) != user.uses.end()) return 0;
@@ -75,28 +100,15 @@ void register_module_api(Kernel& k) {
     const char* sub = "module";
     // module_layout exists for its CRC only (check_modstruct_version()); never called.
     k.add_function("module_layout", sub, [](StubCall&) { return uint64_t(0); });
-    // try_module_get(): a reference unless the module is going (module_is_live()) or its count
-    // already dropped to 0 (atomic_inc_not_zero()).
     k.add_function("try_module_get", sub, [](StubCall& c) -> uint64_t {
-        LoadedModule* m = module_at(c, c.arg(0), "try_module_get");
-        if (!m) return 1;
-        if (m->state == ModuleState::going || m->refcnt == 0) return 0;
-        ++m->refcnt;
-        return 1;
+        return try_module_get(c.kernel, c.arg(0));
     });
     k.add_function("__module_get", sub, [](StubCall& c) -> uint64_t {
         if (LoadedModule* m = module_at(c, c.arg(0), "__module_get")) ++m->refcnt;
         return 0;
     });
-    // module_put(): atomic_dec_if_positive(), WARN_ON() a count that would go negative (kmodemu
-    // reports that as a diagnostic).
     k.add_function("module_put", sub, [](StubCall& c) -> uint64_t {
-        LoadedModule* m = module_at(c, c.arg(0), "module_put");
-        if (!m) return 0;
-        if (m->refcnt > 0)
-            --m->refcnt;
-        else
-            c.kernel.diag("module_put(" + m->name + "): the reference count is already 0");
+        module_put(c.kernel, c.arg(0));
         return 0;
     });
     // module_refcount(): refcnt - MODULE_REF_BASE; it reads mod->refcnt, so NULL oopses there.

@@ -30,5 +30,9 @@ void jump_label_add_module(Kernel& k, LoadedModule& m);
 
 // module_unload_free(): drops the references `m` holds on the modules it used.
 void module_unload_free(LoadedModule& m);
+// try_module_get() / module_put() on a struct module address, for the kernel's own callers
+// (NULL: built-in code, always succeeds).
+bool try_module_get(Kernel& k, uint64_t mod);
+void module_put(Kernel& k, uint64_t mod);
 
 }  // namespace kmodemu

@@ -290,8 +290,21 @@ struct KernelStructs {
         uint64_t driver, id_table, id_size, id_name, id_name_len;
     } spi;
     struct Nls {  // struct nls_table
-        uint64_t charset, owner;
+        uint64_t charset, owner, alias, uni2char, char2uni, charset2lower, charset2upper, size;
     } nls;
+    struct DstCache {  // struct dst_cache
+        uint64_t cache, reset_ts;
+    } dst_cache;
+    struct GroCells {  // struct gro_cells
+        uint64_t cells;
+    } gro_cells;
+    struct QuotaFormatType {  // struct quota_format_type
+        uint64_t qf_next;
+    } quota_format_type;
+    struct ListLru {  // struct list_lru, its struct list_lru_node and list_lru_one; shrinker.id
+        uint64_t node, shrinker_id, memcg_aware, xa, node_size, node_lru, node_nr_items,
+            one_nr_items, shrinker_id_of_shrinker;
+    } list_lru;
     struct TimerList {  // struct timer_list: entry.pprev (non-NULL while pending), function, flags
         uint64_t pprev, function, flags, expires;
     } timer_list;
@@ -1004,6 +1017,25 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("SPI_DEVICE_ID_NAME_LEN", s.spi.id_name_len, all);
     f("NLS_TABLE_CHARSET", s.nls.charset, all);
     f("NLS_TABLE_OWNER", s.nls.owner, all);
+    f("NLS_TABLE_ALIAS", s.nls.alias, all);
+    f("NLS_TABLE_UNI2CHAR", s.nls.uni2char, all);
+    f("NLS_TABLE_CHAR2UNI", s.nls.char2uni, all);
+    f("NLS_TABLE_CHARSET2LOWER", s.nls.charset2lower, all);
+    f("NLS_TABLE_CHARSET2UPPER", s.nls.charset2upper, all);
+    f("NLS_TABLE_SIZE", s.nls.size, all);
+    f("DST_CACHE_CACHE", s.dst_cache.cache, all);
+    f("DST_CACHE_RESET_TS", s.dst_cache.reset_ts, all);
+    f("GRO_CELLS_CELLS", s.gro_cells.cells, all);
+    f("QUOTA_FORMAT_TYPE_QF_NEXT", s.quota_format_type.qf_next, all);
+    f("LIST_LRU_NODE", s.list_lru.node, all);
+    f("LIST_LRU_SHRINKER_ID", s.list_lru.shrinker_id, all);
+    f("LIST_LRU_MEMCG_AWARE", s.list_lru.memcg_aware, all);
+    f("LIST_LRU_XA", s.list_lru.xa, all);
+    f("LIST_LRU_NODE_SIZE", s.list_lru.node_size, all);
+    f("LIST_LRU_NODE_LRU", s.list_lru.node_lru, all);
+    f("LIST_LRU_NODE_NR_ITEMS", s.list_lru.node_nr_items, all);
+    f("LIST_LRU_ONE_NR_ITEMS", s.list_lru.one_nr_items, all);
+    f("SHRINKER_ID", s.list_lru.shrinker_id_of_shrinker, all);
     f("DEVICE_PLATFORM_DATA", s.device.platform_data, all);
     f("DEVICE_OF_NODE", s.device.of_node, all);
     f("DEVICE_FWNODE", s.device.fwnode, all);

@@ -43,7 +43,55 @@ TEST(KitLib, ModulesGetTheRealVerdicts) {
         "kernel/net/dns_resolver/dns_resolver.ko",
         // nfs_ssc_register
         "kernel/fs/nfs/nfs.ko",
+        // load_nls of a table not loaded: NULL, so -EINVAL from init
+        "kernel/fs/nls/nls_euc-jp.ko",
+        "kernel/fs/nls/nls_koi8-ru.ko",
+        // load_nls("utf8") NULL, then load_nls_default(): the built-in table
+        "kernel/fs/smb/client/cifs.ko",
+        // dst_cache_init and gro_cells_init of the fallback tunnel devices
+        "kernel/net/ipv4/ipip.ko",
+        "kernel/net/ipv4/ip_gre.ko",
+        "kernel/net/ipv4/ip_vti.ko",
+        "kernel/net/ipv6/sit.ko",
+        // register_quota_format / unregister_quota_format
+        "kernel/fs/quota/quota_v1.ko",
+        "kernel/fs/quota/quota_v2.ko",
+        "kernel/fs/ocfs2/ocfs2.ko",
+        // __list_lru_init / list_lru_destroy (memcg-aware and not)
+        "kernel/fs/nfs/nfsv4.ko",
+        "kernel/drivers/android/binder_linux.ko",
     });
+}
+
+// load_nls() finds a registered table by charset or alias with a reference on its module;
+// load_nls_default() falls back on the built-in "default" table, Latin-1 both ways.
+TEST(KitLib, NlsTablesAreFoundByCharsetOrAlias) {
+    fx::KitKernel kk;
+    const auto& n = kk.s.nls;
+    uint64_t t = kk.zeroed(n.size);
+    kk.emu.write_word(t + n.charset, kk.str("cp437"));
+    kk.emu.write_word(t + n.alias, kk.str("ibm437"));
+    EXPECT_EQ(kk.call("load_nls", {kk.str("cp437")}), 0u);
+    EXPECT_EQ(kk.call("__register_nls", {t, 0}), 0u);
+    EXPECT_EQ(kk.call("load_nls", {kk.str("cp437")}), t);
+    EXPECT_EQ(kk.call("load_nls", {kk.str("ibm437")}), t);
+    EXPECT_EQ(int64_t(kk.call("__register_nls", {t, 0})), -EBUSY);
+    EXPECT_EQ(kk.call("unregister_nls", {t}), 0u);
+    EXPECT_EQ(int64_t(kk.call("unregister_nls", {t})), -EINVAL);
+
+    uint64_t d = kk.call("load_nls_default", {});
+    ASSERT_NE(d, 0u);
+    EXPECT_EQ(kk.cstr(kk.emu.read_word(d + n.charset)), "default");
+    uint64_t out = kk.zeroed(8);
+    uint64_t uni2char = kk.emu.read_word(d + n.uni2char);
+    EXPECT_EQ(kk.k.call_guest(uni2char, {0xe9, out, 1}), 1u);
+    EXPECT_EQ(kk.emu.read_u32(out) & 0xff, 0xe9u);
+    EXPECT_EQ(int64_t(kk.k.call_guest(uni2char, {0x20ac, out, 1})), -EINVAL);
+    EXPECT_EQ(int64_t(kk.k.call_guest(uni2char, {0x41, out, 0})), -ENAMETOOLONG);
+    uint64_t lower = kk.emu.read_word(d + n.charset2lower);
+    uint8_t l = 0;
+    kk.emu.read(lower + 'Q', &l, 1);
+    EXPECT_EQ(l, 'q');
 }
 
 // A tree of guest rb_nodes keyed on the host side, linked as rb_link_node() links them.

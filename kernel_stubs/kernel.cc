@@ -206,6 +206,9 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_gro_cells(*this);
     register_dquot(*this);
     register_list_lru(*this);
+    register_addrconf_core(*this);
+    register_fbmem(*this);
+    register_cpumask(*this);
     register_genetlink(*this);
     register_sock_proto(*this);
     register_socket(*this);

@@ -408,6 +408,9 @@ void register_dst_cache(Kernel& k);      // net/core/dst_cache.c
 void register_gro_cells(Kernel& k);      // net/core/gro_cells.c
 void register_dquot(Kernel& k);          // fs/quota/dquot.c
 void register_list_lru(Kernel& k);       // mm/list_lru.c
+void register_addrconf_core(Kernel& k);  // net/ipv6/addrconf_core.c
+void register_fbmem(Kernel& k);          // drivers/video/fbdev/core/fbmem.c
+void register_cpumask(Kernel& k);        // lib/cpumask.c
 void register_genetlink(Kernel& k);      // net/netlink/genetlink.c
 void register_sock_proto(Kernel& k);     // net/core/sock.c (proto_register)
 void register_socket(Kernel& k);         // net/socket.c (sock_register)

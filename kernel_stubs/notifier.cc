@@ -197,6 +197,8 @@ void register_notifier(Kernel& k) {
                    true},  // kernel/notifier.c
              Chain{"register_blocking_lsm_notifier", "unregister_blocking_lsm_notifier",
                    "blocking_lsm_notifier_chain", false},  // security/security.c
+             Chain{"register_dcbevent_notifier", "unregister_dcbevent_notifier",
+                   "dcbevent_notif_chain", false},  // net/dcb/dcbevent.c
              Chain{"register_switchdev_notifier", "unregister_switchdev_notifier",
                    "switchdev_notif_chain", true},  // net/switchdev/switchdev.c
              Chain{"register_switchdev_blocking_notifier",

@@ -305,6 +305,9 @@ struct KernelStructs {
         uint64_t node, shrinker_id, memcg_aware, xa, node_size, node_lru, node_nr_items,
             one_nr_items, shrinker_id_of_shrinker;
     } list_lru;
+    struct Tasklet {  // struct tasklet_struct
+        uint64_t next, state, count, use_callback, func, data;
+    } tasklet;
     struct TimerList {  // struct timer_list: entry.pprev (non-NULL while pending), function, flags
         uint64_t pprev, function, flags, expires;
     } timer_list;
@@ -1036,6 +1039,12 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("LIST_LRU_NODE_NR_ITEMS", s.list_lru.node_nr_items, all);
     f("LIST_LRU_ONE_NR_ITEMS", s.list_lru.one_nr_items, all);
     f("SHRINKER_ID", s.list_lru.shrinker_id_of_shrinker, all);
+    f("TASKLET_NEXT", s.tasklet.next, all);
+    f("TASKLET_STATE", s.tasklet.state, all);
+    f("TASKLET_COUNT", s.tasklet.count, all);
+    f("TASKLET_USE_CALLBACK", s.tasklet.use_callback, all);
+    f("TASKLET_FUNC", s.tasklet.func, all);
+    f("TASKLET_DATA", s.tasklet.data, all);
     f("DEVICE_PLATFORM_DATA", s.device.platform_data, all);
     f("DEVICE_OF_NODE", s.device.of_node, all);
     f("DEVICE_FWNODE", s.device.fwnode, all);

@@ -60,7 +60,41 @@ TEST(KitLib, ModulesGetTheRealVerdicts) {
         // __list_lru_init / list_lru_destroy (memcg-aware and not)
         "kernel/fs/nfs/nfsv4.ko",
         "kernel/drivers/android/binder_linux.ko",
+        // __ipv6_addr_type, in6addr_any (IPv6 tunnels' fallback devices)
+        "kernel/net/ipv6/ip6_tunnel.ko",
+        "kernel/net/ipv6/ip6_vti.ko",
+        // tasklet_setup (ifb's queues)
+        "kernel/drivers/net/ifb.ko",
+        // fb_modesetting_disabled (6.12's fbdev drivers)
+        "kernel/drivers/video/fbdev/s3fb.ko.xz",
+        "kernel/drivers/video/fbdev/tdfxfb.ko.xz",
+        // alloc_cpumask_var_node (6.12)
+        "kernel/drivers/infiniband/ulp/isert/ib_isert.ko.xz",
     });
+}
+
+// __ipv6_addr_type(): the kernel's IPV6_ADDR_* type and scope bits for each kind of address.
+TEST(KitLib, Ipv6AddrTypeClassifiesAsTheKernel) {
+    fx::KitKernel kk;
+    auto type = [&](std::initializer_list<uint8_t> head, std::initializer_list<uint8_t> tail) {
+        uint8_t a[16] = {};
+        std::copy(head.begin(), head.end(), a);
+        std::copy(tail.begin(), tail.end(), a + 16 - tail.size());
+        uint64_t p = kk.zeroed(16);
+        kk.emu.write(p, a, 16);
+        return kk.call("__ipv6_addr_type", {p}) & 0xffffffffu;
+    };
+    constexpr uint64_t unicast = 0x1, multicast = 0x2, loopback = 0x10, linklocal = 0x20,
+                       mapped = 0x1000;
+    constexpr uint64_t scope_link = 0x02 << 16, scope_global = 0x0e << 16;
+    EXPECT_EQ(type({}, {}), 0u);                                              // ::
+    EXPECT_EQ(type({}, {1}), loopback | unicast | scope_link);                // ::1
+    EXPECT_EQ(type({0xfe, 0x80}, {1}), linklocal | unicast | scope_link);     // fe80::1
+    EXPECT_EQ(type({0xff, 0x02}, {1}), multicast | linklocal | scope_link);  // ff02::1
+    EXPECT_EQ(type({}, {0xff, 0xff, 1, 2, 3, 4}), mapped | scope_global);     // ::ffff:1.2.3.4
+    EXPECT_EQ(type({0x20, 0x01, 0x0d, 0xb8}, {1}), unicast | scope_global);   // 2001:db8::1
+    uint64_t lo = kk.k.find_export("in6addr_loopback")->address;
+    EXPECT_EQ(kk.call("__ipv6_addr_type", {lo}) & 0xffffffffu, loopback | unicast | scope_link);
 }
 
 // load_nls() finds a registered table by charset or alias with a reference on its module;

@@ -178,6 +178,7 @@ const std::vector<FallibleFunction>& table() {
         {"load_nls", {"load_nls"}, F::null},
         {"dst_cache_init", {"dst_cache_init"}, F::error},
         {"gro_cells_init", {"gro_cells_init"}, F::error},
+        {"alloc_cpumask_var", {"alloc_cpumask_var_node"}, F::null},  // false
         {"register_shrinker", {"register_shrinker"}, F::error},
         {"cpuhp_setup_state", {"__cpuhp_setup_state", "__cpuhp_setup_state_cpuslocked"}, F::error},
         {"cpuhp_state_add_instance", {"__cpuhp_state_add_instance"}, F::error},

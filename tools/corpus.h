@@ -148,8 +148,8 @@ struct FaultCorpusOptions {
     std::string kit;
     std::function<void(const std::string& phase, size_t done, size_t total)> progress;
 };
-json fault_corpus(const std::vector<Job>& jobs, const Options& opts,
-                  const FaultCorpusOptions& fo, json meta);
+json fault_corpus(const std::vector<Job>& jobs, const Options& opts, const FaultCorpusOptions& fo,
+                  json meta);
 std::string fault_summary(const json& report, size_t top = 20);
 
 // `kmodemu corpus ...` (argv[0] is "corpus").

@@ -42,8 +42,8 @@ std::vector<FaultFinding> findings_of(const json& a) {
 }
 
 json call_json(const FallibleCall& c) {
-    return {{"function", c.function}, {"export", c.export_name}, {"nth", c.nth},
-            {"where", c.where}};
+    return {
+        {"function", c.function}, {"export", c.export_name}, {"nth", c.nth}, {"where", c.where}};
 }
 
 // A module's first run, in a worker: whether init returned 0, and the calls to make fail.
@@ -113,8 +113,7 @@ json path_job(const Job& job, const Options& opts) {
 }
 
 std::string shell_word(const std::string& s) {
-    if (!s.empty() && s.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;#~") == std::string::npos)
-        return s;
+    if (!s.empty() && s.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;#~") == std::string::npos) return s;
     std::string q = "'";
     for (char ch : s)
         q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
@@ -123,8 +122,8 @@ std::string shell_word(const std::string& s) {
 
 }  // namespace
 
-json fault_corpus(const std::vector<Job>& jobs, const Options& opts,
-                  const FaultCorpusOptions& fo, json meta) {
+json fault_corpus(const std::vector<Job>& jobs, const Options& opts, const FaultCorpusOptions& fo,
+                  json meta) {
     // The first runs.
     std::vector<json> mods(jobs.size());
     size_t done = 0;
@@ -153,8 +152,8 @@ json fault_corpus(const std::vector<Job>& jobs, const Options& opts,
         const json& sel = mods[i]["selected"];
         for (size_t k = 0; k < sel.size(); ++k) {
             Job j = jobs[i];
-            j.fail = FaultSpec{sel[k].value("function", ""), sel[k].value("nth", uint64_t(1)),
-                               ENOMEM};
+            j.fail =
+                FaultSpec{sel[k].value("function", ""), sel[k].value("nth", uint64_t(1)), ENOMEM};
             paths.push_back(std::move(j));
             owner.emplace_back(i, k);
         }
@@ -339,8 +338,8 @@ std::string fault_summary(const json& report, size_t top) {
         const json& f = *v[i];
         os << "  " << f["kind"].get<std::string>() << " at " << f["where"].get<std::string>()
            << ": " << f["paths"] << " paths, " << f["modules"] << " modules\n    "
-           << f["detail"].get<std::string>() << "\n    reproduce: "
-           << f["reproduce"].get<std::string>() << "\n";
+           << f["detail"].get<std::string>()
+           << "\n    reproduce: " << f["reproduce"].get<std::string>() << "\n";
     }
     if (v.size() > top) os << "  ... " << v.size() - top << " more in the JSON report\n";
     return os.str();

@@ -116,8 +116,7 @@ size_t FaultScan::notes() const {
     return n;
 }
 
-FaultScan fault_baseline(const std::vector<ModuleInput>& mods, RunOptions& opts,
-                         size_t max_paths) {
+FaultScan fault_baseline(const std::vector<ModuleInput>& mods, RunOptions& opts, size_t max_paths) {
     opts.faults = FaultPlan{};
     opts.faults.seed = opts.seed;
     opts.faults.record = true;
@@ -156,8 +155,8 @@ std::vector<size_t> select_paths(const std::vector<FallibleCall>& calls, size_t 
     }
     // One call per site first (a site called in a loop fails the same way each time), then the
     // other calls in order, up to the bound; kept in call order.
-    std::vector<size_t> v(first.begin(), first.begin() + std::ptrdiff_t(std::min(max_paths,
-                                                                                 first.size())));
+    std::vector<size_t> v(first.begin(),
+                          first.begin() + std::ptrdiff_t(std::min(max_paths, first.size())));
     for (size_t i = 0; v.size() < max_paths && i < rest.size(); ++i)
         v.push_back(rest[i]);
     std::sort(v.begin(), v.end());

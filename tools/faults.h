@@ -61,8 +61,7 @@ struct FaultScan {
 
 // The first run: the fallible calls (`calls`) and, of them, those to make fail (`selected`,
 // select_paths() with `max_paths`, 0: all); sets `opts` as the error paths' runs want them.
-FaultScan fault_baseline(const std::vector<ModuleInput>& mods, RunOptions& opts,
-                         size_t max_paths);
+FaultScan fault_baseline(const std::vector<ModuleInput>& mods, RunOptions& opts, size_t max_paths);
 // The calls to make fail, by their index in `calls`, in order: all of them when they are at most
 // `max_paths` (or it is 0); else one call of each site (function and caller) first, then the
 // others in order, up to `max_paths`.

@@ -176,3 +176,27 @@ TEST(KitFaultCorpus, SelectPathsTakesACallPerSiteFirst) {
     EXPECT_EQ(finding_location("pc : __memset+0xc8/0x188"), "__memset+0xc8");
     EXPECT_EQ(finding_location("kernel BUG at mm/slub.c:379!"), "");
 }
+
+// The cleanups the kernel's own error paths make are no findings: device_register() and
+// kobject_init_and_add() fail after initialising their object (fixed_phy's mdiobus_free() puts
+// it; iscsi_register_transport()'s put_device()), and what an error path frees with kfree_rcu()
+// is freed by the grace period do_init_module() waits for (bridge's llc sap, macvtap's
+// major_info, drop_monitor's per-device stats).
+TEST(KitFaultCorpus, TheKernelsOwnCleanupsAreNoFindings) {
+    json r =
+        fault_corpus(jobs_of({"kernel/drivers/net/phy/fixed_phy.ko",
+                              "kernel/drivers/net/macvtap.ko", "kernel/net/core/drop_monitor.ko"}),
+                     options(), {}, json::object());
+    EXPECT_EQ(r["totals"]["tried"], 3);
+    EXPECT_GE(r["totals"]["error_paths"].get<int>(), 6);
+    EXPECT_EQ(r["totals"]["findings"], 0) << r["findings"].dump(1);
+    bool put = false, rcu = false;
+    for (const json& m : r["modules"])
+        for (const json& p : m["paths"]) {
+            put |= p["fail"] == "device_register:1:ENOMEM";
+            rcu |= p["fail"] == "class_register:1:ENOMEM" ||
+                   p["fail"] == "genl_register_family:1:ENOMEM";
+        }
+    EXPECT_TRUE(put);
+    EXPECT_TRUE(rcu);
+}

@@ -11,6 +11,7 @@
 
 #include "kernel_stubs/arm_unwind.h"
 #include "kernel_stubs/bug.h"
+#include "kernel_stubs/kernel/rcu/rcu.h"
 #include "kernel_stubs/module.h"
 #include "kernel_stubs/module_sig.h"
 #include "kernel_stubs/notifier.h"
@@ -936,6 +937,17 @@ int Loader::run_init(LoadedModule& m, LoadResult& res) {
         res.init_ret = static_cast<int32_t>(ret);
     }
     if (res.init_ret < 0) {
+        // do_init_module()'s failure: MODULE_STATE_GOING, then synchronize_rcu() (what the
+        // failed init queued with call_rcu() and kfree_rcu() runs and is freed), the GOING
+        // notifiers and free_module().
+        m.set_state(emu, k_.structs(), ModuleState::going);
+        try {
+            rcu_synchronize(k_);
+        } catch (const KernelPanic& p) {
+            res.panic = p.message;
+        } catch (const GuestFault& f) {
+            res.abort = f.result;
+        }
         going(m);
         free_module(m);
         return static_cast<int>(res.init_ret);

@@ -634,6 +634,24 @@ std::optional<RelocationCount> count_relocations(std::span<const uint8_t> bytes)
 
 // --- one job ---
 
+bool job_inputs(const Job& job, std::vector<ModuleInput>& inputs, std::string& failed, int& err) {
+    std::vector<std::string> files = job.deps;
+    files.push_back(job.path);
+    for (size_t i = 0; i < files.size(); ++i) {
+        err = 0;
+        std::shared_ptr<const ModuleFiles::File> f = module_files().get(files[i], err);
+        if (!f) {
+            failed = files[i];
+            return false;
+        }
+        // Named as reports name it: a dependency that fails is out.failed_dependency.
+        bool last = i + 1 == files.size();
+        inputs.push_back({last ? job.module : job.dep_modules[i], f->bytes,
+                          last ? job.params : std::vector<std::string>{}});
+    }
+    return true;
+}
+
 json run_job(const Job& job, const Options& opts) {
     auto t0 = clk::now();
     json r;
@@ -653,28 +671,19 @@ json run_job(const Job& job, const Options& opts) {
     try {
         // Read every file first (the target and its dependencies).
         std::vector<ModuleInput> inputs;
-        std::vector<std::string> files = job.deps;
-        files.push_back(job.path);
-        std::shared_ptr<const ModuleFiles::File> target;
-        for (size_t i = 0; i < files.size(); ++i) {
-            int err = 0;
-            std::shared_ptr<const ModuleFiles::File> f = module_files().get(files[i], err);
-            if (!f) {
-                Verdict v;
-                bool dep = i + 1 < files.size();
-                v.verdict = dep ? "dependency_failed" : "refused";
-                v.reason = "read";
-                v.detail = "can't read '" + files[i] + "': " + std::strerror(err);
-                finish(v, err, true);
-                r["ms"] = {{"total", ms_since(t0)}};
-                return r;
-            }
-            // Named as reports name it: a dependency that fails is out.failed_dependency.
-            bool last = i + 1 == files.size();
-            inputs.push_back({last ? job.module : job.dep_modules[i], f->bytes,
-                              last ? job.params : std::vector<std::string>{}});
-            if (last) target = f;
+        std::string failed;
+        int err = 0;
+        if (!job_inputs(job, inputs, failed, err)) {
+            Verdict v;
+            v.verdict = failed != job.path ? "dependency_failed" : "refused";
+            v.reason = "read";
+            v.detail = "can't read '" + failed + "': " + std::strerror(err);
+            finish(v, err, true);
+            r["ms"] = {{"total", ms_since(t0)}};
+            return r;
         }
+        int ignored = 0;
+        std::shared_ptr<const ModuleFiles::File> target = module_files().get(job.path, ignored);
         double read_ms = ms_since(t0);
 
         // The relocations in the target's file (libelf).
@@ -836,7 +845,7 @@ std::string describe_status(int status) {
         if (opts.worker_hook) opts.worker_hook(jobs[idx]);
         json rec;
         try {
-            rec = run_job(jobs[idx], opts);
+            rec = opts.run ? opts.run(jobs[idx], opts) : run_job(jobs[idx], opts);
         } catch (...) {
             rec = {{"module", jobs[idx].module},
                    {"path", jobs[idx].path},

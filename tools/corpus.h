@@ -34,6 +34,7 @@ struct Job {
     std::vector<std::string> deps;         // the dependencies' files, in load order (deepest first)
     std::vector<std::string> dep_modules;  // the same, named as `module` is
     std::vector<std::string> params;       // the module's insmod arguments (name=value)
+    std::optional<FaultSpec> fail;  // corpus --faults: the call an error path's run makes fail
 };
 
 // The modules of PATHs (module files, directories searched recursively for .ko, .ko.xz,
@@ -59,6 +60,9 @@ struct Options {
     unsigned recycle_after = 400;
     // Test-only: called in the worker before each module, e.g. to crash it.
     std::function<void(const Job&)> worker_hook;
+    // What a worker does with a job (default: run_job()); corpus --faults runs a module's
+    // first run and each error path as jobs of their own, isolated alike.
+    std::function<json(const Job&, const Options&)> run;
 };
 
 // The verdict of one run (kmodemu run's exit status is kept beside it in the record).
@@ -94,6 +98,11 @@ std::optional<RelocationCount> count_relocations(std::span<const uint8_t> elf);
 bool kernel_handles_relocation(bool arm64, uint32_t type, bool thumb2);
 std::string relocation_name(bool arm64, uint32_t type);  // "R_AARCH64_CALL26", "R_ARM_ABS32"
 
+// The files of a job, its dependencies first, as run_modules() takes them (read through the
+// worker's cache of decompressed files). False, with `error` (a message) and `err` (an errno)
+// and the file that failed in `failed`, when one cannot be read.
+bool job_inputs(const Job& job, std::vector<ModuleInput>& inputs, std::string& failed, int& err);
+
 // Runs one job in this process and returns its record (see README "Corpus").
 json run_job(const Job& job, const Options& opts);
 
@@ -125,6 +134,23 @@ json merge_reports(const std::vector<json>& reports);
 std::string junit_xml(const json& report);
 // The summary table printed at the end.
 std::string summary_table(const json& report, size_t top = 15);
+
+// --- corpus --faults (tools/corpus_faults.cc) ---
+// `kmodemu faults` over the jobs: each module's first run (a job in a worker), then each error
+// path of each module whose init returned 0 (a job each, so that a crash of kmodemu on one
+// path is recorded and the scan goes on), at most `max_paths` per module (faults.h's
+// select_paths()). The report: meta, one record per module, the totals, and the findings
+// deduplicated by their signature (kind, and where: function+offset and module), each with
+// the reproducer of the first path that has it. `kit` is --kernel's argument, for the
+// reproducers. `progress` is called as records arrive (phase "modules" or "paths").
+struct FaultCorpusOptions {
+    size_t max_paths = 64;
+    std::string kit;
+    std::function<void(const std::string& phase, size_t done, size_t total)> progress;
+};
+json fault_corpus(const std::vector<Job>& jobs, const Options& opts, const FaultCorpusOptions& fo,
+                  json meta);
+std::string fault_summary(const json& report, size_t top = 20);
 
 // `kmodemu corpus ...` (argv[0] is "corpus").
 int corpus_main(int argc, char** argv);

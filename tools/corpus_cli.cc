@@ -40,7 +40,17 @@ const char* const usage_text =
     "  --wall-limit S      a worker still on one module after S seconds is killed and the\n"
     "                      module recorded as internal (default 4 x time-limit + 10)\n"
     "  --auto-stub         functions kmodemu lacks are pretended (as kmodemu run --auto-stub)\n"
-    "  --quiet             no summary on stdout\n";
+    "  --quiet             no summary on stdout\n"
+    "  --faults            `kmodemu faults` over the modules: each module's first run lists\n"
+    "                      the fallible calls its load and init make; for each module whose\n"
+    "                      init returned 0 (the others are skipped and counted), one run per\n"
+    "                      call with that call failing, each isolated in a worker. --json's\n"
+    "                      report: a record per module (its error paths, findings and\n"
+    "                      reproducers), totals, and the findings deduplicated by kind and\n"
+    "                      location (function+offset, module)\n"
+    "  --max-paths N       --faults: error paths per module at most (default 64; 0: all):\n"
+    "                      one call per call site first, then the others in order; the\n"
+    "                      paths cut are counted\n";
 
 bool parse_unsigned(const std::string& s, uint64_t& v) {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
@@ -138,6 +148,53 @@ class Progress {
     clk::time_point start_ = clk::now(), last_;
 };
 
+double cpu_seconds() {
+    auto cpu = [](int who) {
+        struct rusage ru {};
+        getrusage(who, &ru);
+        return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+               (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    };
+    return cpu(RUSAGE_SELF) + cpu(RUSAGE_CHILDREN);
+}
+
+int fault_main(const std::vector<Job>& jobs, const Options& opts, uint64_t max_paths,
+               const std::string& kit, json meta, const std::string& json_path, bool quiet) {
+    FaultCorpusOptions fo;
+    fo.max_paths = size_t(max_paths);
+    fo.kit = kit;
+    bool tty = isatty(STDERR_FILENO);
+    auto start = std::chrono::steady_clock::now();
+    auto last = start;
+    fo.progress = [&](const std::string& phase, size_t done, size_t total) {
+        if (!tty) return;
+        auto now = std::chrono::steady_clock::now();
+        if (done != total && now - last < std::chrono::milliseconds(100)) return;
+        last = now;
+        double el = std::chrono::duration<double>(now - start).count();
+        char buf[120];
+        std::snprintf(buf, sizeof buf, "\r%s [%zu/%zu] %3.0f%% %6.0f s", phase.c_str(), done, total,
+                      total ? 100.0 * done / total : 100.0, el);
+        std::cerr << buf << "\033[K" << (done == total ? "\n" : "") << std::flush;
+    };
+    json report;
+    try {
+        report = fault_corpus(jobs, opts, fo, std::move(meta));
+    } catch (const std::exception& e) {
+        std::cerr << "kmodemu: corpus: internal error: " << e.what() << "\n";
+        return exit_internal;
+    }
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report["meta"]["run"] = {{"jobs", opts.jobs}, {"elapsed_s", elapsed}, {"cpu_s", cpu_seconds()}};
+    int rc = 0;
+    if (!json_path.empty() &&
+        !write_text(json_path, report.dump(1, ' ', false, json::error_handler_t::replace) + "\n"))
+        rc = exit_internal;
+    if (!quiet) std::cout << fault_summary(report) << std::flush;
+    return rc;
+}
+
 }  // namespace
 
 int corpus_main(int argc, char** argv) {
@@ -148,7 +205,8 @@ int corpus_main(int argc, char** argv) {
     opts.jobs = std::max(1u, std::thread::hardware_concurrency());
     std::string kit, json_path, junit_path, expected_path;
     unsigned shard_i = 1, shard_n = 1;
-    bool quiet = false, sharded = false;
+    bool quiet = false, sharded = false, faults = false;
+    uint64_t max_paths = 64;
     std::vector<std::string> paths;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -194,6 +252,11 @@ int corpus_main(int argc, char** argv) {
                 return usage_error("--wall-limit needs seconds");
         } else if (a == "--auto-stub") {
             opts.auto_stub = true;
+        } else if (a == "--faults") {
+            faults = true;
+        } else if (a == "--max-paths") {
+            if (!value(v) || !parse_unsigned(v, max_paths))
+                return usage_error("--max-paths needs a number of error paths");
         } else if (a == "--quiet") {
             quiet = true;
         } else if (a == "--merge") {
@@ -205,6 +268,8 @@ int corpus_main(int argc, char** argv) {
         }
     }
     if (kit.empty() && paths.empty()) return usage_error("no modules given (PATH or --kernel)");
+    if (faults && (!expected_path.empty() || !junit_path.empty()))
+        return usage_error("--faults makes its own report: no --expected or --junit");
 
     auto t0 = std::chrono::steady_clock::now();
     json meta;
@@ -271,6 +336,8 @@ int corpus_main(int argc, char** argv) {
     meta["budget"] = opts.budget;
     meta["time_limit"] = opts.time_limit;
     meta["auto_stub"] = opts.auto_stub;
+
+    if (faults) return fault_main(jobs, opts, max_paths, kit, std::move(meta), json_path, quiet);
 
     std::vector<json> records(jobs.size());
     Progress progress(jobs.size());

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <regex>
+#include <set>
 
 namespace kmodemu {
 
@@ -114,8 +116,7 @@ size_t FaultScan::notes() const {
     return n;
 }
 
-FaultScan scan_faults(const std::vector<ModuleInput>& mods, RunOptions opts,
-                      const std::function<void(const FaultPath&)>& on_path) {
+FaultScan fault_baseline(const std::vector<ModuleInput>& mods, RunOptions& opts, size_t max_paths) {
     opts.faults = FaultPlan{};
     opts.faults.seed = opts.seed;
     opts.faults.record = true;
@@ -136,40 +137,85 @@ FaultScan scan_faults(const std::vector<ModuleInput>& mods, RunOptions opts,
                           base.fallible_calls.begin() +
                               static_cast<std::ptrdiff_t>(
                                   std::min(base.init_fallible_calls, base.fallible_calls.size())));
-    merge_coverage(scan.coverage, base.coverage);
+    scan.coverage = base.coverage;
+    scan.selected = select_paths(scan.calls, max_paths);
+    return scan;
+}
 
+std::vector<size_t> select_paths(const std::vector<FallibleCall>& calls, size_t max_paths) {
+    std::vector<size_t> first, rest;
+    std::set<std::pair<std::string, std::string>> sites;
+    for (size_t i = 0; i < calls.size(); ++i)
+        (sites.insert({calls[i].function, calls[i].where}).second ? first : rest).push_back(i);
+    if (max_paths == 0 || calls.size() <= max_paths) {
+        std::vector<size_t> all(calls.size());
+        for (size_t i = 0; i < all.size(); ++i)
+            all[i] = i;
+        return all;
+    }
+    // One call per site first (a site called in a loop fails the same way each time), then the
+    // other calls in order, up to the bound; kept in call order.
+    std::vector<size_t> v(first.begin(),
+                          first.begin() + std::ptrdiff_t(std::min(max_paths, first.size())));
+    for (size_t i = 0; v.size() < max_paths && i < rest.size(); ++i)
+        v.push_back(rest[i]);
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+FaultPath fault_path(const std::vector<ModuleInput>& mods, const RunOptions& opts,
+                     const FallibleCall& c, const std::vector<FaultFinding>& baseline,
+                     std::optional<ModuleCoverage>* coverage) {
+    FaultPath p;
+    p.call = c;
+    p.fail.function = c.function;
+    p.fail.nth = c.nth;
+    p.fail.err = ENOMEM;
+    RunOptions o = opts;
+    o.faults.fail = {p.fail};
+    RunOutcome out = run_modules(mods, o);
+    p.reached = !out.injected_faults.empty();
+    p.ending = out.ending;
+    p.exit_status = out.exit_status;
+    if (out.load.init_ran) p.init_ret = out.load.init_ret;
+    if (out.unimplemented_call) p.unimplemented = out.unimplemented_call->function;
+    for (FaultFinding& f : run_findings(out)) {
+        bool known = false;
+        for (const FaultFinding& b : baseline)
+            known |= b == f;
+        if (!known) p.findings.push_back(std::move(f));
+    }
+    // An init that succeeded although a call it made failed: the failure was ignored.
+    if (p.reached && out.ending == "ok" && out.load.init_ran && out.load.init_ret == 0 &&
+        !starts(c.function, "debugfs_")) {
+        const InjectedFault& inj = out.injected_faults.front();
+        p.notes.push_back({"ignored-failure", "init returned 0 after " + inj.function +
+                                                  " returned " + inj.returned + " at " +
+                                                  inj.where});
+    }
+    if (coverage) merge_coverage(*coverage, out.coverage);
+    return p;
+}
+
+FaultScan scan_faults(const std::vector<ModuleInput>& mods, RunOptions opts,
+                      const std::function<void(const FaultPath&)>& on_path) {
+    FaultScan scan = fault_baseline(mods, opts, 0);
     for (const FallibleCall& c : scan.calls) {
-        FaultPath p;
-        p.call = c;
-        p.fail.function = c.function;
-        p.fail.nth = c.nth;
-        p.fail.err = ENOMEM;
-        RunOptions o = opts;
-        o.faults.fail = {p.fail};
-        RunOutcome out = run_modules(mods, o);
-        p.reached = !out.injected_faults.empty();
-        p.ending = out.ending;
-        p.exit_status = out.exit_status;
-        if (out.load.init_ran) p.init_ret = out.load.init_ret;
-        for (FaultFinding& f : run_findings(out)) {
-            bool known = false;
-            for (const FaultFinding& b : scan.baseline_findings)
-                known |= b == f;
-            if (!known) p.findings.push_back(std::move(f));
-        }
-        // An init that succeeded although a call it made failed: the failure was ignored.
-        if (p.reached && out.ending == "ok" && out.load.init_ran && out.load.init_ret == 0 &&
-            !starts(c.function, "debugfs_")) {
-            const InjectedFault& inj = out.injected_faults.front();
-            p.notes.push_back({"ignored-failure", "init returned 0 after " + inj.function +
-                                                      " returned " + inj.returned + " at " +
-                                                      inj.where});
-        }
-        merge_coverage(scan.coverage, out.coverage);
+        FaultPath p = fault_path(mods, opts, c, scan.baseline_findings, &scan.coverage);
         if (on_path) on_path(p);
         scan.paths.push_back(std::move(p));
     }
     return scan;
+}
+
+std::string finding_location(const std::string& detail) {
+    // The first symbol+offset of the text and its module: "foo_init+0x24/0x80 [foo]" ->
+    // "foo_init+0x24 [foo]"; "__memset+0xc8/0x188" -> "__memset+0xc8".
+    static const std::regex sym(
+        R"(([A-Za-z_][A-Za-z0-9_.$]*\+0x[0-9a-f]+)(/0x[0-9a-f]+)?( \[[A-Za-z0-9_-]+\])?)");
+    std::smatch m;
+    if (!std::regex_search(detail, m, sym)) return "";
+    return m.str(1) + m.str(3);
 }
 
 namespace {

@@ -40,6 +40,7 @@ struct FaultPath {
     std::optional<int64_t> init_ret;
     std::vector<FaultFinding> findings;  // those of the first run left out
     std::vector<FaultFinding> notes;     // ignored-failure
+    std::string unimplemented;           // the kernel function that stopped the run, if any
 };
 
 struct FaultScan {
@@ -51,11 +52,28 @@ struct FaultScan {
     std::vector<FaultFinding> baseline_findings;  // the first run's own
     std::vector<FallibleCall> calls;              // the fallible calls load and init made
     std::vector<FaultPath> paths;
+    std::vector<size_t> selected;  // fault_baseline(): the calls to make fail (select_paths)
     std::optional<ModuleCoverage> coverage;  // of all the runs, with opts.coverage
     size_t paths_with_findings() const;
     size_t findings() const;
     size_t notes() const;
 };
+
+// The first run: the fallible calls (`calls`) and, of them, those to make fail (`selected`,
+// select_paths() with `max_paths`, 0: all); sets `opts` as the error paths' runs want them.
+FaultScan fault_baseline(const std::vector<ModuleInput>& mods, RunOptions& opts, size_t max_paths);
+// The calls to make fail, by their index in `calls`, in order: all of them when they are at most
+// `max_paths` (or it is 0); else one call of each site (function and caller) first, then the
+// others in order, up to `max_paths`.
+std::vector<size_t> select_paths(const std::vector<FallibleCall>& calls, size_t max_paths);
+// One error path: the run with call `c` failing (opts as fault_baseline() left them); the
+// findings of `baseline` are left out; the run's coverage merged into *coverage when given.
+FaultPath fault_path(const std::vector<ModuleInput>& mods, const RunOptions& opts,
+                     const FallibleCall& c, const std::vector<FaultFinding>& baseline,
+                     std::optional<ModuleCoverage>* coverage = nullptr);
+// Where a finding happened, from its text: its first symbol+offset with the module when the text
+// names one ("foo_init+0x24 [foo]", "__memset+0xc8"), or "".
+std::string finding_location(const std::string& detail);
 
 // Runs the scan. `on_path` is called after each error path's run.
 FaultScan scan_faults(const std::vector<ModuleInput>& mods, RunOptions opts,

@@ -187,6 +187,9 @@ int run(int argc, char** argv, bool faults) {
         std::cerr << "kmodemu: faults makes the calls fail itself: no --fail* options\n";
         return exit_usage;
     }
+    // With a failure injected, the module's allocations are recorded, so that the objects an
+    // init that failed leaves allocated are reported (as `kmodemu faults` finds them).
+    if (opts.faults.any()) opts.faults.record = true;
     opts.coverage = vm.count("coverage") > 0;
     if (opts.coverage) {
         const std::string& c = vm["coverage"].as<std::string>();
@@ -339,6 +342,10 @@ int run(int argc, char** argv, bool faults) {
     RunOutcome out = run_modules(std::move(inputs), opts, on_log, [](const std::string& d) {
         std::cerr << "kmodemu: " << d << "\n";
     });
+    for (const FallibleCall& c : out.leaked)
+        std::cerr << "kmodemu: leak: " << c.object_size << " bytes from " << c.function << " ("
+                  << c.export_name << ") at " << c.where
+                  << " still allocated after the init failed\n";
     for (const std::string& s : out.auto_stubs)
         std::cerr << "kmodemu: auto-stub: " << s << " (pretended: returns "
                   << out.auto_stub_returns[s] << ", does nothing)\n";

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <map>
 #include <cstring>
 
 #include "kernel_stubs/kernel.h"
@@ -404,6 +405,18 @@ std::optional<uint64_t> Kernel::inject_fault(Export& e, StubCall& call) {
     diag("fault injection (" + inj.reason + "): " + count + " fails: returns " + inj.returned +
          ", from " + inj.where);
     injected_faults.push_back(inj);
+    // What the function has done, when it fails, before the point where it can fail: run with
+    // the same arguments before the failure is returned. device_register() fails in
+    // device_add(), after device_initialize(); kobject_init_and_add() in kobject_add_varg(),
+    // after kobject_init(): the caller's error path then puts the object, as the kernel asks
+    // ("Always use put_device() to give up the reference initialized in this function
+    // instead"), and its release frees it.
+    static const std::map<std::string_view, const char*> preludes = {
+        {"device_register", "device_initialize"},
+        {"kobject_init_and_add", "kobject_init"},
+    };
+    if (auto it = preludes.find(f.name); it != preludes.end())
+        if (Export* pre = find_export(it->second)) pre->fn(call);
 
     uint64_t v = f.form == F::null ? 0 : static_cast<uint64_t>(-static_cast<int64_t>(inj.err));
     if (word() == 4) v &= 0xffffffffu;

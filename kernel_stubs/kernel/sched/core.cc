@@ -75,6 +75,13 @@ void switch_to(Kernel& k, Task& t) {
         starting_task = &t;
         e.restore_run_state({});
         e.set_sp(t.stack + t.stack_size - 16 * 4);
+        // The first frame of its stack (ret_from_fork's): no frame record above it.
+        if (k.arch() == Arch::arm64) {
+            e.set_reg(UC_ARM64_REG_X29, 0);
+        } else {
+            e.set_reg(UC_ARM_REG_R11, 0);
+            e.set_reg(UC_ARM_REG_R7, 0);
+        }
         k.set_current_task(t.ts);
     } else {
         e.restore_context(*t.cpu);
@@ -150,7 +157,7 @@ bool next_wakeup(Kernel& k, uint64_t& at) {
 // kernel/hung_task.c check_hung_task() and sched_show_task(): each task blocked in
 // TASK_UNINTERRUPTIBLE (only that state: an interruptible sleeper is not reported), in task-list
 // order, after hung_task_timeout_secs (120 in Debian's kernels) of virtual time.
-void report_hung_tasks(StubCall& c, uint32_t insmod_state) {
+void report_hung_tasks(StubCall& c, uint32_t insmod_state, const char* what) {
     Kernel& k = c.kernel;
     Scheduler& s = scheduler(k);
     VirtualClock& clock = k.state<VirtualClock>();
@@ -178,7 +185,8 @@ void report_hung_tasks(StubCall& c, uint32_t insmod_state) {
         k.log(6, line);
         k.log(6, "Call trace:");
         uint64_t from = t.insmod ? c.ret_addr() : t.blocked_from;
-        if (!t.waiting_in.empty()) k.log(6, " " + t.waiting_in);
+        std::string in = t.insmod ? what : t.waiting_in;
+        if (!in.empty()) k.log(6, " " + in);
         if (std::optional<std::string> w = k.symbolize(from, true)) k.log(6, " " + *w);
     }
 }
@@ -285,7 +293,7 @@ bool sched_wait(StubCall& c, uint64_t until_ns, const std::function<bool()>& don
         if (!ok && until_ns == UINT64_MAX) {
             k.diag(std::string(what) +
                    ": nothing left to run can wake the task: it blocks forever");
-            report_hung_tasks(c, state);
+            report_hung_tasks(c, state, what);
             RunResult r;
             r.reason = RunResult::Reason::budget;
             r.pc = c.slot;

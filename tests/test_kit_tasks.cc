@@ -79,6 +79,13 @@ TEST(KitTasks, DeadlockIsReportedAsTheHungTaskDetectorDoes) {
         SCOPED_TRACE(f.name);
         RunOutcome out = run_kthread(f, {"mode=1"});
         EXPECT_EQ(out.exit_status, exit_hang) << lines(out);
+        EXPECT_TRUE(std::any_of(out.diagnostics.begin(), out.diagnostics.end(),
+                                [](const std::string& d) {
+                                    return d.starts_with(
+                                        "deadlock: insmod's task blocked forever "
+                                        "in wait_for_completion");
+                                }))
+            << lines(out);
         // insmod (pid 1234) and the thread it started (the next pid), both in
         // wait_for_completion(), in TASK_UNINTERRUPTIBLE: reported in task-list order.
         EXPECT_TRUE(has_line(out, "INFO: task insmod:1234 blocked for more than 120 seconds."))

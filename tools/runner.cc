@@ -32,6 +32,9 @@ std::string where(Kernel& k, uint64_t addr) {
 void report_hang(Kernel& k, const RunResult& r) {
     std::string what = r.reason == RunResult::Reason::budget ? "instruction budget exhausted"
                                                              : "time limit reached";
+    // A deadlock (kernel_stubs/kernel/sched/sched.h): every task waits, and nothing can wake one.
+    if (const std::string& d = k.state<Scheduler>().deadlock; !d.empty())
+        what = "deadlock: insmod's task blocked forever in " + d;
     k.diag(what + " at " + where(k, r.pc));
     std::string blocks;
     for (uint64_t b : k.emu().trace().recent())

@@ -294,6 +294,7 @@ bool sched_wait(StubCall& c, uint64_t until_ns, const std::function<bool()>& don
             k.diag(std::string(what) +
                    ": nothing left to run can wake the task: it blocks forever");
             report_hung_tasks(c, state, what);
+            s.deadlock = what;
             RunResult r;
             r.reason = RunResult::Reason::budget;
             r.pc = c.slot;

@@ -75,6 +75,8 @@ struct Scheduler : Kernel::SubsystemState {
     ucontext_t insmod_uc{};   // where insmod's task is while a kernel thread runs
     int next_pid = 0;
     uint64_t next_stack = 0;
+    // The run ended in a deadlock (what insmod's task waited in): no instruction budget ran out.
+    std::string deadlock;
 };
 
 // The scheduler, with insmod's task registered.

@@ -371,18 +371,17 @@ void Emulator::on_intr(uc_engine* uc, uint32_t intno, void* self_) {
 }
 
 RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
-    static thread_local int depth = 0;
     if (args.size() > info_.arg_regs) throw EmulatorError("guest call with too many arguments");
     Context saved = save_context();
     for (size_t i = 0; i < args.size(); ++i)
         set_arg(static_cast<unsigned>(i), args[i]);
     set_lr(exit_addr_);
     uint64_t pc = fn;
-    ++depth;
+    ++depth_;
     struct DepthGuard {
         int& d;
         ~DepthGuard() { --d; }
-    } guard{depth};
+    } guard{depth_};
 
     RunResult result;
     try {
@@ -453,7 +452,7 @@ RunResult Emulator::call(uint64_t fn, std::span<const uint64_t> args) {
     } catch (const GuestAbort& abort) {
         // An abnormal end anywhere in a nest of calls ends the outermost call; registers stay
         // as they were at the fault, for the report.
-        if (depth > 1) throw;
+        if (depth_ > 1) throw;
         return abort.result;
     }
 }

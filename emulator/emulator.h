@@ -200,6 +200,35 @@ class Emulator {
     Context save_context() const;
     void restore_context(const Context& ctx);
 
+    // The state of the guest calls of one host context (a task of the emulated kernel's
+    // scheduler, kernel_stubs/kernel/sched/sched.h): how deep its calls nest and what the hooks
+    // of its last uc_emu_start left for its call loop. A task that switches away inside a trap
+    // handler saves it with its CPU context; the task switched to restores its own.
+    struct RunState {
+        int depth = 0;
+        int pending_trap = -1;
+        std::optional<uint64_t> resume_pc;
+        uint64_t pending_slot = 0;
+        bool budget_hit = false, timeout_hit = false;
+        Fault fault;
+        uint64_t block_pc = 0, insn_pc = 0;
+    };
+    RunState save_run_state() const {
+        return {depth_,       pending_trap_, resume_pc_, pending_slot_, budget_hit_,
+                timeout_hit_, fault_,        block_pc_,  insn_pc_};
+    }
+    void restore_run_state(const RunState& r) {
+        depth_ = r.depth;
+        pending_trap_ = r.pending_trap;
+        resume_pc_ = r.resume_pc;
+        pending_slot_ = r.pending_slot;
+        budget_hit_ = r.budget_hit;
+        timeout_hit_ = r.timeout_hit;
+        fault_ = r.fault;
+        block_pc_ = r.block_pc;
+        insn_pc_ = r.insn_pc;
+    }
+
   private:
     static void on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
     static void on_trap(uc_engine* uc, uint64_t addr, uint32_t size, void* self);
@@ -228,6 +257,7 @@ class Emulator {
     bool has_deadline_ = false;
     uint32_t deadline_check_ = 0;
 
+    int depth_ = 0;  // guest calls nested on the host stack of the running task
     // State of the current uc_emu_start, set by hooks.
     int pending_trap_ = -1;
     std::optional<uint64_t> resume_pc_;

@@ -243,6 +243,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_jump_label(*this);
     register_xarray(*this);
     register_sched_core(*this);
+    register_kthread(*this);
     register_completion(*this);
     register_regmap(*this);
     register_shrinkers(*this);
@@ -363,11 +364,17 @@ void Kernel::map_layout() {
     emu_.write(task_ + tl.tgid, &pid, 4);
     std::string comm = config_.comm.substr(0, tl.comm_len - 1);  // __set_task_comm(): strscpy
     emu_.write(task_ + tl.comm, comm.c_str(), comm.size() + 1);
+    insmod_task_ = task_;
+    set_current_task(task_);
+}
+
+void Kernel::set_current_task(uint64_t task) {
+    task_ = task;
     if (emu_.arch() == Arch::arm64) {
-        emu_.set_reg(UC_ARM64_REG_SP_EL0, task_);
+        emu_.set_reg(UC_ARM64_REG_SP_EL0, task);
     } else {
         // TPIDRURO: CP15 c13, c0, 3.
-        uc_arm_cp_reg reg{15, 0, 0, 13, 0, 0, 3, task_};
+        uc_arm_cp_reg reg{15, 0, 0, 13, 0, 0, 3, task};
         if (uc_reg_write(emu_.engine(), UC_ARM_REG_CP_REG, &reg) != UC_ERR_OK)
             throw EmulatorError("cannot set TPIDRURO");
     }

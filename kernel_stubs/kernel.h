@@ -221,6 +221,11 @@ class Kernel {
 
     // --- the current task ---
     uint64_t current_task() const { return task_; }
+    // The task insmod runs as (the first task, made with the kernel).
+    uint64_t insmod_task() const { return insmod_task_; }
+    // A task switch (kernel_stubs/kernel/sched/sched.h): `current` is now `task`, in the
+    // register where the architecture keeps it.
+    void set_current_task(uint64_t task);
 
     // --- modules known to the kernel (for module notifiers and symbolization) ---
     std::vector<LoadedModule*> modules;
@@ -287,6 +292,7 @@ class Kernel {
     std::vector<Export*> by_slot_;
     uint64_t data_next_;
     uint64_t task_ = 0;
+    uint64_t insmod_task_ = 0;
     std::vector<LogLine> log_;
     std::vector<std::string> diags_;
     uint32_t taints_ = 0;
@@ -437,6 +443,7 @@ void register_serdev(Kernel& k);         // drivers/tty/serdev/core.c
 void register_auxiliary(Kernel& k);      // drivers/base/auxiliary.c
 void register_tty_ldisc(Kernel& k);      // drivers/tty/tty_ldisc.c
 void register_tty_baudrate(Kernel& k);   // drivers/tty/tty_baudrate.c
+void register_kthread(Kernel& k);        // kernel/kthread.c (kernel threads on the scheduler)
 
 void register_genhd(Kernel& k);          // block/genhd.c (block device majors)
 void register_mempool(Kernel& k);        // mm/mempool.c

@@ -10,6 +10,7 @@
 
 #include "kernel_stubs/bug.h"
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/kernel/sched/sched.h"
 #include "kernel_stubs/kernel/time/clock.h"
 #include "kernel_stubs/profile.h"
 
@@ -134,41 +135,45 @@ void register_misc(Kernel& k) {
 
     // --- sleeping (kernel/time/timer.c): the task sleeps, the clock moves on, and the work and
     // timers that fall due meanwhile run (kernel_stubs/kernel/time/clock.h) ---
-    // msleep(): schedule_timeout_uninterruptible(msecs_to_jiffies(msecs) + 1).
+    // msleep(): schedule_timeout_uninterruptible(msecs_to_jiffies(msecs) + 1), again until the
+    // whole timeout passed (a wake-up does not shorten it); msleep_interruptible() likewise, no
+    // signal ever comes: no time remains.
     auto msleep = [clock](StubCall& c) -> uint64_t {
         uint64_t timeout = clock->ms_to_jiffies(c.arg(0) & 0xffffffffu) + 1;
-        run_until(c.kernel, clock->time_of(clock->jiffies() + timeout));
-        return 0;  // msleep_interruptible(): no signal comes, no time remains
+        bool interruptible = c.kernel.find_export("msleep_interruptible")->address == c.slot;
+        sched_wait(c, clock->time_of(clock->jiffies() + timeout), {},
+                   interruptible ? task_interruptible : task_uninterruptible,
+                   interruptible ? "msleep_interruptible" : "msleep");
+        return 0;
     };
     k.add_function("msleep", sub, msleep);
     k.add_function("msleep_interruptible", sub, msleep);
-    // schedule_timeout(timeout) and the variants that set the task state first: back after
-    // `timeout` jiffies (no wake-up comes earlier); MAX_SCHEDULE_TIMEOUT never comes back.
-    auto schedule_timeout = [clock](StubCall& c) -> uint64_t {
-        int64_t t = c.sarg(0);
-        int64_t max = static_cast<int64_t>(c.emu.info().word_mask() >> 1);  // LONG_MAX
-        if (t == max) {
-            c.kernel.diag("schedule_timeout(MAX_SCHEDULE_TIMEOUT): the only task sleeps forever");
-            RunResult r;
-            r.reason = RunResult::Reason::budget;
-            r.pc = c.slot;
-            throw GuestFault{r};
-        }
-        if (t < 0) {
-            c.kernel.log(3, "schedule_timeout: wrong timeout value " + hex(c.arg(0)).substr(2));
-            return 0;
-        }
-        run_until(c.kernel, clock->time_of(clock->jiffies() + static_cast<uint64_t>(t)));
-        return 0;
+    // schedule_timeout(timeout): the task sleeps in the state it set (the variants set
+    // TASK_INTERRUPTIBLE, TASK_KILLABLE, TASK_UNINTERRUPTIBLE, TASK_IDLE first) until a wake-up
+    // makes it TASK_RUNNING or the timeout's timer does (process_timeout()); the jiffies left.
+    // A task still TASK_RUNNING only lets the others run. MAX_SCHEDULE_TIMEOUT: schedule().
+    struct Variant {
+        const char* name;
+        uint32_t state;  // 0: the task's own
     };
-    for (const char* n :
-         {"schedule_timeout", "schedule_timeout_interruptible", "schedule_timeout_killable",
-          "schedule_timeout_uninterruptible", "schedule_timeout_idle"})
-        k.add_function(n, sub, schedule_timeout);
-    // usleep_range_state(min, max, state): an hrtimer sleep whose hard expiry is max; on an idle
-    // machine nothing wakes the task earlier.
+    static constexpr Variant variants[] = {
+        {"schedule_timeout", 0},
+        {"schedule_timeout_interruptible", task_interruptible},
+        {"schedule_timeout_killable", 0x100 | task_uninterruptible},  // TASK_KILLABLE
+        {"schedule_timeout_uninterruptible", task_uninterruptible},
+        {"schedule_timeout_idle", 0x400 | task_uninterruptible},  // TASK_IDLE
+    };
+    for (const Variant& v : variants) {
+        k.add_function(v.name, sub, [v](StubCall& c) -> uint64_t {
+            if (v.state) set_task_state(c.kernel, c.kernel.current_task(), v.state);
+            return schedule_timeout(c, c.sarg(0), v.name);
+        });
+    }
+    // usleep_range_state(min, max, state): an hrtimer sleep in `state` whose hard expiry is
+    // max, again until it expired (a wake-up does not shorten it).
     k.add_function("usleep_range_state", sub, [clock](StubCall& c) -> uint64_t {
-        run_until(c.kernel, clock->ns + c.arg(1) * 1000);
+        sched_wait(c, clock->ns + c.arg(1) * 1000, {}, static_cast<uint32_t>(c.arg(2)),
+                   "usleep_range_state");
         return 0;
     });
 

@@ -24,6 +24,7 @@ struct KernelStructs {
     // Sizes, offsets and values in bytes; `size` is sizeof(struct ...).
     struct Task {  // struct task_struct: what modules read of `current` inline
         uint64_t size, pid, tgid, comm, comm_len, preempt_count;  // thread_info.preempt_count
+        uint64_t state;                                           // __state
     } task;
     struct Module {  // struct module (THIS_MODULE); name_len is MODULE_NAME_LEN
         uint64_t size, state, name, name_len, init, exit, refcnt;
@@ -317,6 +318,9 @@ struct KernelStructs {
     struct WaitQueueHead {  // struct wait_queue_head: its spinlock and list of entries
         uint64_t lock, head;
     } wait_queue_head;
+    struct WaitQueueEntry {  // struct wait_queue_entry: flags, the task (private), func, entry
+        uint64_t flags, private_, func, entry;
+    } wait_queue_entry;
     struct Xarray {  // struct xarray: its flags and head; XA_FLAGS_TRACK_FREE, XA_FLAGS_ZERO_BUSY
         uint64_t flags, head, track_free, zero_busy;
     } xarray;
@@ -457,6 +461,7 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("TASK_COMM", s.task.comm, all);
     f("TASK_PREEMPT_COUNT", s.task.preempt_count, all);
     f("TASK_COMM_LEN", s.task.comm_len, all);
+    f("TASK_STATE", s.task.state, all);
 
     f("MODULE_SIZE", s.module.size, all);
     f("MODULE_STATE", s.module.state, all);
@@ -929,6 +934,10 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("DELAYED_WORK_CPU", s.work.dwork_cpu, all);
     f("WAIT_QUEUE_HEAD_LOCK", s.wait_queue_head.lock, all);
     f("WAIT_QUEUE_HEAD_HEAD", s.wait_queue_head.head, all);
+    f("WAIT_QUEUE_ENTRY_FLAGS", s.wait_queue_entry.flags, all);
+    f("WAIT_QUEUE_ENTRY_PRIVATE", s.wait_queue_entry.private_, all);
+    f("WAIT_QUEUE_ENTRY_FUNC", s.wait_queue_entry.func, all);
+    f("WAIT_QUEUE_ENTRY_ENTRY", s.wait_queue_entry.entry, all);
     f("XARRAY_FLAGS", s.xarray.flags, all);
     f("XARRAY_HEAD", s.xarray.head, all);
     f("XA_FLAGS_TRACK_FREE", s.xarray.track_free, all);

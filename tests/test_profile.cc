@@ -610,7 +610,8 @@ TEST_F(ProfileCache, LayoutEnvLackingAKeyIsAClearError) {
     expect_error("layout.env has no KIT_TASK_PREEMPT_COUNT");
     write(dir + "/layout.env",
           "KIT_TASK_STRUCT_SIZE=4160\nKIT_TASK_PID=1352\nKIT_TASK_TGID=1356\n"
-          "KIT_TASK_COMM=1912\nKIT_TASK_COMM_LEN=16\nKIT_TASK_PREEMPT_COUNT=8\n");
+          "KIT_TASK_COMM=1912\nKIT_TASK_COMM_LEN=16\nKIT_TASK_PREEMPT_COUNT=8\n"
+          "KIT_TASK_STATE=24\n");
     expect_error("layout.env has no KIT_MODULE_SIZE");
     write(dir + "/layout.env", all + "KIT_MUTEX_OWNER=x\n");
     expect_error("KIT_MUTEX_OWNER=x is not a number");

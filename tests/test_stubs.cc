@@ -334,7 +334,7 @@ TEST(KitLayout, LayoutEnvPlacesTheTaskFields) {
             if (!line.starts_with("KIT_TASK_")) out << line << "\n";
         out << "KIT_TASK_STRUCT_SIZE=1024\nKIT_TASK_PID=256\nKIT_TASK_TGID=260\n"
                "KIT_TASK_COMM=512\nKIT_TASK_COMM_LEN=16\nKIT_TASK_PREEMPT_COUNT=8\n"
-               "KIT_TASK_CRED=600\nKIT_TASK_REAL_CRED=608\n";
+               "KIT_TASK_CRED=600\nKIT_TASK_REAL_CRED=608\nKIT_TASK_STATE=24\n";
     }
     auto p = KernelProfile::read_kit(dir);
     EXPECT_EQ(p->structs.task.size, 1024u);

@@ -379,7 +379,8 @@ Verdict classify(const RunOutcome& out) {
     if (e == "hang") {
         v.verdict = "hang";
         for (const std::string& d : out.diagnostics)
-            if (d.starts_with("instruction budget exhausted") || d.starts_with("time limit"))
+            if (d.starts_with("instruction budget exhausted") || d.starts_with("time limit") ||
+                d.starts_with("deadlock: "))
                 v.detail = d;
         return v;
     }

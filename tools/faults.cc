@@ -75,7 +75,7 @@ std::vector<FaultFinding> run_findings(const RunOutcome& out) {
         std::string d = "hang";
         for (const std::string& s : out.diagnostics)
             if (s.find("budget exhausted at") != std::string::npos ||
-                s.find("time limit reached at") != std::string::npos)
+                s.find("time limit reached at") != std::string::npos || s.starts_with("deadlock: "))
                 d = s;
         add(f, {"hang", d});
     }

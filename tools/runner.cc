@@ -1,5 +1,6 @@
 #include "tools/runner.h"
 
+#include "kernel_stubs/kernel/sched/sched.h"
 #include "kernel_stubs/kernel/time/clock.h"
 
 #include "kernel_stubs/bug.h"
@@ -31,6 +32,9 @@ std::string where(Kernel& k, uint64_t addr) {
 void report_hang(Kernel& k, const RunResult& r) {
     std::string what = r.reason == RunResult::Reason::budget ? "instruction budget exhausted"
                                                              : "time limit reached";
+    // A deadlock (kernel_stubs/kernel/sched/sched.h): every task waits, and nothing can wake one.
+    if (const std::string& d = k.state<Scheduler>().deadlock; !d.empty())
+        what = "deadlock: insmod's task blocked forever in " + d;
     k.diag(what + " at " + where(k, r.pc));
     std::string blocks;
     for (uint64_t b : k.emu().trace().recent())
@@ -378,6 +382,17 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         if (u->abort || u->panic) finish_abort(u->abort, u->panic);
         step.unload_log_end = log_size();
         if (u->abort || u->panic) break;
+    }
+    // A kernel thread still alive whose code went with its module: the real kernel would oops
+    // the next time it runs.
+    for (const Task* t : live_kthreads(kernel)) {
+        bool in_module = false;
+        for (const LoadedModule* m : kernel.modules)
+            for (const Region& r : m->regions)
+                in_module |= t->threadfn >= r.base && t->threadfn < r.base + r.size;
+        if (!in_module)
+            kernel.diag("kthread " + t->comm + " (pid " + std::to_string(t->pid) +
+                        ") is still alive after its module was unloaded: its code is gone");
     }
     return finish();
 }

@@ -1,11 +1,12 @@
 // kernel/sched/completion.c: completions. complete() counts; a waiter whose completion is not
-// done yet lets time pass (kernel_stubs/kernel/time/clock.h): the work and timers that fall
-// due run, one of which may complete it. A wait without a timeout that nothing left to run can
-// end is a task blocked forever: the run ends there as a hang, as the hung-task detector would
-// report it.
+// done yet sleeps (kernel_stubs/kernel/sched/sched.h): the work, timers and kernel threads that
+// can run do, one of which may complete it. A wait without a timeout that nothing left to run
+// can end is a task blocked forever: the hung-task detector's report, and the run ends as a
+// hang.
 #include <climits>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/kernel/sched/sched.h"
 #include "kernel_stubs/kernel/time/clock.h"
 
 namespace kmodemu {
@@ -29,25 +30,19 @@ void take(Kernel& k, uint64_t x) {
     if (d != UINT_MAX) set_done(k, x, d - 1);
 }
 
-// do_wait_for_common(): the jiffies left (at least 1) once done, 0 when the timeout passed.
-uint64_t wait(StubCall& c, uint64_t x, int64_t timeout_jiffies, const char* name) {
+// do_wait_for_common(): the jiffies left (at least 1) once done, 0 when the timeout passed. The
+// task sleeps in `state` meanwhile (kernel_stubs/kernel/sched/sched.h: insmod's task lets what is
+// due run, a kernel thread gives the CPU back).
+uint64_t wait(StubCall& c, uint64_t x, int64_t timeout_jiffies, uint32_t state, const char* name) {
     Kernel& k = c.kernel;
     VirtualClock& clock = k.state<VirtualClock>();
     const int64_t max = static_cast<int64_t>(c.emu.info().word_mask() >> 1);  // LONG_MAX
     bool forever = timeout_jiffies >= max;
     uint64_t start = clock.jiffies();
     uint64_t until = forever ? UINT64_MAX : clock.time_of(start + uint64_t(timeout_jiffies));
-    bool done = wait_until(k, until, [&] { return done_of(k, x) != 0; });
-    if (!done) {
-        if (!forever) return 0;
-        k.diag(std::string(name) +
-               ": nothing left to run can complete it: the task blocks "
-               "forever");
-        RunResult r;
-        r.reason = RunResult::Reason::budget;
-        r.pc = c.slot;
-        throw GuestFault{r};
-    }
+    bool done = sched_wait(
+        c, until, [&k, x] { return done_of(k, x) != 0; }, state, name);
+    if (!done) return 0;
     take(k, x);
     if (forever) return static_cast<uint64_t>(max);
     int64_t left = timeout_jiffies - static_cast<int64_t>(clock.jiffies() - start);
@@ -77,23 +72,37 @@ void register_completion(Kernel& k) {
     // No signal ever comes: the interruptible and killable waits end as the others do (0 for
     // the int-returning ones once done).
     const int64_t forever = INT64_MAX;
+    const uint32_t killable = 0x100 | task_uninterruptible;  // TASK_KILLABLE
     k.add_functions({"wait_for_completion", "wait_for_completion_io"}, sub,
                     [forever](StubCall& c) -> uint64_t {
-                        wait(c, c.arg(0), forever, "wait_for_completion");
+                        wait(c, c.arg(0), forever, task_uninterruptible, "wait_for_completion");
                         return 0;
                     });
-    k.add_functions({"wait_for_completion_interruptible", "wait_for_completion_killable",
-                     "wait_for_completion_state"},
-                    sub, [forever](StubCall& c) -> uint64_t {
-                        wait(c, c.arg(0), forever, "wait_for_completion");
-                        return 0;
-                    });
-    k.add_functions(
-        {"wait_for_completion_timeout", "wait_for_completion_io_timeout",
-         "wait_for_completion_interruptible_timeout", "wait_for_completion_killable_timeout"},
-        sub, [](StubCall& c) -> uint64_t {
-            return wait(c, c.arg(0), c.sarg(1), "wait_for_completion_timeout") &
-                   c.emu.info().word_mask();
+    k.add_function("wait_for_completion_interruptible", sub, [forever](StubCall& c) -> uint64_t {
+        wait(c, c.arg(0), forever, task_interruptible, "wait_for_completion_interruptible");
+        return 0;
+    });
+    k.add_function("wait_for_completion_killable", sub, [=](StubCall& c) -> uint64_t {
+        wait(c, c.arg(0), forever, killable, "wait_for_completion_killable");
+        return 0;
+    });
+    k.add_function("wait_for_completion_state", sub, [forever](StubCall& c) -> uint64_t {
+        wait(c, c.arg(0), forever, static_cast<uint32_t>(c.arg(1)), "wait_for_completion_state");
+        return 0;
+    });
+    struct Timed {
+        const char* name;
+        uint32_t state;
+    };
+    static constexpr Timed timed[] = {
+        {"wait_for_completion_timeout", task_uninterruptible},
+        {"wait_for_completion_io_timeout", task_uninterruptible},
+        {"wait_for_completion_interruptible_timeout", task_interruptible},
+        {"wait_for_completion_killable_timeout", 0x100 | task_uninterruptible},
+    };
+    for (const Timed& t : timed)
+        k.add_function(t.name, sub, [t](StubCall& c) -> uint64_t {
+            return wait(c, c.arg(0), c.sarg(1), t.state, t.name) & c.emu.info().word_mask();
         });
 }
 

@@ -51,15 +51,34 @@ bool wait_until(Kernel& k, uint64_t until_ns, const std::function<bool()>& done,
             continue;
         }
         if (d.run_rcu && d.run_rcu(k)) continue;
-        uint64_t expires = 0;
-        if (!d.next_timer || !d.next_timer(k, expires)) break;
+        if (d.run_task && d.run_task(k)) continue;
+        uint64_t expires = 0, wakeup = 0;
+        bool timer = d.next_timer && d.next_timer(k, expires);
+        bool task = d.next_wakeup && d.next_wakeup(k, wakeup);
+        if (!timer && !task) break;
         // A timer fires at the first tick at which jiffies >= expires (time_after_eq()):
         // compared as the kernel compares jiffies, by the signed difference.
-        int64_t ahead = static_cast<int64_t>(expires - clock.jiffies());
-        if (k.word() == 4) ahead = static_cast<int32_t>(ahead);
-        if (ahead > 0) {
-            uint64_t at = clock.time_of(clock.jiffies() + uint64_t(ahead));
-            if (at > until_ns) break;
+        uint64_t at = clock.ns;
+        bool due = false;
+        if (timer) {
+            int64_t ahead = static_cast<int64_t>(expires - clock.jiffies());
+            if (k.word() == 4) ahead = static_cast<int32_t>(ahead);
+            if (ahead > 0)
+                at = clock.time_of(clock.jiffies() + uint64_t(ahead));
+            else
+                due = true;
+        }
+        if (task && !due && (!timer || wakeup < at)) {
+            // A sleeping kernel thread's timeout comes first: it becomes runnable then.
+            if (wakeup > until_ns) break;
+            if (wakeup > clock.ns) {
+                clock.ns = wakeup;
+                clock.publish(k.emu());
+            }
+            continue;
+        }
+        if (!due && at > until_ns) break;
+        if (at > clock.ns) {
             clock.ns = at;
             clock.publish(k.emu());
         }

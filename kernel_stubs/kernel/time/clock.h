@@ -46,13 +46,18 @@ struct Deferred : Kernel::SubsystemState {
     // The jiffies of the earliest armed timer, if any; fires it (kernel/time/timer.cc).
     bool (*next_timer)(Kernel&, uint64_t& expires) = nullptr;
     void (*fire_timer)(Kernel&) = nullptr;
+    // Runs a runnable kernel thread until it blocks or exits; false when none is runnable or
+    // the caller is not insmod's task (kernel/sched/core.cc).
+    bool (*run_task)(Kernel&) = nullptr;
+    // The earliest timeout of a blocked kernel thread, if any (the clock time it wakes at).
+    bool (*next_wakeup)(Kernel&, uint64_t& at) = nullptr;
     uint64_t ran_work = 0, fired_timers = 0;
 };
 
-// Lets time pass until the clock reads `until_ns` (or later), running the work queued and the
-// timers that expire meanwhile. At most `limit` items run (a work item that queues itself
-// forever would never let the clock move); false when the limit cut it short. A guest fault or
-// an unimplemented call in what runs propagates (GuestFault, KernelPanic).
+// Lets time pass until the clock reads `until_ns` (or later), running the work queued, the
+// kernel threads that can run and the timers that expire meanwhile. At most `limit` items run (a
+// work item that queues itself forever would never let the clock move); false when the limit cut it
+// short. A guest fault or an unimplemented call in what runs propagates (GuestFault, KernelPanic).
 bool run_until(Kernel& k, uint64_t until_ns, uint64_t limit = 10000);
 
 // A task waiting for `done` with a timeout of `until_ns` (UINT64_MAX: none): what is due runs

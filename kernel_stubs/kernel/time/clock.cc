@@ -52,15 +52,30 @@ bool wait_until(Kernel& k, uint64_t until_ns, const std::function<bool()>& done,
         }
         if (d.run_rcu && d.run_rcu(k)) continue;
         uint64_t expires = 0;
-        if (!d.next_timer || !d.next_timer(k, expires)) break;
+        bool timer = d.next_timer && d.next_timer(k, expires);
         // A timer fires at the first tick at which jiffies >= expires (time_after_eq()):
         // compared as the kernel compares jiffies, by the signed difference.
-        int64_t ahead = static_cast<int64_t>(expires - clock.jiffies());
-        if (k.word() == 4) ahead = static_cast<int32_t>(ahead);
-        if (ahead > 0) {
-            uint64_t at = clock.time_of(clock.jiffies() + uint64_t(ahead));
-            if (at > until_ns) break;
-            clock.ns = at;
+        uint64_t timer_at = clock.ns;
+        if (timer) {
+            int64_t ahead = static_cast<int64_t>(expires - clock.jiffies());
+            if (k.word() == 4) ahead = static_cast<int32_t>(ahead);
+            if (ahead > 0) timer_at = clock.time_of(clock.jiffies() + uint64_t(ahead));
+        }
+        // An event of the machine (an interrupt) due no later than the timer comes first.
+        uint64_t event_at = 0;
+        if (d.next_event && d.next_event(k, event_at) && (!timer || event_at <= timer_at)) {
+            if (event_at > until_ns) break;
+            if (event_at > clock.ns) {
+                clock.ns = event_at;
+                clock.publish(k.emu());
+            }
+            d.fire_event(k);
+            continue;
+        }
+        if (!timer) break;
+        if (timer_at > clock.ns) {
+            if (timer_at > until_ns) break;
+            clock.ns = timer_at;
             clock.publish(k.emu());
         }
         d.fire_timer(k);

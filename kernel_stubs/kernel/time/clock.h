@@ -46,6 +46,10 @@ struct Deferred : Kernel::SubsystemState {
     // The jiffies of the earliest armed timer, if any; fires it (kernel/time/timer.cc).
     bool (*next_timer)(Kernel&, uint64_t& expires) = nullptr;
     void (*fire_timer)(Kernel&) = nullptr;
+    // The time (ns) of the earliest event of the machine (an interrupt --irq raises), if any;
+    // fires it (kernel_stubs/drivers/base/machine.cc).
+    bool (*next_event)(Kernel&, uint64_t& at_ns) = nullptr;
+    void (*fire_event)(Kernel&) = nullptr;
     uint64_t ran_work = 0, fired_timers = 0;
 };
 

@@ -7,6 +7,7 @@
 
 #include "kernel_stubs/drivers/base/base.h"
 #include "kernel_stubs/drivers/base/machine.h"
+#include "kernel_stubs/kernel/resource.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu {
@@ -24,10 +25,6 @@ uint64_t ret(int64_t v) {
 
 uint64_t word(Kernel& k, uint64_t a) {
     return k.emu().read_word(a);
-}
-
-uint64_t call_export(Kernel& k, const char* name, std::initializer_list<uint64_t> args) {
-    return k.call_guest(k.find_export(name)->address, args);
 }
 
 // resource_size_t fields of struct resource.
@@ -85,7 +82,7 @@ uint64_t devm_request_region(StubCall& c, uint64_t dev, uint64_t parent, uint64_
     k.emu().write_word(dr, parent);
     k.emu().write_word(dr + k.word(), start);
     k.emu().write_word(dr + 2 * k.word(), n);
-    uint64_t res = call_export(k, "__request_region", {parent, start, n, name, 0});
+    uint64_t res = request_region(c, parent, start, n, name, 0);
     if (res)
         drivers::devres_add_node(k, dev, dr);
     else
@@ -145,8 +142,7 @@ void register_lib_devres(Kernel& k) {
         k.add_function("devm_region_release", sub, [](StubCall& c) -> uint64_t {
              Kernel& k = c.kernel;
              uint64_t r = c.arg(1);
-             call_export(k, "__release_region",
-                         {word(k, r), word(k, r + k.word()), word(k, r + 2 * k.word())});
+             release_region(c, word(k, r), word(k, r + k.word()), word(k, r + 2 * k.word()));
              return 0;
          }).address;
     k.add_functions(

@@ -475,6 +475,25 @@ void register_platform(Kernel& k) {
     k.add_function("platform_get_resource", sub, [](StubCall& c) -> uint64_t {
         return drivers::platform_get_resource(c.kernel, c.arg(0), c.arg(1), uint32_t(c.arg(2)));
     }, true);
+    // platform_get_resource_byname(dev, type, name): the first resource of that type whose name
+    // is `name` (a node's resources are named by its full name, without "reg-names"), or NULL.
+    k.add_function("platform_get_resource_byname", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        const KernelStructs& s = k.structs();
+        const KernelStructs::Resource& rs = s.resource;
+        uint64_t pdev = c.arg(0);
+        std::string name = c.read_cstr(c.arg(2), 256);
+        uint32_t n = c.emu.read_u32(pdev + s.platform_device.num_resources);
+        uint64_t res = word(k, pdev + s.platform_device.resource);
+        for (uint32_t i = 0; i < n; ++i) {
+            uint64_t r = res + i * rs.size;
+            uint64_t rname = word(k, r + rs.name);
+            if (!rname) continue;
+            if ((word(k, r + rs.flags) & rs.type_bits) == c.arg(1) && cstr(c, rname) == name)
+                return r;
+        }
+        return 0;
+    }, true);
     k.add_function("platform_get_irq_optional", sub, [](StubCall& c) -> uint64_t {
         return ret(get_irq_optional(c, c.arg(0), uint32_t(c.arg(1))));
     }, true);

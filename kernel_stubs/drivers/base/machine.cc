@@ -139,8 +139,8 @@ std::optional<IrqRaise> parse_irq_raise(const std::string& s, std::string& error
 
 namespace {
 
-Machine::Device* device_at(Machine& m, uint64_t phys) {
-    for (Machine::Device& d : m.devices)
+MachineState::Device* device_at(MachineState& m, uint64_t phys) {
+    for (MachineState::Device& d : m.devices)
         if (d.spec.mmio_size && phys >= d.spec.mmio_base &&
             phys - d.spec.mmio_base < d.spec.mmio_size)
             return &d;
@@ -149,7 +149,7 @@ Machine::Device* device_at(Machine& m, uint64_t phys) {
 
 // A read of `size` bytes at phys: the next of the preset values of that register, else the
 // bytes last written (0 where none was).
-uint64_t register_read(Machine& m, uint64_t phys, unsigned size) {
+uint64_t register_read(MachineState& m, uint64_t phys, unsigned size) {
     if (auto it = m.mmio_values.find(phys); it != m.mmio_values.end()) {
         size_t& n = m.mmio_reads_done[phys];
         uint64_t v = it->second[std::min(n, it->second.size() - 1)];
@@ -163,7 +163,7 @@ uint64_t register_read(Machine& m, uint64_t phys, unsigned size) {
     return v;
 }
 
-void register_write(Machine& m, uint64_t phys, unsigned size, uint64_t value) {
+void register_write(MachineState& m, uint64_t phys, unsigned size, uint64_t value) {
     for (unsigned i = 0; i < size; ++i)
         m.registers[phys + i] = uint8_t(value >> (8 * i));
 }
@@ -208,14 +208,14 @@ uint64_t make_node(Kernel& k, const DeviceSpec& spec) {
 
 void declare_machine(Kernel& k, const std::vector<DeviceSpec>& devices,
                      const std::vector<MmioValueSpec>& values) {
-    Machine& m = k.state<Machine>();
+    MachineState& m = k.state<MachineState>();
     for (const MmioValueSpec& v : values)
         m.mmio_values[v.addr] = v.values;
     StubCall c(k, k.emu());
     const KernelStructs& s = k.structs();
     const KernelStructs::Resource& rs = s.resource;
     for (const DeviceSpec& spec : devices) {
-        Machine::Device d;
+        MachineState::Device d;
         d.spec = spec;
         if (!spec.compatible.empty()) d.np = make_node(k, spec);
         // of_device_alloc(): the memory resource, then the interrupt's, named by the node.
@@ -263,7 +263,7 @@ void fire_irq_event(Kernel& k) {
     unsigned irq = it->second;
     q.erase(it);
     if (raise_irq(k, irq))
-        for (Machine::Device& d : k.state<Machine>().devices)
+        for (MachineState::Device& d : k.state<MachineState>().devices)
             if (d.spec.irq == irq) ++d.irqs;
 }
 
@@ -282,7 +282,7 @@ void arm_irq_raises(Kernel& k, const std::vector<IrqRaise>& raises) {
 std::vector<DeviceOutcome> machine_outcome(Kernel& k) {
     std::vector<DeviceOutcome> out;
     drivers::DriverModel& dm = k.state<drivers::DriverModel>();
-    for (const Machine::Device& d : k.state<Machine>().devices) {
+    for (const MachineState::Device& d : k.state<MachineState>().devices) {
         DeviceOutcome o;
         o.spec = d.spec.text;
         o.name = d.dev ? drivers::dev_name(k, d.dev) : "";
@@ -300,32 +300,32 @@ std::vector<DeviceOutcome> machine_outcome(Kernel& k) {
 
 uint64_t machine_ioremap(Kernel& k, uint64_t phys, uint64_t size) {
     if (!size) return 0;
-    Machine& m = k.state<Machine>();
+    MachineState& m = k.state<MachineState>();
     uint64_t page = page_size(k);
     uint64_t first = phys & ~(page - 1);
     uint64_t len = ((phys + size + page - 1) & ~(page - 1)) - first;
     if (!m.next_va)
         // The vmalloc area where ioremap() finds its ranges (after the modules' area).
         m.next_va = k.word() == 8 ? 0xffff800080000000ull : 0xf0000000u;
-    auto w = std::make_unique<Machine::Window>();
+    auto w = std::make_unique<MachineState::Window>();
     w->va = m.next_va;
     w->phys = first;
     w->size = len;
     m.next_va += len + page;  // a guard page between areas, as get_vm_area() leaves
-    Machine::Window* win = w.get();
+    MachineState::Window* win = w.get();
     Emulator::MmioHandlers h;
     h.read = [&k, win](uint64_t off, unsigned sz) -> uint64_t {
-        Machine& m = k.state<Machine>();
+        MachineState& m = k.state<MachineState>();
         uint64_t phys = win->phys + off;
-        Machine::Device* d = device_at(m, phys);
+        MachineState::Device* d = device_at(m, phys);
         if (!d) return sz >= 8 ? ~uint64_t(0) : (uint64_t(1) << (sz * 8)) - 1;
         ++d->reads;
         return register_read(m, phys, sz);
     };
     h.write = [&k, win](uint64_t off, unsigned sz, uint64_t v) {
-        Machine& m = k.state<Machine>();
+        MachineState& m = k.state<MachineState>();
         uint64_t phys = win->phys + off;
-        Machine::Device* d = device_at(m, phys);
+        MachineState::Device* d = device_at(m, phys);
         if (!d) return;
         ++d->writes;
         register_write(m, phys, sz, v);
@@ -337,7 +337,7 @@ uint64_t machine_ioremap(Kernel& k, uint64_t phys, uint64_t size) {
 }
 
 bool machine_iounmap(Kernel& k, uint64_t va) {
-    Machine& m = k.state<Machine>();
+    MachineState& m = k.state<MachineState>();
     uint64_t base = va & ~(page_size(k) - 1);
     auto it = m.windows.find(base);
     if (it == m.windows.end()) return false;

@@ -57,7 +57,7 @@ struct DeviceOutcome {
 };
 
 // The machine's state (the emulated kernel's view of it).
-struct Machine : Kernel::SubsystemState {
+struct MachineState : Kernel::SubsystemState {
     struct Device {
         DeviceSpec spec;
         uint64_t dev = 0;  // its struct device

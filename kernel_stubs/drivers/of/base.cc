@@ -88,7 +88,7 @@ int device_is_compatible(Kernel& k, uint64_t np, const std::string& compat, cons
 
 bool of_machine_node(Kernel& k, uint64_t np) {
     if (!np) return false;
-    for (const Machine::Device& d : k.state<Machine>().devices)
+    for (const MachineState::Device& d : k.state<MachineState>().devices)
         if (d.np == np) return true;
     return false;
 }

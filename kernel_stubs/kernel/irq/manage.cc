@@ -66,7 +66,7 @@ uint64_t ret(int64_t v) {
 Line* desc(StubCall& c, unsigned irq, const char* fn) {
     Irqs& st = c.kernel.state<Irqs>();
     if (!st.lines_made) {
-        for (const Machine::Device& d : c.kernel.state<Machine>().devices)
+        for (const MachineState::Device& d : c.kernel.state<MachineState>().devices)
             if (d.spec.irq) st.lines[*d.spec.irq];
         st.lines_made = true;
     }

@@ -64,9 +64,26 @@ void Emulator::map_open_bus(uint64_t addr, uint64_t size) {
           "uc_mmio_map");
 }
 
+namespace {
+uint64_t mmio_read(uc_engine*, uint64_t offset, unsigned size, void* h) {
+    return static_cast<Emulator::MmioHandlers*>(h)->read(offset, size);
+}
+void mmio_write(uc_engine*, uint64_t offset, unsigned size, uint64_t value, void* h) {
+    static_cast<Emulator::MmioHandlers*>(h)->write(offset, size, value);
+}
+}  // namespace
+
+void Emulator::map_mmio(uint64_t addr, uint64_t size, MmioHandlers handlers) {
+    regions_valid_ = false;
+    auto h = std::make_unique<MmioHandlers>(std::move(handlers));
+    check(uc_mmio_map(uc_, addr, size, mmio_read, h.get(), mmio_write, h.get()), "uc_mmio_map");
+    mmio_[addr] = std::move(h);
+}
+
 void Emulator::unmap(uint64_t addr, uint64_t size) {
     regions_valid_ = false;
     check(uc_mem_unmap(uc_, addr, size), "uc_mem_unmap");
+    mmio_.erase(addr);
 }
 
 void Emulator::protect(uint64_t addr, uint64_t size, uint32_t prot) {

@@ -110,6 +110,13 @@ class Emulator {
     // A range of device space where nothing answers: every read returns all ones, every write
     // is dropped (a PCI I/O window without devices: master aborts).
     void map_open_bus(uint64_t addr, uint64_t size);
+    // Device memory: every access of [addr, addr + size) calls read(offset, size) or
+    // write(offset, size, value) (offset from addr); unmap() removes it.
+    struct MmioHandlers {
+        std::function<uint64_t(uint64_t offset, unsigned size)> read;
+        std::function<void(uint64_t offset, unsigned size, uint64_t value)> write;
+    };
+    void map_mmio(uint64_t addr, uint64_t size, MmioHandlers handlers);
     void protect(uint64_t addr, uint64_t size, uint32_t prot);
     bool is_mapped(uint64_t addr) const;
     // The first address of [addr, addr + size) that is not mapped with all of `prot`, if any.
@@ -271,6 +278,7 @@ class Emulator {
     uint64_t block_pc_ = 0;
     uint64_t insn_pc_ = 0;  // the instruction running in a precise range
     std::vector<std::pair<uint64_t, uint64_t>> precise_;
+    std::unordered_map<uint64_t, std::unique_ptr<MmioHandlers>> mmio_;  // by address
     mutable std::vector<uc_mem_region> regions_;  // regions(), until the next mapping change
     mutable bool regions_valid_ = false;
 };

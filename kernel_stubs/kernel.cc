@@ -230,6 +230,10 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_gpiolib_devres(*this);
     register_mdio_boardinfo(*this);
     register_property(*this);
+    register_of(*this);
+    register_ioremap(*this);
+    register_lib_devres(*this);
+    register_irq_manage(*this);
     register_amba(*this);
     register_mipi_dsi(*this);
     register_serdev(*this);

@@ -437,6 +437,10 @@ void register_gpiolib(Kernel& k);        // drivers/gpio/gpiolib.c (consumers)
 void register_gpiolib_devres(Kernel& k);  // drivers/gpio/gpiolib-devres.c
 void register_mdio_boardinfo(Kernel& k);  // drivers/net/phy/mdio-boardinfo.c
 void register_property(Kernel& k);       // drivers/base/property.c (firmware nodes)
+void register_of(Kernel& k);             // drivers/of/base.c, property.c, device.c
+void register_ioremap(Kernel& k);        // ioremap(), iounmap() (arch/*/mm/ioremap.c)
+void register_lib_devres(Kernel& k);     // lib/devres.c (devm_ioremap*)
+void register_irq_manage(Kernel& k);     // kernel/irq/manage.c, kernel/irq/devres.c
 void register_amba(Kernel& k);           // drivers/amba/bus.c
 void register_mipi_dsi(Kernel& k);       // drivers/gpu/drm/drm_mipi_dsi.c
 void register_serdev(Kernel& k);         // drivers/tty/serdev/core.c

@@ -154,7 +154,7 @@ struct KernelStructs {
     } platform_driver;
     struct Resource {  // struct resource, the IORESOURCE_* bits; IO_SPACE_LIMIT
         uint64_t size, start, end, name, flags, desc, parent, sibling, child, type_bits, io, mem,
-            busy, muxed, io_space_limit;
+            busy, muxed, io_space_limit, irq;
     } resource;
     struct TransportClass {  // transport_class, anon_transport_class, attribute_container
         uint64_t class_, setup, remove, anon_tclass, anon_container, container_class,
@@ -284,9 +284,14 @@ struct KernelStructs {
     struct TsOps {  // struct ts_ops (lib/textsearch.c)
         uint64_t name, init, find, get_pattern, get_pattern_len;
     } ts_ops;
-    struct OfMatch {  // device_driver.of_match_table; struct of_device_id and its compatible[]
-        uint64_t table, size, compatible, compatible_len;
+    struct OfMatch {  // device_driver.of_match_table; struct of_device_id: name[], type[],
+                      // compatible[], data
+        uint64_t table, size, compatible, compatible_len, data, name, type, name_len;
     } of_match;
+    struct DeviceNode {  // struct device_node, its fwnode_handle's ops; struct property
+        uint64_t size, name, full_name, properties, fwnode, fwnode_ops;
+        uint64_t prop_size, prop_name, prop_length, prop_value, prop_next;
+    } device_node;
     struct Spi {  // struct spi_driver's driver and id_table; struct spi_device_id and its name[]
         uint64_t driver, id_table, id_size, id_name, id_name_len;
     } spi;
@@ -1022,6 +1027,21 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("OF_DEVICE_ID_SIZE", s.of_match.size, all);
     f("OF_DEVICE_ID_COMPATIBLE", s.of_match.compatible, all);
     f("OF_DEVICE_ID_COMPATIBLE_LEN", s.of_match.compatible_len, all);
+    f("OF_DEVICE_ID_DATA", s.of_match.data, all);
+    f("OF_DEVICE_ID_NAME", s.of_match.name, all);
+    f("OF_DEVICE_ID_TYPE", s.of_match.type, all);
+    f("OF_DEVICE_ID_NAME_LEN", s.of_match.name_len, all);
+    f("DEVICE_NODE_SIZE", s.device_node.size, all);
+    f("DEVICE_NODE_NAME", s.device_node.name, all);
+    f("DEVICE_NODE_FULL_NAME", s.device_node.full_name, all);
+    f("DEVICE_NODE_PROPERTIES", s.device_node.properties, all);
+    f("DEVICE_NODE_FWNODE", s.device_node.fwnode, all);
+    f("FWNODE_HANDLE_OPS", s.device_node.fwnode_ops, all);
+    f("PROPERTY_SIZE", s.device_node.prop_size, all);
+    f("PROPERTY_NAME", s.device_node.prop_name, all);
+    f("PROPERTY_LENGTH", s.device_node.prop_length, all);
+    f("PROPERTY_VALUE", s.device_node.prop_value, all);
+    f("PROPERTY_NEXT", s.device_node.prop_next, all);
     f("SPI_DRIVER_DRIVER", s.spi.driver, all);
     f("SPI_DRIVER_ID_TABLE", s.spi.id_table, all);
     f("SPI_DEVICE_ID_SIZE", s.spi.id_size, all);
@@ -1107,6 +1127,7 @@ constexpr void KernelStructs::visit(Self& s, F&& f) {
     f("IORESOURCE_TYPE_BITS", s.resource.type_bits, all);
     f("IORESOURCE_IO", s.resource.io, all);
     f("IORESOURCE_MEM", s.resource.mem, all);
+    f("IORESOURCE_IRQ", s.resource.irq, all);
     f("TRANSPORT_CLASS_CLASS", s.transport_class.class_, all);
     f("TRANSPORT_CLASS_SETUP", s.transport_class.setup, all);
     f("TRANSPORT_CLASS_REMOVE", s.transport_class.remove, all);

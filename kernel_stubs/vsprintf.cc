@@ -1299,6 +1299,12 @@ bool Formatter::run() {
 
 }  // namespace
 
+std::string errname(int err) {
+    if (const char* name = errname_positive(static_cast<unsigned>(-int64_t{err})))
+        return std::string("-") + name;
+    return std::to_string(err);
+}
+
 VsprintfResult kernel_vsnprintf_limited(std::string_view fmt, VaSource& args,
                                         const VsprintfConfig& cfg, size_t limit) {
     Out out(limit);

@@ -86,6 +86,9 @@ struct VsprintfConfig {
 // length).
 std::string kernel_vsnprintf(std::string_view fmt, VaSource& args, const VsprintfConfig& cfg);
 
+// %pe of ERR_PTR(err) (lib/errname.c): "-EINVAL", or the number when it has no name.
+std::string errname(int err);
+
 struct VsprintfResult {
     std::string text;           // the first min(length, limit) bytes of the output
     uint64_t length = 0;        // the full untruncated length (vsnprintf's return value)

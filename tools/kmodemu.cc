@@ -98,6 +98,19 @@ int run(int argc, char** argv, bool faults) {
         "kernel", po::value<std::string>(),
         "load as the kernel of KIT would (a directory made by tools/fetch-kernel-kit): its "
         "vermagic, exported symbols with CRCs, GPL-only flags, namespaces and configuration")(
+        "device", po::value<std::vector<std::string>>()->composing(),
+        "declare a device of the machine, there before the modules load: "
+        "BUS:NAME[:compatible=STR][:mmio=BASE+SIZE][:irq=N] (BUS: platform; compatible= gives "
+        "it a device-tree node with that compatible string, as the board's device tree would); a "
+        "driver a module registers binds to it and probes; repeatable")(
+        "mmio-value", po::value<std::vector<std::string>>()->composing(),
+        "ADDR=VALUE[,VALUE...]: successive reads of the device register at physical address "
+        "ADDR return these values, the last repeating (other registers read what was last "
+        "written, initially 0); repeatable")(
+        "irq", po::value<std::vector<std::string>>()->composing(),
+        "N@MS: raise interrupt line N (of a --device) MS virtual milliseconds after the init of "
+        "the module asked for started; its handlers run in hardirq context, then their threads; "
+        "repeatable")(
         "arm-kernel", po::value<std::string>()->default_value("thumb2"),
         "32-bit ARM: the emulated kernel is built as `thumb2` (accepts Thumb-2 relocations) or "
         "`arm` (like Debian's armmp: refuses them)");
@@ -190,6 +203,28 @@ int run(int argc, char** argv, bool faults) {
     // With a failure injected, the module's allocations are recorded, so that the objects an
     // init that failed leaves allocated are reported (as `kmodemu faults` finds them).
     if (opts.faults.any()) opts.faults.record = true;
+    for (const char* o : {"device", "mmio-value", "irq"}) {
+        if (!vm.count(o)) continue;
+        for (const std::string& v : vm[o].as<std::vector<std::string>>()) {
+            std::string error;
+            bool ok = false;
+            if (std::string(o) == "device") {
+                std::optional<DeviceSpec> d = parse_device_spec(v, error);
+                if ((ok = d.has_value())) opts.devices.push_back(*d);
+            } else if (std::string(o) == "mmio-value") {
+                std::optional<MmioValueSpec> m = parse_mmio_value(v, error);
+                if ((ok = m.has_value())) opts.mmio_values.push_back(*m);
+            } else {
+                std::optional<IrqRaise> r = parse_irq_raise(v, error);
+                if ((ok = r.has_value())) opts.irqs.push_back(*r);
+            }
+            if (!ok) {
+                std::cerr << "kmodemu: --" << o << ": " << error << "\n";
+                usage(std::cerr, desc, faults);
+                return exit_usage;
+            }
+        }
+    }
     opts.coverage = vm.count("coverage") > 0;
     if (opts.coverage) {
         const std::string& c = vm["coverage"].as<std::string>();
@@ -369,6 +404,11 @@ int run(int argc, char** argv, bool faults) {
             // busybox rmmod
             std::cerr << "kmodemu: can't unload module '" << st.name
                       << "': " << std::strerror(*st.unload_status) << "\n";
+    for (const DeviceOutcome& d : out.devices)
+        std::cerr << "kmodemu: device " << d.spec << " (" << d.name << "): "
+                  << (d.probed ? "bound to " + d.driver : std::string("no driver bound")) << ", "
+                  << d.mmio_reads << " MMIO reads, " << d.mmio_writes << " MMIO writes, " << d.irqs
+                  << " interrupts handled\n";
     if (ktap) std::cout << ktap_report(out);
     if (opts.coverage && out.coverage) {
         std::string error;

@@ -29,6 +29,18 @@ nlohmann::json make_report(const RunOutcome& out, const std::string& path) {
         phases.push_back({{"phase", "unload"}, {"outcome", outcome}});
     }
     r["phases"] = phases;
+    if (!out.devices.empty()) {
+        json devs = json::array();
+        for (const DeviceOutcome& d : out.devices)
+            devs.push_back({{"device", d.spec},
+                            {"name", d.name},
+                            {"probed", d.probed},
+                            {"driver", d.driver},
+                            {"mmio_reads", d.mmio_reads},
+                            {"mmio_writes", d.mmio_writes},
+                            {"irqs_handled", d.irqs}});
+        r["devices"] = devs;
+    }
     r["load_errno"] = l.err;
     r["load_errno_name"] = l.err ? errno_name(-l.err) : "";
     if (l.init_ran) {

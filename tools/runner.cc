@@ -207,6 +207,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         emu.set_deadline(std::chrono::steady_clock::now() +
                          std::chrono::microseconds(static_cast<int64_t>(opts.time_limit * 1e6)));
     Loader loader(kernel);
+    declare_machine(kernel, opts.devices, opts.mmio_values);
 
     auto finish_abort = [&](const std::optional<RunResult>& abort,
                             const std::optional<std::string>& panic) {
@@ -266,6 +267,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         out.calls = kernel.call_counts();
         out.unimplemented_call = kernel.unimplemented_call;
         out.instructions = emu.instructions_executed();
+        out.devices = machine_outcome(kernel);
         for (const std::string& n : out.auto_stubs) {
             const Export* e = kernel.find_export(n);
             const std::optional<Prototype>& p = e ? e->prototype : std::nullopt;
@@ -293,6 +295,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         step.log_begin = log_size();
         bool last = i + 1 == mods.size();
         kernel.faults_armed = last;
+        if (last && !opts.irqs.empty()) arm_irq_raises(kernel, opts.irqs);
         out.load = LoadResult{};
         out.unload.reset();
         out.compression = compression_name(files[i].format);

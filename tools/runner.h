@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_stubs/drivers/base/machine.h"
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/profile.h"
 #include "loader/loader.h"
@@ -47,6 +48,11 @@ struct RunOptions {
     bool lockdep = false;
     // Record the blocks the module asked for executes (RunOutcome::coverage; --coverage).
     bool coverage = false;
+    // The machine's declared devices (--device), register values (--mmio-value) and the
+    // interrupts raised (--irq), counted from the start of the last module's load.
+    std::vector<DeviceSpec> devices;
+    std::vector<MmioValueSpec> mmio_values;
+    std::vector<IrqRaise> irqs;
 };
 
 // What the module asked for executed (--coverage): its executable regions, its functions and
@@ -111,6 +117,7 @@ struct RunOutcome {
     };
     std::vector<Step> steps;
     std::string failed_dependency;  // path of the dependency that stopped the run, if any
+    std::vector<DeviceOutcome> devices;  // what became of each declared device
 };
 
 // One module of a multi-module run.

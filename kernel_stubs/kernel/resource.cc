@@ -5,6 +5,7 @@
 // PCI host bridge's windows) are not in the trees: no module's request here overlaps one.
 #include <cstring>
 
+#include "kernel_stubs/kernel/resource.h"
 #include "kernel_stubs/kernel.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
@@ -81,6 +82,59 @@ uint64_t make_root(Kernel& k, const char* export_name, const char* name, uint64_
 
 }  // namespace
 
+uint64_t request_region(StubCall& c, uint64_t parent, uint64_t start, uint64_t n, uint64_t name,
+                        uint64_t flags) {
+    const KernelStructs::Resource& s = c.kernel.structs().resource;
+    Res r{c, s};
+    uint64_t res = c.kernel.slab_alloc(s.size, gfp_zero);  // alloc_resource(GFP_KERNEL)
+    if (!res) return 0;
+    r.set_ptr(res, s.name, name);
+    r.wr(res, s.start, r.size_t_bytes(), start);
+    r.wr(res, s.end, r.size_t_bytes(), start + n - 1);
+    for (;;) {
+        uint64_t pflags = r.flags(parent);
+        uint64_t f = (pflags & s.type_bits) | busy_bit(s) | flags;
+        // resource_ext_type() bits of the parent are never set in these trees.
+        r.wr(res, s.flags, c.kernel.word(), f);
+        r.wr(res, s.desc, c.kernel.word(), r.rd(parent, s.desc, c.kernel.word()));
+        uint64_t conflict = request_resource(r, parent, res);
+        if (!conflict) break;
+        if (conflict != parent && !(r.flags(conflict) & busy_bit(s))) {
+            parent = conflict;
+            continue;
+        }
+        if (r.flags(conflict) & flags & s.muxed)
+            c.unimplemented("__request_region (waits for a busy muxed region)");
+        c.kernel.slab().free(res);  // free_resource()
+        return 0;
+    }
+    return res;
+}
+
+void release_region(StubCall& c, uint64_t parent, uint64_t start, uint64_t n) {
+    const KernelStructs::Resource& s = c.kernel.structs().resource;
+    Res r{c, s};
+    uint64_t end = start + n - 1;
+    uint64_t p = parent + s.child;
+    for (;;) {
+        uint64_t res = r.ptr(p, 0);
+        if (!res) break;
+        if (r.start(res) <= start && r.end(res) >= end) {
+            if (!(r.flags(res) & busy_bit(s))) {
+                p = res + s.child;
+                continue;
+            }
+            if (r.start(res) != start || r.end(res) != end) break;
+            r.set_ptr(p, 0, r.ptr(res, s.sibling));
+            // A muxed region wakes its waiters: none wait here.
+            c.kernel.slab().free(res);
+            return;
+        }
+        p = res + s.sibling;
+    }
+    c.unimplemented("__release_region (a region not requested: the kernel warns)");
+}
+
 void register_resource(Kernel& k) {
     const KernelStructs::Resource& s = k.structs().resource;
     Resources& st = k.state<Resources>();
@@ -93,60 +147,16 @@ void register_resource(Kernel& k) {
     // __request_region(parent, start, n, name, flags): a new busy resource of parent's type
     // linked at the deepest non-busy resource that holds it; NULL when it overlaps a busy one.
     k.add_function("__request_region", sub, [](StubCall& c) -> uint64_t {
-        const KernelStructs::Resource& s = c.kernel.structs().resource;
-        Res r{c, s};
-        size_args_fit(c, r, "__request_region");
-        uint64_t parent = c.arg(0), start = c.arg(1), n = c.arg(2), name = c.arg(3);
-        uint64_t flags = static_cast<uint32_t>(c.arg(4));
-        uint64_t res = c.kernel.slab_alloc(s.size, gfp_zero);  // alloc_resource(GFP_KERNEL)
-        if (!res) return 0;
-        r.set_ptr(res, s.name, name);
-        r.wr(res, s.start, r.size_t_bytes(), start);
-        r.wr(res, s.end, r.size_t_bytes(), start + n - 1);
-        for (;;) {
-            uint64_t pflags = r.flags(parent);
-            uint64_t f = (pflags & s.type_bits) | busy_bit(s) | flags;
-            // resource_ext_type() bits of the parent are never set in these trees.
-            r.wr(res, s.flags, c.kernel.word(), f);
-            r.wr(res, s.desc, c.kernel.word(), r.rd(parent, s.desc, c.kernel.word()));
-            uint64_t conflict = request_resource(r, parent, res);
-            if (!conflict) break;
-            if (conflict != parent && !(r.flags(conflict) & busy_bit(s))) {
-                parent = conflict;
-                continue;
-            }
-            if (r.flags(conflict) & flags & s.muxed)
-                c.unimplemented("__request_region (waits for a busy muxed region)");
-            c.kernel.slab().free(res);  // free_resource()
-            return 0;
-        }
-        return res;
+        size_args_fit(c, Res{c, c.kernel.structs().resource}, "__request_region");
+        return request_region(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3),
+                              static_cast<uint32_t>(c.arg(4)));
     });
     // __release_region(parent, start, n): the busy resource of exactly that range unlinked and
     // freed, looked for under the non-busy resources that hold it.
     k.add_function("__release_region", sub, [](StubCall& c) -> uint64_t {
-        const KernelStructs::Resource& s = c.kernel.structs().resource;
-        Res r{c, s};
-        size_args_fit(c, r, "__release_region");
-        uint64_t parent = c.arg(0), start = c.arg(1), end = start + c.arg(2) - 1;
-        uint64_t p = parent + s.child;
-        for (;;) {
-            uint64_t res = r.ptr(p, 0);
-            if (!res) break;
-            if (r.start(res) <= start && r.end(res) >= end) {
-                if (!(r.flags(res) & busy_bit(s))) {
-                    p = res + s.child;
-                    continue;
-                }
-                if (r.start(res) != start || r.end(res) != end) break;
-                r.set_ptr(p, 0, r.ptr(res, s.sibling));
-                // A muxed region wakes its waiters: none wait here.
-                c.kernel.slab().free(res);
-                return 0;
-            }
-            p = res + s.sibling;
-        }
-        c.unimplemented("__release_region (a region not requested: the kernel warns)");
+        size_args_fit(c, Res{c, c.kernel.structs().resource}, "__release_region");
+        release_region(c, c.arg(0), c.arg(1), c.arg(2));
+        return 0;
     });
 }
 

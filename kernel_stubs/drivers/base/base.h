@@ -33,7 +33,20 @@ struct DriverModel : Kernel::SubsystemState {
     };
     std::map<uint64_t, KernelBusOps> kernel_bus_ops;
     std::map<uint64_t, std::vector<uint64_t>> class_interfaces;  // class -> class_interface
+    std::map<uint64_t, std::string> last_driver;  // device -> the last driver that bound it
 };
+
+// of_platform_device_create() of a device the machine declares (drivers/of/platform.c): a
+// platform device named `name` with the node np (or none), the resources res[num] (kcalloc'ed,
+// the device's from then on), on the platform bus under the "platform" device, added
+// (of_device_add()). Its struct platform_device.
+uint64_t declare_platform_device(StubCall& c, const std::string& name, uint64_t np, uint64_t res,
+                                 unsigned num);
+// devm_ioremap_resource(dev, res) (lib/devres.c, kernel_stubs/lib/devres.cc): the mapping or
+// an ERR_PTR, with the kernel's messages.
+uint64_t devm_ioremap_resource(StubCall& c, uint64_t dev, uint64_t res);
+// platform_get_resource(pdev, type, num)
+uint64_t platform_get_resource(Kernel& k, uint64_t pdev, uint64_t type, unsigned num);
 
 // The kernel's own bus of that export (platform_bus_type, ...): a struct bus_type in kernel data
 // whose name field points at `name`, registered at boot.
@@ -66,6 +79,18 @@ void driver_detach(StubCall& c, uint64_t drv);
 // devres_release_all() (drivers/base/devres.c): the device's managed resources released, last
 // added first.
 void devres_release_all(StubCall& c, uint64_t dev);
+// devres_alloc(release, size) (zeroed), devres_add(dev, data), devres_free(data) for the
+// emulated kernel's own managed resources (`release`: a function of the kernel, called
+// release(dev, data)).
+uint64_t devres_alloc_node(Kernel& k, uint64_t release, uint64_t size);
+void devres_add_node(Kernel& k, uint64_t dev, uint64_t data);
+void devres_free_node(Kernel& k, uint64_t data);
+// devres_destroy(dev, release, match): the last resource of dev with that release whose data
+// match() accepts, off the list and freed (not released); false for none.
+bool devres_destroy_node(Kernel& k, uint64_t dev, uint64_t release,
+                         const std::function<bool(uint64_t data)>& match);
+// devm_kstrdup(dev, s, GFP_KERNEL)
+uint64_t devm_kstrdup_node(Kernel& k, uint64_t dev, const std::string& s);
 // Whether the device has managed resources.
 bool devres_present(Kernel& k, uint64_t dev);
 

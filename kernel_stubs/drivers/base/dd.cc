@@ -14,6 +14,7 @@
 #include <cerrno>
 
 #include "kernel_stubs/drivers/base/base.h"
+#include "kernel_stubs/drivers/of/of.h"
 #include "kernel_stubs/structs.h"
 
 namespace kmodemu::drivers {
@@ -80,7 +81,11 @@ void unbind_cleanup(StubCall& c, uint64_t dev) {
 int really_probe(StubCall& c, uint64_t dev, uint64_t drv) {
     Kernel& k = c.kernel;
     const KernelStructs& s = k.structs();
-    if (word(k, dev + s.device.of_node) || word(k, dev + s.device.fwnode))
+    // A node of the machine's device tree (declared with --device) has no pinctrl-0 property
+    // (pinctrl_bind_pins(): nothing to do) and no dma-ranges (of_dma_configure(): the default
+    // masks, already set when the device was made).
+    uint64_t np = word(k, dev + s.device.of_node);
+    if ((np && !of_machine_node(k, np)) || (!np && word(k, dev + s.device.fwnode)))
         c.unimplemented("really_probe (a device with a firmware node: pins, DMA configuration)");
     if (devres_present(k, dev)) {
         dev_printk(k, 2, dev, "Resources present before probing");  // dev_crit()
@@ -94,6 +99,7 @@ int really_probe(StubCall& c, uint64_t dev, uint64_t drv) {
     }
     // driver_bound(): on the driver's list of devices.
     k.state<DriverModel>().bound[drv].push_back(dev);
+    k.state<DriverModel>().last_driver[dev] = drv_name(k, drv);
     k.state<DriverModel>().deferred.erase(dev);
     return 0;
 }

@@ -5,6 +5,7 @@
 // release. Groups (devres_open_group()) mark a stretch of the list.
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,41 @@ int find(StubCall& c, uint64_t dev, uint64_t release, uint64_t match, uint64_t m
 }
 
 }  // namespace
+
+uint64_t devres_alloc_node(Kernel& k, uint64_t release, uint64_t size) {
+    return alloc_dr(k, release, size, gfp_zero);
+}
+
+void devres_add_node(Kernel& k, uint64_t dev, uint64_t data) {
+    add(k, dev, data);
+}
+
+void devres_free_node(Kernel& k, uint64_t data) {
+    if (k.state<Devres>().unadded.erase(data)) k.slab().free(data);
+}
+
+uint64_t devm_kstrdup_node(Kernel& k, uint64_t dev, const std::string& s) {
+    uint64_t p = alloc_dr(k, 0, s.size() + 1, 0);
+    if (!p) return 0;
+    k.state<Devres>().unadded[p].kmalloc = true;
+    k.emu().write(p, s.c_str(), s.size() + 1);
+    add(k, dev, p);
+    return p;
+}
+
+bool devres_destroy_node(Kernel& k, uint64_t dev, uint64_t release,
+                         const std::function<bool(uint64_t data)>& match) {
+    auto& list = k.state<Devres>().lists[dev];
+    for (size_t i = list.size(); i-- > 0;) {
+        Node& n = list[i];
+        if (n.group_open || n.group_close || n.release != release || !match(n.data)) continue;
+        uint64_t data = n.data;
+        list.erase(list.begin() + long(i));
+        k.slab().free(data);
+        return true;
+    }
+    return false;
+}
 
 bool devres_present(Kernel& k, uint64_t dev) {
     auto& lists = k.state<Devres>().lists;

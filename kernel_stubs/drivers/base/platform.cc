@@ -8,8 +8,12 @@
 #include <set>
 
 #include "kernel_stubs/drivers/base/base.h"
+#include "kernel_stubs/drivers/base/machine.h"
+#include "kernel_stubs/drivers/of/of.h"
+#include "kernel_stubs/bug.h"
 #include "kernel_stubs/slab.h"
 #include "kernel_stubs/structs.h"
+#include "kernel_stubs/vsprintf.h"
 
 namespace kmodemu {
 
@@ -206,8 +210,13 @@ int platform_match(StubCall& c, uint64_t dev, uint64_t drv) {
     std::string drv_name = cstr(c, word(k, drv + s.device_driver.name));
     if (uint64_t over = word(k, pdev + s.platform_device.driver_override))
         return cstr(c, over) == drv_name;
-    if (word(k, dev + s.device.of_node) || word(k, dev + s.device.fwnode))
+    // of_driver_match_device(): a node of the machine's tree against the OF table; ACPI
+    // (acpi_driver_match_device()) has no companion on this machine.
+    if (uint64_t np = word(k, dev + s.device.of_node); np && of_machine_node(k, np)) {
+        if (of_match_device(c, word(k, drv + s.of_match.table), dev)) return 1;
+    } else if (word(k, dev + s.device.of_node) || word(k, dev + s.device.fwnode)) {
         c.unimplemented("platform_match (OF/ACPI matching of a device with a firmware node)");
+    }
     std::string name = cstr(c, word(k, pdev + s.platform_device.name));
     const KernelStructs::PlatformDriver& pdr = s.platform_driver;
     if (uint64_t id = word(k, pdrv + pdr.id_table)) {
@@ -270,7 +279,74 @@ int driver_register_platform(StubCall& c, uint64_t pdrv, uint64_t owner) {
     return driver_register(c, drv);
 }
 
+// platform_get_irq_optional(pdev, num): the num-th IRQ resource's number (a node of the
+// machine's tree has no "interrupts" property: of_irq_get() gives way to the resources);
+// -ENXIO for none; 0 is WARNed of and -EINVAL.
+int get_irq_optional(StubCall& c, uint64_t pdev, unsigned num) {
+    Kernel& k = c.kernel;
+    const KernelStructs::Resource& rs = k.structs().resource;
+    uint64_t r = platform_get_resource(k, pdev, rs.irq, num);
+    if (!r) return -ENXIO;
+    int irq = static_cast<int32_t>(word(k, r + rs.start));
+    if (!irq) {
+        kernel_warn(c, "drivers/base/platform.c", 0, "0 is an invalid IRQ number");
+        return -EINVAL;
+    }
+    return irq;
+}
+
+// devm_ioremap_resource() of platform_get_resource(pdev, IORESOURCE_MEM, index), and the
+// resource at *res when res is not NULL (devm_platform_get_and_ioremap_resource()).
+uint64_t get_and_ioremap_resource(StubCall& c, uint64_t pdev, unsigned index, uint64_t res) {
+    Kernel& k = c.kernel;
+    uint64_t r = platform_get_resource(k, pdev, k.structs().resource.mem, index);
+    if (res) c.emu.write_word(res, r);
+    return devm_ioremap_resource(c, pdev + k.structs().platform_device.dev, r);
+}
+
 }  // namespace
+
+namespace drivers {
+
+uint64_t platform_get_resource(Kernel& k, uint64_t pdev, uint64_t type, unsigned num) {
+    const KernelStructs& s = k.structs();
+    const KernelStructs::Resource& rs = s.resource;
+    uint32_t n = k.emu().read_u32(pdev + s.platform_device.num_resources);
+    uint64_t res = word(k, pdev + s.platform_device.resource);
+    for (uint32_t i = 0; i < n; ++i) {
+        uint64_t r = res + i * rs.size;
+        if ((word(k, r + rs.flags) & rs.type_bits) == type && num-- == 0) return r;
+    }
+    return 0;
+}
+
+uint64_t declare_platform_device(StubCall& c, const std::string& name, uint64_t np, uint64_t res,
+                                 unsigned num) {
+    Kernel& k = c.kernel;
+    const KernelStructs& s = k.structs();
+    const KernelStructs::PlatformDevice& pd = s.platform_device;
+    Platform& pf = k.state<Platform>();
+    // of_device_alloc(): platform_device_alloc("", PLATFORM_DEVID_NONE), the resources, the
+    // node (dev.of_node, dev.fwnode = &np->fwnode), the name; of_device_add(): pdev->name the
+    // device's name, device_add(). A device without a node is named as its board file would
+    // register it: NAME, PLATFORM_DEVID_NONE.
+    uint64_t pdev = device_alloc(c, np ? "" : name, int(pd.devid_none));
+    uint64_t dev = pdev + pd.dev;
+    c.emu.write_word(pdev + pd.resource, res);
+    c.emu.write_u32(pdev + pd.num_resources, num);
+    if (np) {
+        c.emu.write_word(dev + s.device.of_node, np);
+        c.emu.write_word(dev + s.device.fwnode, np + s.device_node.fwnode);
+    }
+    c.emu.write_word(dev + s.device.parent, pf.parent);
+    c.emu.write_word(dev + s.device.bus, pf.bus);
+    dev_set_name(k, dev, name);
+    if (np) c.emu.write_word(pdev + pd.name, word(k, dev + s.device.kobj_name));
+    device_add(c, dev);
+    return pdev;
+}
+
+}  // namespace drivers
 
 void register_platform(Kernel& k) {
     const char* sub = "drivers/base/platform";
@@ -393,6 +469,49 @@ void register_platform(Kernel& k) {
             }
         }
         return 0;
+    }, true);
+
+    // platform_get_resource(dev, type, num): the num-th resource of that type, or NULL.
+    k.add_function("platform_get_resource", sub, [](StubCall& c) -> uint64_t {
+        return drivers::platform_get_resource(c.kernel, c.arg(0), c.arg(1), uint32_t(c.arg(2)));
+    }, true);
+    // platform_get_resource_byname(dev, type, name): the first resource of that type whose name
+    // is `name` (a node's resources are named by its full name, without "reg-names"), or NULL.
+    k.add_function("platform_get_resource_byname", sub, [](StubCall& c) -> uint64_t {
+        Kernel& k = c.kernel;
+        const KernelStructs& s = k.structs();
+        const KernelStructs::Resource& rs = s.resource;
+        uint64_t pdev = c.arg(0);
+        std::string name = c.read_cstr(c.arg(2), 256);
+        uint32_t n = c.emu.read_u32(pdev + s.platform_device.num_resources);
+        uint64_t res = word(k, pdev + s.platform_device.resource);
+        for (uint32_t i = 0; i < n; ++i) {
+            uint64_t r = res + i * rs.size;
+            uint64_t rname = word(k, r + rs.name);
+            if (!rname) continue;
+            if ((word(k, r + rs.flags) & rs.type_bits) == c.arg(1) && cstr(c, rname) == name)
+                return r;
+        }
+        return 0;
+    }, true);
+    k.add_function("platform_get_irq_optional", sub, [](StubCall& c) -> uint64_t {
+        return ret(get_irq_optional(c, c.arg(0), uint32_t(c.arg(1))));
+    }, true);
+    // platform_get_irq(dev, num): platform_get_irq_optional(), with dev_err_probe()'s
+    // "IRQ index %u not found" for a failure other than a deferral.
+    k.add_function("platform_get_irq", sub, [](StubCall& c) -> uint64_t {
+        int irq = get_irq_optional(c, c.arg(0), uint32_t(c.arg(1)));
+        if (irq < 0 && irq != -eprobe_defer)
+            dev_printk(c.kernel, 3, c.arg(0) + c.kernel.structs().platform_device.dev,
+                       "error " + errname(irq) + ": IRQ index " +
+                           std::to_string(uint32_t(c.arg(1))) + " not found");
+        return ret(irq);
+    }, true);
+    k.add_function("devm_platform_ioremap_resource", sub, [](StubCall& c) -> uint64_t {
+        return get_and_ioremap_resource(c, c.arg(0), uint32_t(c.arg(1)), 0);
+    }, true);
+    k.add_function("devm_platform_get_and_ioremap_resource", sub, [](StubCall& c) -> uint64_t {
+        return get_and_ioremap_resource(c, c.arg(0), uint32_t(c.arg(1)), c.arg(2));
     }, true);
 
     k.add_function("__platform_driver_register", sub, [](StubCall& c) -> uint64_t {

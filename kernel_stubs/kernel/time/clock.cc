@@ -52,10 +52,11 @@ bool wait_until(Kernel& k, uint64_t until_ns, const std::function<bool()>& done,
         }
         if (d.run_rcu && d.run_rcu(k)) continue;
         if (d.run_task && d.run_task(k)) continue;
-        uint64_t expires = 0, wakeup = 0;
+        uint64_t expires = 0, wakeup = 0, event_at = 0;
         bool timer = d.next_timer && d.next_timer(k, expires);
         bool task = d.next_wakeup && d.next_wakeup(k, wakeup);
-        if (!timer && !task) break;
+        bool event = d.next_event && d.next_event(k, event_at);
+        if (!timer && !task && !event) break;
         // A timer fires at the first tick at which jiffies >= expires (time_after_eq()):
         // compared as the kernel compares jiffies, by the signed difference.
         uint64_t at = clock.ns;
@@ -68,6 +69,17 @@ bool wait_until(Kernel& k, uint64_t until_ns, const std::function<bool()>& done,
             else
                 due = true;
         }
+        // An event of the machine (an interrupt) due no later than the timer and the threads'
+        // wake-ups comes first.
+        if (event && (!timer || event_at <= at) && (!task || event_at <= wakeup)) {
+            if (event_at > until_ns) break;
+            if (event_at > clock.ns) {
+                clock.ns = event_at;
+                clock.publish(k.emu());
+            }
+            d.fire_event(k);
+            continue;
+        }
         if (task && !due && (!timer || wakeup < at)) {
             // A sleeping kernel thread's timeout comes first: it becomes runnable then.
             if (wakeup > until_ns) break;
@@ -77,6 +89,7 @@ bool wait_until(Kernel& k, uint64_t until_ns, const std::function<bool()>& done,
             }
             continue;
         }
+        if (!timer) break;
         if (!due && at > until_ns) break;
         if (at > clock.ns) {
             clock.ns = at;

@@ -51,6 +51,10 @@ struct Deferred : Kernel::SubsystemState {
     bool (*run_task)(Kernel&) = nullptr;
     // The earliest timeout of a blocked kernel thread, if any (the clock time it wakes at).
     bool (*next_wakeup)(Kernel&, uint64_t& at) = nullptr;
+    // The time (ns) of the earliest event of the machine (an interrupt --irq raises), if any;
+    // fires it (kernel_stubs/drivers/base/machine.cc).
+    bool (*next_event)(Kernel&, uint64_t& at_ns) = nullptr;
+    void (*fire_event)(Kernel&) = nullptr;
     uint64_t ran_work = 0, fired_timers = 0;
 };
 

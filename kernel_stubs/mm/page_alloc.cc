@@ -191,6 +191,28 @@ void register_page_alloc(Kernel& k) {
     k.emu().write(zero_page + p.refcount, &one, 4);
     k.add_data("empty_zero_page", sub, 4, &zero_page);
 
+    // ARM's CONFIG_HIGHMEM half (mm/highmem.c), kept with the struct pages it reads. The
+    // oracle's machine has 512 MiB of RAM, all lowmem (below the 3G split's vmalloc area): no
+    // page is PageHighMem().
+    // __totalhigh_pages() (6.12; 6.1's totalhigh_pages() reads _totalhigh_pages inline): the
+    // managed pages of the highmem zones, none.
+    k.add_function("__totalhigh_pages", sub, [](StubCall&) -> uint64_t { return 0; });
+    // __kmap_local_page_prot(page, prot): a lowmem page's kmap_local_page()/kmap_atomic() is
+    // page_address(page) (without CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP).
+    k.add_function("__kmap_local_page_prot", sub, [](StubCall& c) -> uint64_t {
+        uint64_t page = c.arg(0);
+        PageAlloc& st = c.kernel.state<PageAlloc>();
+        if (page < st.memmap || page >= st.memmap_end)
+            c.unimplemented("__kmap_local_page_prot (a page outside mem_map: " + hex(page) + ")");
+        return addr_of(c.kernel, page);
+    });
+    // kunmap_local_indexed(vaddr): an address outside the fixmap's kmap slots is a lowmem page's
+    // (nothing to undo) or, below PAGE_OFFSET, the kernel's WARN_ON_ONCE (not emulated).
+    k.add_function("kunmap_local_indexed", sub, [](StubCall& c) -> uint64_t {
+        if (c.arg(0) < pg(c.kernel).page_offset)
+            c.unimplemented("kunmap_local_indexed (an address below PAGE_OFFSET: WARN_ON_ONCE)");
+        return 0;
+    });
     // page_address(page) (mm/highmem.c, CONFIG_HIGHMEM): a page not PageHighMem() is
     // lowmem_page_address(), __va(PFN_PHYS(page_to_pfn(page))). The emulated kernel has no
     // highmem; a struct page outside mem_map is not one the emulation knows.

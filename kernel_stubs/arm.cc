@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/profile.h"
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
@@ -255,6 +257,29 @@ void register_arm(Kernel& k) {
     uint32_t elf_hwcap2 = 0;
     k.add_data("elf_hwcap", sub, 4, &elf_hwcap);
     k.add_data("elf_hwcap2", sub, 4, &elf_hwcap2);
+
+    // Kernel-mode NEON (arch/arm/vfp/vfpmodule.c, CONFIG_KERNEL_MODE_NEON): kernel_neon_begin()
+    // sets FPEXC.EN so that the module's NEON instructions execute, after saving the task's VFP
+    // state (insmod's user VFP state is not part of the emulation); kernel_neon_end() clears it.
+    // 6.1 holds the CPU with get_cpu() (preempt_disable(): no count without
+    // CONFIG_PREEMPT_COUNT); since 6.2 (kernel mode NEON permitted in softirq context) it is
+    // local_bh_disable(), SOFTIRQ_DISABLE_OFFSET in the task's preempt count.
+    constexpr uint32_t fpexc_en = 1u << 30, softirq_disable_offset = 0x200;
+    const bool bh = kernel_since(k.config().profile.get(), 6, 2);
+    auto add_preempt = [](StubCall& c, int32_t delta) {
+        uint64_t at = c.kernel.current_task() + c.kernel.structs().task.preempt_count;
+        c.emu.write_u32(at, c.emu.read_u32(at) + static_cast<uint32_t>(delta));
+    };
+    k.add_function("kernel_neon_begin", sub, [bh, add_preempt](StubCall& c) -> uint64_t {
+        if (bh) add_preempt(c, softirq_disable_offset);
+        c.emu.set_reg(UC_ARM_REG_FPEXC, c.emu.reg(UC_ARM_REG_FPEXC) | fpexc_en);
+        return 0;
+    });
+    k.add_function("kernel_neon_end", sub, [bh, add_preempt](StubCall& c) -> uint64_t {
+        c.emu.set_reg(UC_ARM_REG_FPEXC, c.emu.reg(UC_ARM_REG_FPEXC) & ~uint64_t(fpexc_en));
+        if (bh) add_preempt(c, -int32_t(softirq_disable_offset));
+        return 0;
+    });
 }
 
 }  // namespace kmodemu

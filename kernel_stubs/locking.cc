@@ -80,8 +80,12 @@ void set_irq_mask(Kernel& k, bool masked) {
     k.emu().set_reg(reg, masked ? v | 0x80 : v & ~uint64_t(0x80));
 }
 
-void local_irq_disable(Kernel& k) { set_irq_mask(k, true); }
-void local_irq_enable(Kernel& k) { set_irq_mask(k, false); }
+void local_irq_disable(Kernel& k) {
+    set_irq_mask(k, true);
+}
+void local_irq_enable(Kernel& k) {
+    set_irq_mask(k, false);
+}
 
 uint64_t local_irq_save(Kernel& k) {
     uint64_t flags = k.emu().reg(flags_reg(k));
@@ -89,7 +93,9 @@ uint64_t local_irq_save(Kernel& k) {
     return flags;
 }
 
-void local_irq_restore(Kernel& k, uint64_t flags) { set_irq_mask(k, (flags >> 7) & 1); }
+void local_irq_restore(Kernel& k, uint64_t flags) {
+    set_irq_mask(k, (flags >> 7) & 1);
+}
 
 uint32_t task_preempt_count(Kernel& k) {
     uint32_t count = 0;

@@ -156,7 +156,7 @@ TEST(KitArmhf, PagesLiveInMemMap) {
     ASSERT_NE(page, 0u);
     uint64_t addr = a.call("page_address", {page});
     uint64_t pfn = ((addr - a.s.page.page_offset) >> 12) + pfn_offset;  // virt_to_pfn()
-    EXPECT_EQ(page, mem_map + (pfn - pfn_offset) * a.s.page.size);     // pfn_to_page()
+    EXPECT_EQ(page, mem_map + (pfn - pfn_offset) * a.s.page.size);      // pfn_to_page()
     EXPECT_EQ(a.word(page + a.s.page.refcount), 1u);
     a.emu.write_u32(addr + 0x1ffc, 7);  // both pages are the module's
     a.call("__free_pages", {page, 1});

@@ -10,7 +10,8 @@ void register_tcp_input(Kernel& k) {
     // ending, static_branch_slow_dec_deferred()) queues that work, and no connection exists in
     // the emulated kernel (clean_acked_data_enable/disable are not emulated): nothing is pending,
     // and the flush returns at once, as the kernel's does then.
-    k.add_function("clean_acked_data_flush", sub, [](StubCall&) -> uint64_t { return 0; }, true);
+    k.add_function(
+        "clean_acked_data_flush", sub, [](StubCall&) -> uint64_t { return 0; }, true);
 }
 
 }  // namespace kmodemu

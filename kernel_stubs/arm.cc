@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "kernel_stubs/kernel.h"
+#include "kernel_stubs/profile.h"
+#include "kernel_stubs/structs.h"
 
 namespace kmodemu {
 
@@ -224,6 +226,60 @@ void register_arm(Kernel& k) {
         StubFn f = e->fn;
         k.add_function("mmiocpy", sub, f);
     }
+
+    // elf_hwcap and elf_hwcap2 (arch/arm/kernel/setup.c): the CPU's features as the kernel found
+    // them at boot. The machine is the oracle's (tools/qemu-oracle): QEMU's virt board with its
+    // default Cortex-A15, whose /proc/cpuinfo features are "half thumb fastmult vfp edsp neon
+    // vfpv3 tls vfpv4 idiva idivt vfpd32 lpae evtstrm": the processor's hwcaps (proc-v7.S), SWP
+    // withdrawn (elf_hwcap_fixup(): LDREX/STREX are there), IDIVA/IDIVT and LPAE from the ID
+    // registers (cpuid_init_hwcaps()), the VFP and NEON ones of vfp_init(), the event stream of
+    // the architected timer (CONFIG_ARM_ARCH_TIMER_EVTSTREAM); no crypto extensions (elf_hwcap2
+    // 0). The bits are the UAPI's (arch/arm/include/uapi/asm/hwcap.h), fixed by the ABI.
+    enum : uint32_t {
+        hwcap_half = 1 << 1,
+        hwcap_thumb = 1 << 2,
+        hwcap_fast_mult = 1 << 4,
+        hwcap_vfp = 1 << 6,
+        hwcap_edsp = 1 << 7,
+        hwcap_neon = 1 << 12,
+        hwcap_vfpv3 = 1 << 13,
+        hwcap_tls = 1 << 15,
+        hwcap_vfpv4 = 1 << 16,
+        hwcap_idiva = 1 << 17,
+        hwcap_idivt = 1 << 18,
+        hwcap_vfpd32 = 1 << 19,
+        hwcap_lpae = 1 << 20,
+        hwcap_evtstrm = 1 << 21,
+    };
+    uint32_t elf_hwcap = hwcap_half | hwcap_thumb | hwcap_fast_mult | hwcap_vfp | hwcap_edsp |
+                         hwcap_neon | hwcap_vfpv3 | hwcap_tls | hwcap_vfpv4 | hwcap_idiva |
+                         hwcap_idivt | hwcap_vfpd32 | hwcap_lpae | hwcap_evtstrm;
+    uint32_t elf_hwcap2 = 0;
+    k.add_data("elf_hwcap", sub, 4, &elf_hwcap);
+    k.add_data("elf_hwcap2", sub, 4, &elf_hwcap2);
+
+    // Kernel-mode NEON (arch/arm/vfp/vfpmodule.c, CONFIG_KERNEL_MODE_NEON): kernel_neon_begin()
+    // sets FPEXC.EN so that the module's NEON instructions execute, after saving the task's VFP
+    // state (insmod's user VFP state is not part of the emulation); kernel_neon_end() clears it.
+    // 6.1 holds the CPU with get_cpu() (preempt_disable(): no count without
+    // CONFIG_PREEMPT_COUNT); since 6.2 (kernel mode NEON permitted in softirq context) it is
+    // local_bh_disable(), SOFTIRQ_DISABLE_OFFSET in the task's preempt count.
+    constexpr uint32_t fpexc_en = 1u << 30, softirq_disable_offset = 0x200;
+    const bool bh = kernel_since(k.config().profile.get(), 6, 2);
+    auto add_preempt = [](StubCall& c, int32_t delta) {
+        uint64_t at = c.kernel.current_task() + c.kernel.structs().task.preempt_count;
+        c.emu.write_u32(at, c.emu.read_u32(at) + static_cast<uint32_t>(delta));
+    };
+    k.add_function("kernel_neon_begin", sub, [bh, add_preempt](StubCall& c) -> uint64_t {
+        if (bh) add_preempt(c, softirq_disable_offset);
+        c.emu.set_reg(UC_ARM_REG_FPEXC, c.emu.reg(UC_ARM_REG_FPEXC) | fpexc_en);
+        return 0;
+    });
+    k.add_function("kernel_neon_end", sub, [bh, add_preempt](StubCall& c) -> uint64_t {
+        c.emu.set_reg(UC_ARM_REG_FPEXC, c.emu.reg(UC_ARM_REG_FPEXC) & ~uint64_t(fpexc_en));
+        if (bh) add_preempt(c, -int32_t(softirq_disable_offset));
+        return 0;
+    });
 }
 
 }  // namespace kmodemu

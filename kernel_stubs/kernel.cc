@@ -188,6 +188,8 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_ctype(*this);
     register_parser(*this);
     register_tcp_ulp(*this);
+    register_tcp_input(*this);
+    register_l3mdev(*this);
     register_nfs_ssc(*this);
     register_hrtimer(*this);  // after register_misc(): the clock's HZ
     register_rtnetlink(*this);
@@ -259,6 +261,7 @@ Kernel::Kernel(Emulator& emu, KernelConfig config)
     register_hexdump(*this);
     register_xfrm_input(*this);
     register_xfrm_state(*this);
+    register_xfrm_policy(*this);
     register_rhashtable(*this);
     register_inet_fragment(*this);
     register_xfrm4_protocol(*this);

@@ -363,6 +363,8 @@ void register_rbtree(Kernel& k);         // lib/rbtree.c
 void register_ctype(Kernel& k);          // lib/ctype.c
 void register_parser(Kernel& k);         // lib/parser.c
 void register_tcp_ulp(Kernel& k);        // net/ipv4/tcp_ulp.c
+void register_tcp_input(Kernel& k);      // net/ipv4/tcp_input.c (clean_acked_data_flush)
+void register_l3mdev(Kernel& k);         // net/l3mdev/l3mdev.c
 void register_nfs_ssc(Kernel& k);        // fs/nfs_common/nfs_ssc.c
 void register_cred(Kernel& k);           // kernel/cred.c (after init_user_ns)
 void register_open(Kernel& k);           // fs/open.c
@@ -384,6 +386,7 @@ void register_timekeeping(Kernel& k);    // kernel/time/timekeeping.c (a fixed b
 void register_mmu_notifier(Kernel& k);   // mm/mmu_notifier.c
 void register_xfrm_input(Kernel& k);     // net/xfrm/xfrm_input.c
 void register_xfrm_state(Kernel& k);     // net/xfrm/xfrm_state.c (transform types)
+void register_xfrm_policy(Kernel& k);    // net/xfrm/xfrm_policy.c (xfrm_if_cb)
 void register_rhashtable(Kernel& k);     // lib/rhashtable.c
 void register_inet_fragment(Kernel& k);  // net/ipv4/inet_fragment.c
 void register_xfrm4_protocol(Kernel& k);  // net/ipv4/xfrm4_protocol.c

@@ -24,12 +24,12 @@ namespace kmodemu {
 
 namespace {
 
-enum class LockKind : uint8_t { mutex, rwsem, spinlock };
+enum class LockKind : uint8_t { mutex, rwsem, spinlock, rwlock };
 
 struct HeldLock {
     uint64_t addr;
     LockKind kind;
-    bool read;    // a reader of an rw_semaphore
+    bool read;    // a reader of an rw_semaphore or rwlock
     uint64_t ip;  // where it was taken (the call's return address)
 };
 
@@ -68,6 +68,35 @@ bool irqs_disabled(Kernel& k) {
     return irq_mask_bit(k);
 }
 
+// The interrupt mask as the kernel's arch_local_irq_*() change it: ARM's flags are the CPSR
+// (arch_local_irq_save(): mrs, then cpsid i; arch_local_irq_restore(): msr cpsr_c), arm64's DAIF.
+int flags_reg(Kernel& k) {
+    return k.arch() == Arch::arm64 ? int(UC_ARM64_REG_PSTATE) : int(UC_ARM_REG_CPSR);
+}
+
+void set_irq_mask(Kernel& k, bool masked) {
+    int reg = flags_reg(k);
+    uint64_t v = k.emu().reg(reg);
+    k.emu().set_reg(reg, masked ? v | 0x80 : v & ~uint64_t(0x80));
+}
+
+void local_irq_disable(Kernel& k) {
+    set_irq_mask(k, true);
+}
+void local_irq_enable(Kernel& k) {
+    set_irq_mask(k, false);
+}
+
+uint64_t local_irq_save(Kernel& k) {
+    uint64_t flags = k.emu().reg(flags_reg(k));
+    local_irq_disable(k);
+    return flags;
+}
+
+void local_irq_restore(Kernel& k, uint64_t flags) {
+    set_irq_mask(k, (flags >> 7) & 1);
+}
+
 uint32_t task_preempt_count(Kernel& k) {
     uint32_t count = 0;
     k.emu().read(k.current_task() + k.structs().task.preempt_count, &count, 4);
@@ -82,12 +111,47 @@ bool spin_word_held(Kernel& k, uint64_t addr) {
     return k.arch() == Arch::arm ? (v & 0xffff) != (v >> 16) : v != 0;
 }
 
-// The held locks, without the spinlocks an inline unlock released.
+// An rwlock's word in the architecture's encoding: ARM's arch_rwlock_t
+// (arch/arm/include/asm/spinlock.h) is 0x80000000 while a writer holds it, else the number of
+// readers; arm64's qrwlock (include/asm-generic/qrwlock.h) has _QW_LOCKED (0xff) in its low
+// byte for a writer and _QR_BIAS (1 << 9) per reader.
+constexpr uint32_t arm_rw_writer = 0x80000000u, qrw_locked = 0xff, qrw_wmask = 0x1ff,
+                   qrw_bias = 1u << 9;
+
+bool rw_write_held(Kernel& k, uint32_t v) {
+    return k.arch() == Arch::arm ? v == arm_rw_writer : (v & qrw_locked) == qrw_locked;
+}
+
+uint32_t rw_readers(Kernel& k, uint32_t v) {
+    return k.arch() == Arch::arm ? (v & arm_rw_writer ? 0 : v) : v >> 9;
+}
+
+// The held locks, without the spinlocks and rwlocks an inline unlock released (read_unlock() and
+// write_unlock() are inline in both architectures' kernels, CONFIG_INLINE_*_UNLOCK; a lock read
+// more times than it has readers now loses its latest read holds).
 std::vector<HeldLock>& held_locks(Kernel& k) {
     std::vector<HeldLock>& h = k.state<LockState>().held;
     std::erase_if(h, [&](const HeldLock& l) {
         return l.kind == LockKind::spinlock && !spin_word_held(k, l.addr);
     });
+    std::map<uint64_t, uint32_t> readers;
+    for (auto it = h.begin(); it != h.end();) {
+        if (it->kind != LockKind::rwlock) {
+            ++it;
+            continue;
+        }
+        uint32_t v = 0;
+        bool readable = k.emu().try_read(it->addr, &v, 4);
+        bool keep;
+        if (!it->read) {
+            keep = readable && rw_write_held(k, v);
+        } else {
+            auto [r, fresh] = readers.try_emplace(it->addr, readable ? rw_readers(k, v) : 0);
+            keep = r->second > 0;
+            if (keep) --r->second;
+        }
+        it = keep ? std::next(it) : h.erase(it);
+    }
     return h;
 }
 
@@ -110,7 +174,8 @@ std::string lock_class(Kernel& k, const HeldLock& l) {
     unsigned u = k.state<LockState>().usage[l.addr];
     char usage[5] = {u & 1 ? '+' : '.', u & 2 ? '+' : '.', u & 4 ? '+' : '.', u & 8 ? '+' : '.', 0};
     bool raw_nesting = kernel_since(k.config().profile.get(), 6, 10);
-    int wait = l.kind == LockKind::spinlock ? (raw_nesting ? 3 : 2) : (raw_nesting ? 4 : 3);
+    bool spins = l.kind == LockKind::spinlock || l.kind == LockKind::rwlock;
+    int wait = spins ? (raw_nesting ? 3 : 2) : (raw_nesting ? 4 : 3);
     return fmt(" (%s){%s}-{%d:%d}", lock_name(k, l.addr).c_str(), usage, wait, wait);
 }
 
@@ -258,7 +323,7 @@ void might_sleep(StubCall& c, const char* file, unsigned line) {
     // preempt_count; the bottom-half and interrupt counts are the task's own.
     unsigned spins = 0;
     for (const HeldLock& h : held_locks(k))
-        spins += h.kind == LockKind::spinlock;
+        spins += h.kind == LockKind::spinlock || h.kind == LockKind::rwlock;
     uint32_t pc = task_preempt_count(k) + spins;
     bool irqs_off = irqs_disabled(k);
     if (pc == 0 && !irqs_off) return;
@@ -437,11 +502,30 @@ void register_locking(Kernel& k) {
         c.emu.write_u32(l, tickets ? (v & 0xffff0000u) | ((v + 1) & 0xffff) : 0);
         return uint64_t(0);
     };
-    for (const char* n : {"_raw_spin_lock", "_raw_spin_lock_irq", "_raw_spin_lock_irqsave"})
-        k.add_function(n, sub, spin_lock);
-    for (const char* n :
-         {"_raw_spin_unlock", "_raw_spin_unlock_irq", "_raw_spin_unlock_irqrestore"})
-        k.add_function(n, sub, spin_unlock);
+    k.add_function("_raw_spin_lock", sub, spin_lock);
+    k.add_function("_raw_spin_unlock", sub, spin_unlock);
+    // __raw_spin_lock_irq(): local_irq_disable() first; __raw_spin_lock_irqsave(): the flags
+    // local_irq_save() returns; the unlocks enable interrupts or restore the flags after.
+    k.add_function("_raw_spin_lock_irq", sub, [spin_lock](StubCall& c) {
+        local_irq_disable(c.kernel);
+        return spin_lock(c);
+    });
+    k.add_function("_raw_spin_lock_irqsave", sub, [spin_lock](StubCall& c) {
+        uint64_t flags = local_irq_save(c.kernel);
+        spin_lock(c);
+        return flags;
+    });
+    k.add_function("_raw_spin_unlock_irq", sub, [spin_unlock](StubCall& c) {
+        spin_unlock(c);
+        local_irq_enable(c.kernel);
+        return uint64_t(0);
+    });
+    k.add_function("_raw_spin_unlock_irqrestore", sub, [spin_unlock](StubCall& c) {
+        uint64_t flags = c.arg(1);
+        spin_unlock(c);
+        local_irq_restore(c.kernel, flags);
+        return uint64_t(0);
+    });
     // __raw_spin_lock_bh(): __local_bh_disable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET) first, which
     // adds SOFTIRQ_DISABLE_OFFSET to the task's preempt count (PREEMPT_LOCK_OFFSET is 0 without
     // CONFIG_PREEMPT_COUNT); __raw_spin_unlock_bh() takes it off again.
@@ -469,6 +553,110 @@ void register_locking(Kernel& k) {
     // The slow path of an inline spin_lock() that found the lock taken (arm64).
     k.add_function("queued_spin_lock_slowpath", sub, [](StubCall& c) -> uint64_t {
         deadlock(c, "queued_spin_lock_slowpath", c.arg(0), LockKind::spinlock);
+    });
+
+    // Reader-writer spinlocks (kernel/locking/spinlock.c's _raw_read_lock() family over the
+    // architecture's arch_rwlock_t, the encodings of rw_write_held() above). A reader waits while
+    // a writer holds the lock, a writer while anyone does: with one task, that is a deadlock.
+    // ARM's modules call the lock functions and the _bh/_irqrestore unlocks (the kernel exports
+    // no others: read_unlock(), write_unlock() and their _irq forms are inline); arm64's inline
+    // all but the trylocks and the slow paths.
+    const bool arm = k.arch() == Arch::arm;
+    auto read_lock = [arm](StubCall& c) -> uint64_t {
+        uint64_t l = c.arg(0);
+        uint32_t v = c.emu.read_u32(l);
+        if (rw_write_held(c.kernel, v)) deadlock(c, "read_lock", l, LockKind::rwlock, true);
+        c.emu.write_u32(l, v + (arm ? 1 : qrw_bias));
+        acquired(c, l, LockKind::rwlock, true);
+        return 0;
+    };
+    auto write_lock = [](StubCall& c) -> uint64_t {
+        uint64_t l = c.arg(0);
+        if (c.emu.read_u32(l) != 0) deadlock(c, "write_lock", l, LockKind::rwlock);
+        c.emu.write_u32(l, c.kernel.arch() == Arch::arm ? arm_rw_writer : qrw_locked);
+        acquired(c, l, LockKind::rwlock);
+        return 0;
+    };
+    // arch_read_unlock() takes one reader off; arch_write_unlock() stores 0 (ARM) or clears the
+    // locked byte (arm64's queued_write_unlock()).
+    auto read_unlock = [arm](StubCall& c) -> uint64_t {
+        uint64_t l = c.arg(0);
+        uint32_t v = c.emu.read_u32(l);
+        released(c, l);
+        c.emu.write_u32(l, v - (arm ? 1 : qrw_bias));
+        return 0;
+    };
+    auto write_unlock = [arm](StubCall& c) -> uint64_t {
+        uint64_t l = c.arg(0);
+        uint32_t v = c.emu.read_u32(l);
+        released(c, l);
+        c.emu.write_u32(l, arm ? 0 : v & ~qrw_locked);
+        return 0;
+    };
+    // The flavours around them, as __raw_read_lock_bh() & co. (include/linux/rwlock_api_smp.h).
+    struct Flavour {
+        const char* lock;
+        const char* unlock;
+        int kind;  // 0 plain, 1 _bh, 2 _irq, 3 _irqsave / _irqrestore
+    };
+    auto add_rw = [&](const Flavour& f, auto lockfn, auto unlockfn) {
+        int kind = f.kind;
+        k.add_function(f.lock, sub, [lockfn, add_preempt, kind](StubCall& c) -> uint64_t {
+            uint64_t flags = 0;
+            if (kind == 1) add_preempt(c, softirq_lock_offset);
+            if (kind == 2) local_irq_disable(c.kernel);
+            if (kind == 3) flags = local_irq_save(c.kernel);
+            lockfn(c);
+            return flags;
+        });
+        if (!f.unlock) return;
+        k.add_function(f.unlock, sub, [unlockfn, add_preempt, kind](StubCall& c) -> uint64_t {
+            uint64_t flags = c.arg(1);
+            unlockfn(c);
+            if (kind == 1) add_preempt(c, -int32_t(softirq_lock_offset));
+            if (kind == 2) local_irq_enable(c.kernel);
+            if (kind == 3) local_irq_restore(c.kernel, flags);
+            return 0;
+        });
+    };
+    if (arm) {
+        add_rw({"_raw_read_lock", nullptr, 0}, read_lock, read_unlock);
+        add_rw({"_raw_read_lock_bh", "_raw_read_unlock_bh", 1}, read_lock, read_unlock);
+        add_rw({"_raw_read_lock_irq", nullptr, 2}, read_lock, read_unlock);
+        add_rw({"_raw_read_lock_irqsave", "_raw_read_unlock_irqrestore", 3}, read_lock,
+               read_unlock);
+        add_rw({"_raw_write_lock", nullptr, 0}, write_lock, write_unlock);
+        // _raw_write_lock_nested(lock, subclass): the subclass is lockdep's only.
+        add_rw({"_raw_write_lock_nested", nullptr, 0}, write_lock, write_unlock);
+        add_rw({"_raw_write_lock_bh", "_raw_write_unlock_bh", 1}, write_lock, write_unlock);
+        add_rw({"_raw_write_lock_irq", nullptr, 2}, write_lock, write_unlock);
+        add_rw({"_raw_write_lock_irqsave", "_raw_write_unlock_irqrestore", 3}, write_lock,
+               write_unlock);
+    }
+    // _raw_read_trylock(): arch_read_trylock() / queued_read_trylock() fail while a writer holds
+    // the lock; _raw_write_trylock() while anyone does.
+    k.add_function("_raw_read_trylock", sub, [arm](StubCall& c) -> uint64_t {
+        uint64_t l = c.arg(0);
+        uint32_t v = c.emu.read_u32(l);
+        if (arm ? rw_write_held(c.kernel, v) : (v & qrw_wmask) != 0) return 0;
+        c.emu.write_u32(l, v + (arm ? 1 : qrw_bias));
+        acquired(c, l, LockKind::rwlock, true);
+        return 1;
+    });
+    k.add_function("_raw_write_trylock", sub, [arm](StubCall& c) -> uint64_t {
+        uint64_t l = c.arg(0);
+        if (c.emu.read_u32(l) != 0) return 0;
+        c.emu.write_u32(l, arm ? arm_rw_writer : qrw_locked);
+        acquired(c, l, LockKind::rwlock);
+        return 1;
+    });
+    // The slow paths of arm64's inline read_lock() and write_lock() (kernel/locking/qrwlock.c):
+    // the fast path found a writer (or, writing, anyone) holding the lock.
+    k.add_function("queued_read_lock_slowpath", sub, [](StubCall& c) -> uint64_t {
+        deadlock(c, "queued_read_lock_slowpath", c.arg(0), LockKind::rwlock, true);
+    });
+    k.add_function("queued_write_lock_slowpath", sub, [](StubCall& c) -> uint64_t {
+        deadlock(c, "queued_write_lock_slowpath", c.arg(0), LockKind::rwlock);
     });
 }
 

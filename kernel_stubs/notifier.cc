@@ -187,6 +187,11 @@ void register_notifier(Kernel& k) {
                    false},  // net/ipv4/devinet.c
              Chain{"register_inet6addr_notifier", "unregister_inet6addr_notifier",
                    "inet6addr_chain", false},  // net/ipv6/addrconf_core.c
+             Chain{"register_inet6addr_validator_notifier",
+                   "unregister_inet6addr_validator_notifier", "inet6addr_validator_chain",
+                   false},  // net/ipv6/addrconf_core.c
+             Chain{"register_dcbevent_notifier", "unregister_dcbevent_notifier",
+                   "dcbevent_notif_chain", false},  // net/dcb/dcbevent.c
              Chain{"register_keyboard_notifier", "unregister_keyboard_notifier",
                    "keyboard_notifier_list", true},  // drivers/tty/vt/keyboard.c
              Chain{"register_vt_notifier", "unregister_vt_notifier", "vt_notifier_list",
@@ -197,8 +202,6 @@ void register_notifier(Kernel& k) {
                    true},  // kernel/notifier.c
              Chain{"register_blocking_lsm_notifier", "unregister_blocking_lsm_notifier",
                    "blocking_lsm_notifier_chain", false},  // security/security.c
-             Chain{"register_dcbevent_notifier", "unregister_dcbevent_notifier",
-                   "dcbevent_notif_chain", false},  // net/dcb/dcbevent.c
              Chain{"register_switchdev_notifier", "unregister_switchdev_notifier",
                    "switchdev_notif_chain", true},  // net/switchdev/switchdev.c
              Chain{"register_switchdev_blocking_notifier",

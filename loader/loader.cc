@@ -150,6 +150,8 @@ Loader::Loader(Kernel& kernel)
             arm->fixed_plts[0] = static_cast<uint32_t>(e->address);
         if (const Export* e = k_.find_export("__gnu_mcount_nc"))
             arm->fixed_plts[1] = static_cast<uint32_t>(e->address);
+        if (const Export* e = k_.find_export("__pv_offset"); e && !e->is_function)
+            k_.emu().read(e->address, &arm->pv_offset, 8);
     }
 }
 

@@ -184,8 +184,40 @@ Status ArmLoader::apply_relocations(ModuleImage& img, size_t relsec) {
 }
 
 // module_finalize(): the unwind tables are registered by the kernel for its stack traces; the
-// emulated CPU is SMP, so .alt.smp.init needs no fixup. TODO: .pv_table (ARM_PATCH_PHYS_VIRT).
-Status ArmLoader::finalize(ModuleImage&) {
+// emulated CPU is SMP, so .alt.smp.init needs no fixup; .pv_table (CONFIG_ARM_PATCH_PHYS_VIRT)
+// is patched with the kernel's __pv_offset as fixup_pv_table() does (arch/arm/kernel/
+// phys2virt.S, __fixup_a_pv_table, ARM instruction set). Each entry is the PC-relative place of
+// a __pv_stub() instruction (asm/memory.h): "add/sub rd, rn, #0x81000000" gets offset bits 31-24
+// in its imm8, "add/sub rd, rd, #0x810000" (rotation 8, PV_ROT16_MASK) bits 23-16 (of a 2 MiB
+// aligned offset), and an unrotated immediate (the "mov %R0, #0x81" of LPAE's
+// __pv_add_carry_stub()) is cleared and becomes MVN when the high word is all ones (a negative
+// offset). Not emulated: the MOVW stubs of LPAE and of a Thumb-2 kernel (left as linked).
+Status ArmLoader::finalize(ModuleImage& img) {
+    const ElfSection* pv = img.elf->find_section(".pv_table", true);
+    if (!pv || thumb2_kernel_) return Status::ok();
+    const uint8_t* table = img.host[pv->index];
+    uint64_t table_addr = img.addr[pv->index];
+    uint32_t low = static_cast<uint32_t>(pv_offset), high = static_cast<uint32_t>(pv_offset >> 32);
+    uint32_t bits7_0 = high == 0xffffffffu ? 0x400000u : high;  // PV_BIT22: MOV to MVN
+    for (uint64_t off = 0; off + 4 <= pv->hdr.sh_size; off += 4) {
+        uint64_t place = table_addr + off + static_cast<int32_t>(get_u32(table + off));
+        uint8_t* insn = img.host_at(place, 4);
+        if (!insn) return {-ENOEXEC, "kmodemu: " + img.name + ": bad .pv_table entry"};
+        uint32_t ip = get_u32(insn);
+        if ((ip & 0x0c000000u) != 0 || (ip & 0x02000000u) == 0 || (ip & 0x00c00000u) == 0)
+            return {-ENOEXEC, "kmodemu: " + img.name +
+                                  ": .pv_table stub not emulated (not an immediate "
+                                  "ADD/SUB/MOV: LPAE's MOVW)"};
+        ip &= ~0xffu;  // PV_IMM8_MASK
+        if ((ip & 0xf00) == 0) {
+            ip = (ip & ~0x400000u) | bits7_0;
+        } else if (ip & 0x800) {  // PV_ROT16_MASK
+            ip |= (low >> 16) & 0xf0;
+        } else {
+            ip |= low >> 24;
+        }
+        put_u32(insn, ip);
+    }
     return Status::ok();
 }
 

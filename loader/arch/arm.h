@@ -20,6 +20,9 @@ class ArmLoader : public ArchLoader {
 
     // fixed_plts[] (DYNAMIC_FTRACE): FTRACE_ADDR and MCOUNT_ADDR, preallocated in every PLT.
     uint32_t fixed_plts[2] = {0, 0};
+    // __pv_offset (CONFIG_ARM_PATCH_PHYS_VIRT): PHYS_OFFSET - PAGE_OFFSET, sign-extended to 64
+    // bits, as the kernel computed it at boot; fixup_pv_table() patches modules' stubs with it.
+    uint64_t pv_offset = 0;
 
   private:
     uint32_t get_module_plt(ModuleImage& img, uint32_t loc, uint32_t val);

@@ -1,5 +1,6 @@
 // net/core/skbuff.c: the drop reason subsystems' name lists (drop_reasons_by_subsys[], 6.6+),
-// which drop monitors and tracing read; mac80211 and openvswitch register theirs.
+// which drop monitors and tracing read; mac80211 and openvswitch register theirs; the purge of an
+// empty sk_buff queue.
 #include <vector>
 
 #include "kernel_stubs/kernel.h"
@@ -51,6 +52,18 @@ void register_skbuff(Kernel& k) {
         rcu_synchronize(c.kernel);
         return 0;
     }, true);
+    // skb_queue_purge(list) (6.1; since 6.8 the inline skb_queue_purge() calls
+    // skb_queue_purge_reason(list, reason)): skb_dequeue() and kfree_skb() until the queue is
+    // empty. struct sk_buff_head begins with next (its list of the same layout as sk_buff's
+    // first two fields), which points at the head itself when the queue is empty: then nothing
+    // happens. The emulated kernel has no sk_buffs to free; a queue holding some is not emulated.
+    k.add_functions({"skb_queue_purge", "skb_queue_purge_reason"}, sub,
+                    [](StubCall& c) -> uint64_t {
+                        uint64_t list = c.arg(0);
+                        if (c.emu.read_word(list) != list)
+                            c.unimplemented("skb_queue_purge (a queue holding sk_buffs)");
+                        return 0;
+                    });
 }
 
 }  // namespace kmodemu

@@ -1,6 +1,7 @@
 // kmodemu — load an ARM/AArch64 Linux kernel module like insmod, in an emulator.
 //
 //   kmodemu run [options] MODULE.ko [name=value ...] [MODULE.ko [name=value ...] ...]
+#include <unistd.h>
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -10,10 +11,11 @@
 #include <iterator>
 #include <optional>
 #include <set>
-#include <unistd.h>
 
 #include "tools/corpus.h"
 #include "tools/depmod.h"
+#include "tools/fuzz.h"
+#include "tools/fuzz_input.h"
 #include "tools/report.h"
 #include "tools/runner.h"
 
@@ -21,6 +23,18 @@ namespace po = boost::program_options;
 using namespace kmodemu;
 
 namespace {
+
+void fuzz_usage(std::ostream& os, const po::options_description& desc) {
+    os << "usage: kmodemu fuzz [options] MODULE [name=value ...] [-- LIBFUZZER_OPTIONS]\n\n"
+          "Coverage-guided fuzzing of a module's load, init and exit with libFuzzer, in this\n"
+          "process: each input decides the module's parameter values (typed from its\n"
+          "parmtype), a kernel call made to fail and the seed; the coverage is the edges of\n"
+          "the module's own code. An oops, BUG, WARN, lock report or hang is a finding: its\n"
+          "report and signature are printed and libFuzzer saves the input (crash-*, see\n"
+          "-artifact_prefix); `kmodemu run --replay FILE MODULE` reproduces it. The options\n"
+          "after -- are libFuzzer's (-runs=N, -seed=N, -max_total_time=S, CORPUS_DIR, ...).\n\n"
+       << desc;
+}
 
 void usage(std::ostream& os, const po::options_description& desc) {
     os << "usage: kmodemu run [options] MODULE [name=value ...] [MODULE [name=value ...] ...]\n\n"
@@ -35,7 +49,19 @@ void usage(std::ostream& os, const po::options_description& desc) {
        << desc;
 }
 
-int run(int argc, char** argv) {
+// `kmodemu run` and `kmodemu fuzz` arguments, parsed: the options, and the modules in load order
+// (the one asked for last) with their bytes and parameters.
+struct RunArgs {
+    po::variables_map vm;
+    RunOptions opts;
+    std::vector<ModuleInput> inputs;
+    bool modprobe = false;
+    std::string path;  // of the module asked for
+};
+
+// Parses the arguments of `kmodemu run` (`fuzz`: of `kmodemu fuzz`); nullopt to go on, or the exit
+// status.
+std::optional<int> parse_run_args(int argc, char** argv, RunArgs& ra, bool fuzz) {
     po::options_description desc("options");
     desc.add_options()("help,h", "show this help")(
         "no-unload", "do not unload the module after a successful init")(
@@ -67,15 +93,26 @@ int run(int argc, char** argv) {
         "neither; without it only what they do happens)")(
         "auto-stub", "exported functions kmodemu lacks become stubs returning 0 (reported)")(
         "panic-on-warn", "a WARN panics the kernel, as the panic_on_warn sysctl does")(
-        "ktap", "print the result as KTAP (version 1), one test per insmod and rmmod, the kernel "
-                "lines as diagnostics")(
-        "no-deps", "with --kernel: do not load the dependencies of the kit's modules")(
+        "ktap",
+        "print the result as KTAP (version 1), one test per insmod and rmmod, the kernel "
+        "lines as diagnostics")("no-deps",
+                                "with --kernel: do not load the dependencies of the kit's modules")(
         "kernel", po::value<std::string>(),
         "load as the kernel of KIT would (a directory made by tools/fetch-kernel-kit): its "
         "vermagic, exported symbols with CRCs, GPL-only flags, namespaces and configuration")(
         "arm-kernel", po::value<std::string>()->default_value("thumb2"),
         "32-bit ARM: the emulated kernel is built as `thumb2` (accepts Thumb-2 relocations) or "
         "`arm` (like Debian's armmp: refuses them)");
+    desc.add_options()("no-fail",
+                       fuzz ? "inputs decide no failing call (their fault bytes are ignored): "
+                              "only parameter values and the seed"
+                            : "with --replay: the input's failing call is ignored, as `kmodemu "
+                              "fuzz --no-fail` ignored it");
+    if (!fuzz)
+        desc.add_options()("replay", po::value<std::string>(),
+                           "run with what the `kmodemu fuzz` input in FILE decides (parameter "
+                           "values, a failing call, the seed) and report a finding as the fuzzer "
+                           "does");
     po::options_description hidden;
     hidden.add_options()("args", po::value<std::vector<std::string>>()->multitoken());
     po::positional_options_description pos;
@@ -89,11 +126,11 @@ int run(int argc, char** argv) {
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "kmodemu: " << e.what() << "\n";
-        usage(std::cerr, desc);
+        (fuzz ? fuzz_usage : usage)(std::cerr, desc);
         return exit_usage;
     }
     if (vm.count("help")) {
-        usage(std::cout, desc);
+        (fuzz ? fuzz_usage : usage)(std::cout, desc);
         return 0;
     }
     if (vm.count("fail-list")) {
@@ -110,7 +147,7 @@ int run(int argc, char** argv) {
     }
     if (!vm.count("args")) {
         std::cerr << "kmodemu: no module given\n";
-        usage(std::cerr, desc);
+        (fuzz ? fuzz_usage : usage)(std::cerr, desc);
         return exit_usage;
     }
     RunOptions opts;
@@ -254,7 +291,43 @@ int run(int argc, char** argv) {
         inputs.push_back(std::move(in));
     }
     opts.params = inputs.back().params;
-    std::string path = inputs.back().path;
+    ra.opts = std::move(opts);
+    ra.modprobe = modprobe;
+    ra.path = inputs.back().path;
+    ra.inputs = std::move(inputs);
+    ra.vm = std::move(vm);
+    return std::nullopt;
+}
+
+// Reads a file; false when it cannot be read.
+bool read_file(const std::string& path, std::vector<uint8_t>& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return !in.bad();
+}
+
+int run(int argc, char** argv) {
+    RunArgs ra;
+    if (std::optional<int> st = parse_run_args(argc, argv, ra, false)) return *st;
+    po::variables_map& vm = ra.vm;
+    RunOptions& opts = ra.opts;
+    std::vector<ModuleInput>& inputs = ra.inputs;
+    bool modprobe = ra.modprobe;
+    std::string path = ra.path;
+    std::optional<FuzzDecision> replay;
+    if (vm.count("replay")) {
+        std::vector<uint8_t> data;
+        if (!read_file(vm["replay"].as<std::string>(), data)) {
+            std::cerr << "kmodemu: --replay: can't read '" << vm["replay"].as<std::string>()
+                      << "'\n";
+            return exit_usage;
+        }
+        replay = decode_fuzz_input(data, fuzz_params(inputs.back().bytes), !vm.count("no-fail"));
+        opts = apply_fuzz_decision(opts, *replay);
+        inputs.back().params = opts.params;
+        std::cerr << "kmodemu: replay: " << replay->describe() << "\n";
+    }
 
     bool ktap = vm.count("ktap") > 0;
     auto on_log = [ktap](const LogLine& l) {
@@ -286,6 +359,12 @@ int run(int argc, char** argv) {
             // busybox rmmod
             std::cerr << "kmodemu: can't unload module '" << st.name
                       << "': " << std::strerror(*st.unload_status) << "\n";
+    if (replay) {
+        if (std::optional<Finding> f = find_finding(out))
+            std::cerr << "kmodemu: finding: " << f->kind << ": " << f->signature << "\n";
+        else
+            std::cerr << "kmodemu: replay: no finding\n";
+    }
     if (ktap) std::cout << ktap_report(out);
     if (vm.count("json")) {
         std::ofstream js(vm["json"].as<std::string>());
@@ -309,9 +388,29 @@ int main(int argc, char** argv) {
             return exit_internal;
         }
     }
+    if (argc >= 2 && std::string(argv[1]) == "fuzz") {
+        try {
+            RunArgs ra;
+            // The options before "--" are kmodemu's, those after it libFuzzer's.
+            int split = argc;
+            for (int i = 2; i < argc; ++i)
+                if (std::string(argv[i]) == "--") {
+                    split = i;
+                    break;
+                }
+            if (std::optional<int> st = parse_run_args(split - 1, argv + 1, ra, true)) return *st;
+            std::vector<std::string> engine(argv + std::min(split + 1, argc), argv + argc);
+            return fuzz_main(ra.inputs, ra.opts, engine, !ra.vm.count("no-fail"));
+        } catch (const std::exception& e) {
+            std::cerr << "kmodemu: fuzz: internal error: " << e.what() << "\n";
+            return exit_internal;
+        }
+    }
     if (argc < 2 || std::string(argv[1]) != "run") {
         if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-            std::cout << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n";
+            std::cout << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n"
+                         "       kmodemu fuzz [options] MODULE.ko [-- LIBFUZZER_OPTIONS]\n"
+                         "       kmodemu corpus ...\n";
             return 0;
         }
         std::cerr << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n";

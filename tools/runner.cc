@@ -250,6 +250,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         step.log_begin = log_size();
         bool last = i + 1 == mods.size();
         kernel.faults_armed = last;
+        if (last) emu.set_coverage(opts.coverage);
         out.load = LoadResult{};
         out.unload.reset();
         out.compression = compression_name(files[i].format);

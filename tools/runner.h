@@ -45,6 +45,8 @@ struct RunOptions {
     // Lock checks as a kernel with lockdep and CONFIG_DEBUG_ATOMIC_SLEEP reports them (Debian's
     // kernels have neither: by default only what they do happens).
     bool lockdep = false;
+    // `kmodemu fuzz`: the edges (and comparisons) of the last module's code are counted here.
+    EdgeCoverage* coverage = nullptr;
 };
 
 struct RunOutcome {

@@ -131,33 +131,46 @@ TEST_P(KitFuzz, PlantedFindings) {
 }
 
 // The fuzzer finds a planted bug within a bounded number of runs (libFuzzer's seed fixed), saves
-// the input as libFuzzer does, and `kmodemu run --replay` reports the same finding from it.
-TEST_P(KitFuzz, FuzzerFindsAndReplayReproduces) {
+// the input as libFuzzer does, and `kmodemu run --replay` with the same options reports the same
+// finding from it: with failing calls, the double free of the error path; with --no-fail, the
+// NULL dereference behind magic=1337 (its constant comes from the module's dictionary).
+void fuzz_and_replay(const std::string& flavour, const std::string& options,
+                     const std::string& expect) {
 #ifndef KMODEMU_HAVE_LIBFUZZER
     GTEST_SKIP() << "kmodemu built without libFuzzer";
 #endif
     namespace fs = std::filesystem;
-    fs::path dir = fs::temp_directory_path() /
-                   ("kmodemu-fuzz-" + std::string(GetParam()) + "-" + std::to_string(getpid()));
+    fs::path dir =
+        fs::temp_directory_path() / ("kmodemu-fuzz-" + flavour + "-" + std::to_string(getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
-    std::string ko = fixture_path(GetParam(), "planted");
-    auto [out, st] = shell(std::string("'") + KMODEMU_BINARY + "' fuzz --budget 2000000 '" + ko +
-                           "' -- -runs=200000 -seed=1 -artifact_prefix=" + dir.string() + "/");
+    std::string ko = fixture_path(flavour, "planted");
+    std::string kmodemu = std::string("'") + KMODEMU_BINARY + "' ";
+    auto [out, st] = shell(kmodemu + "fuzz --budget 2000000 " + options + " '" + ko +
+                           "' -- -runs=100000 -seed=1 -artifact_prefix=" + dir.string() + "/");
     EXPECT_NE(st, 0) << out;
     std::string found = finding_line(out);
     ASSERT_FALSE(found.empty()) << out;
-    EXPECT_NE(found.find("planted_init"), std::string::npos) << found;
+    EXPECT_NE(found.find(expect), std::string::npos) << found;
+    EXPECT_NE(found.find("planted_init+0x"), std::string::npos) << found;
     std::vector<fs::path> crashes;
     for (const fs::directory_entry& e : fs::directory_iterator(dir))
         if (e.path().filename().string().starts_with("crash-")) crashes.push_back(e.path());
     ASSERT_EQ(crashes.size(), 1u) << out;
-    auto [replayed, rst] =
-        shell(std::string("'") + KMODEMU_BINARY + "' run --budget 2000000 --replay '" +
-              crashes[0].string() + "' '" + ko + "'");
+    auto [replayed, rst] = shell(kmodemu + "run --budget 2000000 " + options + " --replay '" +
+                                 crashes[0].string() + "' '" + ko + "'");
     EXPECT_EQ(finding_line(replayed), found) << replayed;
     EXPECT_NE(rst, 0);
     fs::remove_all(dir);
+}
+
+TEST_P(KitFuzz, FuzzerFindsFailedCallBug) {
+    fuzz_and_replay(GetParam(), "", "BUG: kernel BUG at mm/slub.c:");
+}
+
+TEST_P(KitFuzz, FuzzerFindsMagicParameter) {
+    fuzz_and_replay(GetParam(), "--no-fail",
+                    "oops: Unable to handle kernel NULL pointer dereference");
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, KitFuzz, ::testing::Values("arm64", "armhf"));

@@ -47,6 +47,13 @@ struct RunOptions {
     bool lockdep = false;
     // Record the blocks the module asked for executes (RunOutcome::coverage; --coverage).
     bool coverage = false;
+    // `kmodemu fuzz`: the edges (and comparisons) of the last module's code are counted here.
+    EdgeCoverage* edge_coverage = nullptr;
+    // Called once, before the last module (the one asked for) loads, in the kernel its
+    // dependencies were loaded into: `kmodemu fuzz`'s warm path forks there (tools/fuzz_exec.h)
+    // and returns in each child with what its execution decides (the kernel's seed and fault
+    // plan, set with Kernel::set_execution; the module's parameters).
+    std::function<void(Kernel&, std::vector<std::string>& params)> before_target;
 };
 
 // What the module asked for executed (--coverage): its executable regions, its functions and

@@ -34,6 +34,7 @@ struct Fuzzing {
     FuzzTarget target;
     std::unique_ptr<WarmExecutor> warm;  // null: every execution in a fresh kernel (--fresh)
     uint64_t execs = 0;
+    std::string dict;  // the dictionary file this process wrote, until libFuzzer has read it
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 Fuzzing* fuzzing = nullptr;
@@ -42,6 +43,12 @@ Fuzzing* fuzzing = nullptr;
 // and (when it succeeded) its exit; in the warm path's child of the kernel made once, or fresh.
 [[maybe_unused]] int execute(const uint8_t* data, size_t size) {
     Fuzzing& f = *fuzzing;
+    if (!f.dict.empty()) {
+        // libFuzzer has read the dictionary this process wrote (a finding ends the process
+        // without its exit handlers; -jobs and -fork keep theirs until the end).
+        std::filesystem::remove(f.dict);
+        f.dict.clear();
+    }
     std::span<const uint8_t> in(data, size);
     ExecResult r = f.warm ? f.warm->run(in, guest_edges)
                           : execute_fresh(f.target, in, guest_edges, edge_counters);
@@ -99,6 +106,7 @@ int fuzz_main(const std::vector<ModuleInput>& mods, const RunOptions& base,
             if (e.starts_with(flag)) return true;
         return false;
     };
+    bool spawns = given("-jobs=") || given("-fork=") || given("-workers=");
     if (!given("-len_control=")) args.push_back("-len_control=0");
     if (!given("-max_len="))
         args.push_back("-max_len=" + std::to_string(fuzz_input_max(f.target.params)));
@@ -117,12 +125,12 @@ int fuzz_main(const std::vector<ModuleInput>& mods, const RunOptions& base,
             d << line;
         }
         args.push_back("-dict=" + dict);
+        if (!spawns) f.dict = dict;
         std::atexit([] { std::filesystem::remove(dict); });
     }
     args.insert(args.end(), engine.begin(), engine.end());
     args.push_back("-ignore_remaining_args=1");
     args.insert(args.end(), self.begin(), self.end());
-    bool spawns = given("-jobs=") || given("-fork=") || given("-workers=");
     // The warm path, unless asked not to; and not in a process that only spawns others.
     if (!fresh && !spawns) {
         f.warm = std::make_unique<WarmExecutor>(f.target, edge_counters);

@@ -45,15 +45,24 @@ std::vector<uint32_t> compared_constants(std::vector<uint8_t> module_file) {
                             uint32_t(text[i + 2]) << 16 | uint32_t(text[i + 3]) << 24;
             uint32_t imm = 0;
             if (*arch == Arch::arm64) {
-                // SUBS (immediate) to the zero register: CMP Rn, #imm12{, LSL #12}
-                if ((insn & 0x7f80001f) != 0x7100001f) continue;
-                imm = ((insn >> 10) & 0xfff) << ((insn >> 22) & 1 ? 12 : 0);
-            } else {
+                // SUBS (immediate) to the zero register: CMP Rn, #imm12{, LSL #12}; and
+                // MOVZ Wd, #imm16 (a constant too wide for CMP is moved to a register first).
+                if ((insn & 0x7f80001f) == 0x7100001f)
+                    imm = ((insn >> 10) & 0xfff) << ((insn >> 22) & 1 ? 12 : 0);
+                else if ((insn & 0xffe00000) == 0x52800000)
+                    imm = (insn >> 5) & 0xffff;
+                else
+                    continue;
+            } else if ((insn & 0x0ff0f000) == 0x03500000) {
                 // ARM CMP Rn, #imm8 ROR 2*rot (Thumb-2 code is not scanned)
-                if ((insn & 0x0ff0f000) != 0x03500000) continue;
                 unsigned rot = ((insn >> 8) & 0xf) * 2;
                 uint32_t v = insn & 0xff;
                 imm = rot ? (v >> rot) | (v << (32 - rot)) : v;
+            } else if ((insn & 0x0ff00000) == 0x03000000) {
+                // ARM MOVW Rd, #imm16: a constant CMP cannot encode, compared from a register
+                imm = ((insn >> 4) & 0xf000) | (insn & 0xfff);
+            } else {
+                continue;
             }
             if (imm > 1) out.insert(imm);
         }
@@ -170,9 +179,11 @@ bool starts(const std::string& s, const char* p) {
 
 // A line that begins a report, and the kind of report.
 const char* report_kind(const std::string& l) {
-    if (starts(l, "Unable to handle kernel") || starts(l, "Internal error:") ||
-        starts(l, "8<--- cut here ---"))
+    if (starts(l, "Unable to handle kernel") || starts(l, "Unhandled fault:") ||
+        starts(l, "Internal error:"))
         return "oops";
+    // ARM's oops begins with its own separator; the line after it says what happened.
+    if (starts(l, "8<--- cut here ---")) return "";
     if (starts(l, "Kernel panic")) return "panic";
     if (starts(l, "kernel BUG at") || starts(l, "BUG:")) return "BUG";
     if (starts(l, "WARNING: CPU:")) return "WARNING";

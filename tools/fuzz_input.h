@@ -24,7 +24,8 @@ struct FuzzParam {
 std::vector<FuzzParam> fuzz_params(std::vector<uint8_t> module_file);
 
 // The constants the module's code compares registers with (arm64 `cmp Rn, #imm`, ARM `cmp Rn,
-// #imm`), for the fuzzer's dictionary.
+// #imm`) or moves into one (arm64 `movz Wd, #imm16`, ARM `movw Rd, #imm16`: those too wide for
+// a cmp), for the fuzzer's dictionary.
 std::vector<uint32_t> compared_constants(std::vector<uint8_t> module_file);
 // The longest input that still decides something, for the parameters.
 size_t fuzz_input_max(const std::vector<FuzzParam>& params);

@@ -235,6 +235,17 @@ TEST_P(KitFuzz, WarmExecutionsAreFreshOnes) {
     expect_warm_is_fresh(GetParam(), t, 30);
 }
 
+// With a kit's kernel (its profile, and the caches of its image the server fills before
+// forking) warm executions are fresh ones too.
+TEST(KitFuzzKit, WarmExecutionsAreFreshOnes) {
+    FuzzTarget t;
+    t.base.budget = 20'000'000;
+    t.base.kernel_kit = KMODEMU_KIT_ARM64;
+    t.mods = {module_input("arm64", "planted", "planted")};
+    t.params = fuzz_params(t.mods.back().bytes);
+    expect_warm_is_fresh("arm64", t, 40);
+}
+
 // A dependency that fails to load ends every execution there: the warm path says so and runs
 // them fresh, with the fresh result.
 TEST_P(KitFuzz, WarmPathFallsBackWhenTheRunEndsBeforeTheModule) {
@@ -257,7 +268,8 @@ TEST_P(KitFuzz, WarmPathFallsBackWhenTheRunEndsBeforeTheModule) {
 // finding from it: with failing calls, the double free of the error path; with --no-fail, the
 // NULL dereference behind magic=1337 (its constant comes from the module's dictionary).
 void fuzz_and_replay(const std::string& flavour, const std::string& options,
-                     const std::string& expect, const std::string& engine = "") {
+                     const std::string& expect, const std::string& engine = "",
+                     const std::string& fuzz_only = "") {
     namespace fs = std::filesystem;
     fs::path dir =
         fs::temp_directory_path() / ("kmodemu-fuzz-" + flavour + "-" + std::to_string(getpid()));
@@ -265,7 +277,7 @@ void fuzz_and_replay(const std::string& flavour, const std::string& options,
     fs::create_directories(dir);
     std::string ko = fixture_path(flavour, "planted");
     std::string kmodemu = std::string("'") + KMODEMU_BINARY + "' ";
-    auto [out, st] = shell(kmodemu + "fuzz --budget 2000000 " + options + " '" + ko +
+    auto [out, st] = shell(kmodemu + "fuzz --budget 2000000 " + fuzz_only + " " + options + " '" + ko +
                            "' -- -runs=5000 -seed=1 " + engine + " -artifact_prefix=" + dir.string() + "/");
     EXPECT_NE(st, 0) << out;
     std::string found = finding_line(out);
@@ -289,6 +301,11 @@ void fuzz_and_replay(const std::string& flavour, const std::string& options,
 
 TEST_P(KitFuzz, FuzzerFindsFailedCallBug) {
     fuzz_and_replay(GetParam(), "", "BUG: kernel BUG at mm/slub.c:");
+}
+
+// The same with the warm path (--warm: executions forked from the kernel made once).
+TEST_P(KitFuzz, WarmFuzzerFindsFailedCallBug) {
+    fuzz_and_replay(GetParam(), "", "BUG: kernel BUG at mm/slub.c:", "", "--warm");
 }
 
 // libFuzzer's scale-out: -fork=2 runs the same command line again in two processes (kmodemu's

@@ -32,7 +32,7 @@ namespace {
 
 struct Fuzzing {
     FuzzTarget target;
-    std::unique_ptr<WarmExecutor> warm;  // null: every execution in a fresh kernel (--fresh)
+    std::unique_ptr<WarmExecutor> warm;  // --warm; null: every execution in a fresh kernel
     uint64_t execs = 0;
     std::string dict;  // the dictionary file this process wrote, until libFuzzer has read it
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -77,9 +77,9 @@ Fuzzing* fuzzing = nullptr;
 
 int fuzz_main(const std::vector<ModuleInput>& mods, const RunOptions& base,
               const std::vector<std::string>& engine, const std::vector<std::string>& self,
-              bool faults, bool fresh) {
+              bool faults, bool warm) {
 #ifndef KMODEMU_LIBFUZZER
-    (void)mods, (void)base, (void)engine, (void)self, (void)faults, (void)fresh;
+    (void)mods, (void)base, (void)engine, (void)self, (void)faults, (void)warm;
     std::cerr << "kmodemu: fuzz: this kmodemu was built without libFuzzer (install "
                  "libclang-rt-14-dev or a later libclang-rt-N-dev and configure again)\n";
     return exit_unimplemented;
@@ -131,8 +131,8 @@ int fuzz_main(const std::vector<ModuleInput>& mods, const RunOptions& base,
     args.insert(args.end(), engine.begin(), engine.end());
     args.push_back("-ignore_remaining_args=1");
     args.insert(args.end(), self.begin(), self.end());
-    // The warm path, unless asked not to; and not in a process that only spawns others.
-    if (!fresh && !spawns) {
+    // The warm path when asked for; not in a process that only spawns others.
+    if (warm && !spawns) {
         f.warm = std::make_unique<WarmExecutor>(f.target, edge_counters);
     }
     std::vector<char*> argv;

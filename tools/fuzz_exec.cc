@@ -1,5 +1,7 @@
 #include "tools/fuzz_exec.h"
 
+#include "kernel_stubs/real_kernel.h"
+
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -248,31 +250,50 @@ void WarmExecutor::start() {
     RunOptions opts = t_.base;
     opts.edge_coverage = &cov;
     opts.before_target = [&](Kernel& kernel, std::vector<std::string>& params) {
+        // The caches of the kit's files, read on first use, filled once here rather than in
+        // every child (the kallsyms of the kit's image, its index by name, where its text is).
+        if (kernel.config().profile && !kernel.config().profile->generic)
+            if (const Kallsyms* ks = kernel.real().kallsyms()) {
+                ks->image();
+                ks->find("");
+            }
+        // The next execution's child is forked ahead, while the fuzzer makes its input: the
+        // request goes to the child, which answers itself. The server only answers for a child
+        // that ended without answering (a crash of kmodemu).
         for (;;) {
-            uint8_t go = 0;
-            if (!read_all(in, &go, 1)) ::_exit(0);
             pid_t c = ::fork();
             if (c == 0) {
                 child = true;
+                uint8_t go = 0;
+                if (!read_all(in, &go, 1)) ::_exit(3);  // the fuzzer ended
                 ::close(in);
                 std::span<const uint8_t> data(input, std::min<size_t>(*input_size, input_max));
                 FuzzDecision d = decode_fuzz_input(data, t_.params, t_.faults);
                 RunOptions o = apply_fuzz_decision(t_.base, d);
-                if (!kernel.set_execution(o.seed, o.faults)) ::_exit(2);  // answer_inexact
-                ::close(out);
+                if (!kernel.set_execution(o.seed, o.faults)) {
+                    uint8_t a = answer_inexact;
+                    write_all(out, &a, 1);
+                    ::_exit(0);
+                }
                 params.insert(params.end(), d.params.begin(), d.params.end());
                 return;
             }
-            uint8_t a = answer_died;
-            if (c > 0) {
-                int st = 0;
-                while (::waitpid(c, &st, 0) < 0 && errno == EINTR) {
-                }
-                if (WIFEXITED(st) && WEXITSTATUS(st) == 0) a = answer_done;
-                if (WIFEXITED(st) && WEXITSTATUS(st) == 2) a = answer_inexact;
+            if (c < 0) ::_exit(1);
+            int st = 0;
+            while (::waitpid(c, &st, 0) < 0 && errno == EINTR) {
             }
-            if (!write_all(out, &a, 1)) ::_exit(0);
+            if (WIFEXITED(st) && WEXITSTATUS(st) == 3) ::_exit(0);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                uint8_t a = answer_died;
+                if (!write_all(out, &a, 1)) ::_exit(0);
+            }
         }
+    };
+    // The child ends as soon as its outcome is known.
+    opts.on_outcome = [&](const RunOutcome& o) {
+        if (!child) return;
+        uint8_t a = put_result(result, result_max, to_result(o)) ? answer_done : answer_died;
+        ::_exit(write_all(out, &a, 1) ? 0 : 1);
     };
     ExecResult r;
     try {
@@ -283,8 +304,9 @@ void WarmExecutor::start() {
         r.ending = "internal";
     }
     if (child) {
-        // The child: its result, then its end, without the process's exit handlers.
-        ::_exit(put_result(result, result_max, r) ? 0 : 1);
+        // The child: its result and answer, then its end, without the process's exit handlers.
+        uint8_t a = put_result(result, result_max, r) ? answer_done : answer_died;
+        ::_exit(write_all(out, &a, 1) ? 0 : 1);
     }
     // No fork point was reached: every execution ends as this run did.
     put_result(result, result_max, r);

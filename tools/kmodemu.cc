@@ -139,9 +139,11 @@ std::optional<int> parse_run_args(int argc, char** argv, RunArgs& ra, Mode mode)
                             : "with --replay: the input's failing call is ignored, as `kmodemu "
                               "fuzz --no-fail` ignored it");
     if (fuzz)
-        desc.add_options()("fresh",
-                           "every execution in a fresh emulated kernel (the reference of the "
-                           "warm path, which forks each execution from a kernel made once)");
+        desc.add_options()("warm",
+                           "fork each execution from an emulated kernel made once, with the "
+                           "dependencies loaded (a fork server; exactly a fresh kernel's "
+                           "execution, and a crash of kmodemu ends only its child), rather than "
+                           "make a fresh kernel per execution");
     if (!fuzz)
         desc.add_options()("replay", po::value<std::string>(),
                            "run with what the `kmodemu fuzz` input in FILE decides (parameter "
@@ -503,7 +505,7 @@ int main(int argc, char** argv) {
             engine.insert(engine.end(), argv + std::min(split + 1, argc), argv + argc);
             std::vector<std::string> self(argv + fuzz_at, argv + split);
             return fuzz_main(ra.inputs, ra.opts, engine, self, !ra.vm.count("no-fail"),
-                             ra.vm.count("fresh") > 0);
+                             ra.vm.count("warm") > 0);
         } catch (const std::exception& e) {
             std::cerr << "kmodemu: fuzz: internal error: " << e.what() << "\n";
             return exit_internal;

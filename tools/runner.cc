@@ -274,6 +274,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
                 what = p->ret == Prototype::Ret::void_ ? "0 (void)" : "0";
             out.auto_stub_returns[n] = what;
         }
+        if (opts.on_outcome) opts.on_outcome(out);
         return out;
     };
     auto log_size = [&] {

@@ -370,8 +370,8 @@ void register_rtnetlink(Kernel& k);      // net/core/rtnetlink.c
 void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the virtual clock)
 void register_wait(Kernel& k);           // kernel/sched/wait.c (wait queue heads)
-void register_random(Kernel& k);
-bool random_drawn(Kernel& k);  // drivers/char/random.c: whether the seed was used yet         // drivers/char/random.c (seeded)
+void register_random(Kernel& k);         // drivers/char/random.c (seeded)
+bool random_drawn(Kernel& k);  // drivers/char/random.c: whether the seed was used yet
 void register_once(Kernel& k);           // lib/once.c
 void register_jump_label(Kernel& k);     // kernel/jump_label.c
 void register_xarray(Kernel& k);         // lib/xarray.c

@@ -230,7 +230,8 @@ TEST_P(KitFuzz, WarmExecutionsAreFreshOnes) {
     t.mods = {module_input(GetParam(), "hello", "hello")};
     t.params = fuzz_params(t.mods.back().bytes);
     expect_warm_is_fresh(GetParam(), t, 60);
-    t.mods = {module_input(GetParam(), "deps", "deps"), module_input(GetParam(), "deps", "deps_user")};
+    t.mods = {module_input(GetParam(), "deps", "deps"),
+              module_input(GetParam(), "deps", "deps_user")};
     t.params = fuzz_params(t.mods.back().bytes);
     expect_warm_is_fresh(GetParam(), t, 30);
 }
@@ -277,8 +278,9 @@ void fuzz_and_replay(const std::string& flavour, const std::string& options,
     fs::create_directories(dir);
     std::string ko = fixture_path(flavour, "planted");
     std::string kmodemu = std::string("'") + KMODEMU_BINARY + "' ";
-    auto [out, st] = shell(kmodemu + "fuzz --budget 2000000 " + fuzz_only + " " + options + " '" + ko +
-                           "' -- -runs=5000 -seed=1 " + engine + " -artifact_prefix=" + dir.string() + "/");
+    auto [out, st] =
+        shell(kmodemu + "fuzz --budget 2000000 " + fuzz_only + " " + options + " '" + ko +
+              "' -- -runs=5000 -seed=1 " + engine + " -artifact_prefix=" + dir.string() + "/");
     EXPECT_NE(st, 0) << out;
     std::string found = finding_line(out);
     ASSERT_FALSE(found.empty()) << out;

@@ -56,8 +56,8 @@ Fuzzing* fuzzing = nullptr;
     if (r.internal) {
         // A failure of kmodemu is a bug to fix, not a finding: the fuzzer goes on.
         std::cerr << "kmodemu: fuzz: internal error (not a finding): " << r.internal_what
-                  << "; input: " << decode_fuzz_input(in, f.target.params, f.target.faults).describe()
-                  << "\n";
+                  << "; input: "
+                  << decode_fuzz_input(in, f.target.params, f.target.faults).describe() << "\n";
         return -1;  // not added to the corpus
     }
     if (r.finding) {
@@ -144,12 +144,11 @@ int fuzz_main(const std::vector<ModuleInput>& mods, const RunOptions& base,
     // libFuzzer ends the process itself when done.
     std::atexit([] {
         if (!fuzzing->execs) return;
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                    fuzzing->start)
-                          .count();
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - fuzzing->start)
+                .count();
         std::cerr << "kmodemu: fuzz: " << fuzzing->execs << " executions in " << secs << " s ("
-                  << static_cast<uint64_t>(double(fuzzing->execs) / (secs > 0 ? secs : 1))
-                  << "/s)";
+                  << static_cast<uint64_t>(double(fuzzing->execs) / (secs > 0 ? secs : 1)) << "/s)";
         if (fuzzing->warm && !fuzzing->warm->fresh_reason().empty())
             std::cerr << "; fresh kernels: " << fuzzing->warm->fresh_reason();
         else if (fuzzing->warm)

@@ -486,7 +486,8 @@ int main(int argc, char** argv) {
     // it again: `kmodemu ENGINE_OPTIONS -ignore_remaining_args=1 fuzz [options] MODULE`.
     int fuzz_at = argc >= 2 && std::string(argv[1]) == "fuzz" ? 1 : 0;
     for (int i = 1; !fuzz_at && i + 1 < argc; ++i)
-        if (std::string(argv[i]) == "-ignore_remaining_args=1" && std::string(argv[i + 1]) == "fuzz")
+        if (std::string(argv[i]) == "-ignore_remaining_args=1" &&
+            std::string(argv[i + 1]) == "fuzz")
             fuzz_at = i + 1;
     if (fuzz_at) {
         try {

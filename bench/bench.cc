@@ -15,11 +15,13 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "kernel_stubs/kernel.h"
 #include "loader/loader.h"
+#include "tools/fuzz_exec.h"
 #include "tools/runner.h"
 
 #include "bench/bench_util.h"
@@ -146,6 +148,72 @@ int main(int argc, char** argv) {
             "warm load+init+exit of hello in one emulated kernel: median %.3f ms "
             "(goal <= 1 ms); ratio to the cold run %.2fx\n",
             w, w / m);
+    }
+
+    // `kmodemu fuzz`'s executions of hello per second, side by side in this process: fresh (a new
+    // emulated kernel each), warm (tools/fuzz_exec.h: forked from a kernel made once, so that
+    // each starts from the same state) and the plain warm loop (one kernel loading and
+    // unloading hello, which no fuzzer can use as is: every execution would start from the
+    // state the previous left).
+    {
+        FuzzTarget t;
+        t.mods = {ModuleInput{ko, bytes, {}}};
+        t.params = fuzz_params(bytes);
+        std::vector<uint8_t> counters(1 << 16);
+        std::vector<uint8_t> input = {0, 0};  // no failing call, seed 0, no parameter given
+        // Executions per second of wall time, and per second of CPU time (this process's and
+        // its children's, the warm path's server and its children among them once reaped: what
+        // a core does, whatever else runs on this machine).
+        auto cpu = [] {
+            struct rusage self {}, kids {};
+            getrusage(RUSAGE_SELF, &self);
+            getrusage(RUSAGE_CHILDREN, &kids);
+            auto s = [](const timeval& t) { return double(t.tv_sec) + t.tv_usec / 1e6; };
+            return s(self.ru_utime) + s(self.ru_stime) + s(kids.ru_utime) + s(kids.ru_stime);
+        };
+        struct Rate {
+            double wall, cpu;
+        };
+        auto rate = [&](auto&& one, auto&& done) {
+            double c0 = cpu();
+            auto t0 = clk::now();
+            int n = 0;
+            double secs = 0;
+            do {
+                one();
+                ++n;
+                secs = std::chrono::duration<double>(clk::now() - t0).count();
+            } while (secs < 3.0 && n < iters * 40);
+            done();
+            return Rate{n / secs, n / (cpu() - c0)};
+        };
+        auto nothing = [] {};
+        Rate fresh = rate([&] { execute_fresh(t, input, counters.data(), counters.size()); },
+                          nothing);
+        auto warm = std::make_unique<WarmExecutor>(t, counters.size());
+        warm->run(input, counters.data());  // the server's kernel made
+        std::string fell_back;
+        Rate hot = rate([&] { warm->run(input, counters.data()); },
+                        [&] {
+                            fell_back = warm->fresh_reason();
+                            warm.reset();  // the server ends: its CPU time is counted
+                        });
+        Emulator emu(ElfFile::sniff_arch(bytes).value_or(Arch::arm64));
+        Kernel kernel(emu);
+        Loader loader(kernel);
+        Rate loop = rate(
+            [&] {
+                emu.set_budget(100'000'000);
+                LoadResult r = loader.load(bytes, LoadOptions{});
+                if (r.module) loader.unload(*r.module);
+            },
+            nothing);
+        std::printf(
+            "fuzz executions of hello per CPU second (per wall second): fresh %.0f (%.0f); warm "
+            "(fork server%s) %.0f (%.0f), %.1fx fresh; plain warm loop %.0f (%.0f), warm is "
+            "%.2fx of it (goal 5000/s)\n",
+            fresh.cpu, fresh.wall, fell_back.empty() ? "" : ", ran fresh!", hot.cpu, hot.wall,
+            hot.cpu / fresh.cpu, loop.cpu, loop.wall, hot.cpu / loop.cpu);
     }
 
     // Whole processes: kmodemu run vs /bin/true, and with the kit's profile (read from its

@@ -267,6 +267,31 @@ void Emulator::restore_context(const Context& ctx) {
     check(uc_context_restore(uc_, ctx.get()), "uc_context_restore");
 }
 
+void Emulator::set_edge_coverage(EdgeCoverage* cov) {
+    if (cmp_hook_) {
+        uc_hook_del(uc_, cmp_hook_);
+        cmp_hook_ = 0;
+    }
+    cov_ = cov && cov->counters && cov->size ? cov : nullptr;
+    cov_ranges_.clear();
+    cov_prev_ = 0;
+    if (cov_ && cov_->on_cmp)
+        check(uc_hook_add(uc_, &cmp_hook_, UC_HOOK_TCG_OPCODE,
+                          reinterpret_cast<void*>(&Emulator::on_cmp), this, 1, 0, UC_TCG_OP_SUB,
+                          UC_TCG_OP_FLAG_CMP),
+              "uc_hook_add(tcg sub)");
+}
+
+void Emulator::add_edge_coverage_range(uint64_t base, uint64_t size) {
+    if (cov_ && size) cov_ranges_.emplace_back(base, base + size);
+}
+
+void Emulator::on_cmp(uc_engine*, uint64_t addr, uint64_t a, uint64_t b, uint32_t size,
+                      void* self_) {
+    auto* self = static_cast<Emulator*>(self_);
+    if (self->cov_ && self->covered(addr)) self->cov_->on_cmp(addr, a, b, size);
+}
+
 void Emulator::on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self_) {
     auto* self = static_cast<Emulator*>(self_);
     self->trace_.push(addr);
@@ -275,6 +300,13 @@ void Emulator::on_block(uc_engine* uc, uint64_t addr, uint32_t size, void* self_
         CoveredBlock& b = self->coverage_[addr];
         b.size = std::max(b.size, size);
         ++b.hits;
+    }
+    if (self->cov_ && self->covered(addr)) {
+        // AFL's edge: the block's hash xor the previous block's, shifted so that A->B and B->A
+        // (and A->A) differ.
+        uint64_t cur = (addr * 0x9e3779b97f4a7c15ull) >> 32;
+        ++self->cov_->counters[(cur ^ self->cov_prev_) & (self->cov_->size - 1)];
+        self->cov_prev_ = cur >> 1;
     }
     // ARM and A64 instructions are 4 bytes; a Thumb block counts its halfwords' worth / 2.
     uint64_t n = size / 4 ? size / 4 : 1;

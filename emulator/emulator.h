@@ -75,6 +75,16 @@ struct RunResult {
     uint64_t pc = 0;  // where the guest was when it stopped
 };
 
+// Edge coverage of guest code, for `kmodemu fuzz`: each edge between two blocks of the covered
+// ranges (AFL's prev_block ^ block, hashed) counts in one of `size` 8-bit counters (a power of
+// two; libFuzzer's extra counters), and the comparisons there (cmp/subs) are reported.
+struct EdgeCoverage {
+    uint8_t* counters = nullptr;
+    size_t size = 0;
+    // A comparison of covered code: its address, operands and width in bits.
+    std::function<void(uint64_t pc, uint64_t a, uint64_t b, unsigned bits)> on_cmp;
+};
+
 // Recently executed blocks, for hang and fault reports.
 struct BlockTrace {
     static constexpr size_t depth = 16;
@@ -202,6 +212,12 @@ class Emulator {
     void enable_coverage(bool on) { coverage_on_ = on; }
     const std::unordered_map<uint64_t, CoveredBlock>& coverage() const { return coverage_; }
 
+    // Edge coverage for `kmodemu fuzz` (nullptr: none). Set before the covered code is first translated: the comparison
+    // hook applies to code translated after it. The covered ranges start empty.
+    void set_edge_coverage(EdgeCoverage* cov);
+    // Code in [base, base + size) counts for the coverage set (nothing without one).
+    void add_edge_coverage_range(uint64_t base, uint64_t size);
+
     // CPU context snapshots (registers only; Unicorn 2.0.1 has no memory snapshots).
     using Context = std::unique_ptr<uc_context, uc_err (*)(uc_context*)>;
     Context save_context() const;
@@ -243,6 +259,13 @@ class Emulator {
     static bool on_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
                            void* self);
     static void on_intr(uc_engine* uc, uint32_t intno, void* self);
+    static void on_cmp(uc_engine* uc, uint64_t addr, uint64_t a, uint64_t b, uint32_t size,
+                       void* self);
+    bool covered(uint64_t addr) const {
+        for (const auto& [lo, hi] : cov_ranges_)
+            if (addr >= lo && addr < hi) return true;
+        return false;
+    }
     void check(uc_err err, const char* what) const;
 
     struct TrapRange {
@@ -281,6 +304,10 @@ class Emulator {
     std::unordered_map<uint64_t, std::unique_ptr<MmioHandlers>> mmio_;  // by address
     mutable std::vector<uc_mem_region> regions_;  // regions(), until the next mapping change
     mutable bool regions_valid_ = false;
+    EdgeCoverage* cov_ = nullptr;
+    std::vector<std::pair<uint64_t, uint64_t>> cov_ranges_;  // [lo, hi)
+    uint64_t cov_prev_ = 0;
+    uc_hook cmp_hook_ = 0;
 };
 
 }  // namespace kmodemu

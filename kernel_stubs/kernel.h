@@ -261,6 +261,11 @@ class Kernel {
     // The plan of config().faults applies while armed (the runner arms it for the module asked
     // for, so that its dependencies load undisturbed).
     bool faults_armed = false;
+    // `kmodemu fuzz`'s warm path: what one execution decides, set in a kernel made with other
+    // values before the module asked for loads: the seed of the random numbers (false, and
+    // nothing set, when they were drawn already: the kernel would differ from one made with
+    // the seed) and the fault plan (counted from the arming, as in a kernel made with it).
+    bool set_execution(uint64_t seed, const FaultPlan& faults);
     std::vector<InjectedFault> injected_faults;  // the calls made to fail, in order
     std::vector<FallibleCall> fallible_calls;    // with config().faults.record: every call
 
@@ -374,6 +379,7 @@ void register_devices(Kernel& k);        // drivers/base/core.c (struct device)
 void register_timers(Kernel& k);         // kernel/time/timer.c (timers on the virtual clock)
 void register_wait(Kernel& k);           // kernel/sched/wait.c (wait queue heads)
 void register_random(Kernel& k);         // drivers/char/random.c (seeded)
+bool random_drawn(Kernel& k);  // drivers/char/random.c: whether the seed was used yet
 void register_once(Kernel& k);           // lib/once.c
 void register_jump_label(Kernel& k);     // kernel/jump_label.c
 void register_xarray(Kernel& k);         // lib/xarray.c

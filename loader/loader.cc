@@ -858,6 +858,8 @@ LoadResult Loader::load(std::vector<uint8_t> bytes, const LoadOptions& opts) {
         uint64_t off = r.base - base;
         emu.write(r.base, src.data() + off, std::min<uint64_t>(r.mapped, src.size() - off));
         if (prot & prot_exec) emu.flush_code(r.base, r.mapped);
+        // `kmodemu fuzz`: the module's own code is what its coverage counts.
+        if (prot & prot_exec) emu.add_edge_coverage_range(r.base, r.size);
     }
     if (pcpu_size) {
         // percpu_modalloc() + percpu_modcopy(); percpu_modfree() in free_module().

@@ -2,6 +2,7 @@
 //
 //   kmodemu run [options] MODULE.ko [name=value ...] [MODULE.ko [name=value ...] ...]
 //   kmodemu faults [run options] MODULE.ko [name=value ...]
+//   kmodemu fuzz [run options] MODULE.ko [name=value ...] [-- LIBFUZZER_OPTIONS]
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -18,6 +19,8 @@
 #include "tools/coverage.h"
 #include "tools/depmod.h"
 #include "tools/faults.h"
+#include "tools/fuzz.h"
+#include "tools/fuzz_input.h"
 #include "tools/report.h"
 #include "tools/runner.h"
 
@@ -26,8 +29,24 @@ using namespace kmodemu;
 
 namespace {
 
-void usage(std::ostream& os, const po::options_description& desc, bool faults) {
-    if (faults) {
+// The subcommands that take `kmodemu run`'s options.
+enum class Mode { run, faults, fuzz };
+
+void usage(std::ostream& os, const po::options_description& desc, Mode mode) {
+    if (mode == Mode::fuzz) {
+        os << "usage: kmodemu fuzz [options] MODULE [name=value ...] [-- LIBFUZZER_OPTIONS]\n\n"
+              "Coverage-guided fuzzing of a module's load, init and exit with libFuzzer, in this\n"
+              "process: each input decides the module's parameter values (typed from its\n"
+              "parmtype), a kernel call made to fail and the seed; the coverage is the edges of\n"
+              "the module's own code. An oops, BUG, WARN, lock report or hang is a finding: its\n"
+              "report and signature are printed and libFuzzer saves the input (crash-*, see\n"
+              "-artifact_prefix); `kmodemu run --replay FILE MODULE` reproduces it. The options\n"
+              "after -- are libFuzzer's (-runs=N, -seed=N, -max_total_time=S, -jobs=N, -fork=N,\n"
+              "CORPUS_DIR, ...).\n\n"
+           << desc;
+        return;
+    }
+    if (mode == Mode::faults) {
         os << "usage: kmodemu faults [options] MODULE [name=value ...]\n\n"
               "Runs the module's init error paths one by one: a first run records the calls of\n"
               "fallible kernel functions (kmodemu run --fail-list) that its load and init make;\n"
@@ -56,7 +75,20 @@ void usage(std::ostream& os, const po::options_description& desc, bool faults) {
        << desc;
 }
 
-int run(int argc, char** argv, bool faults) {
+// `kmodemu run`, `faults` and `fuzz` arguments, parsed: the options, and the modules in load order
+// (the one asked for last) with their bytes and parameters.
+struct RunArgs {
+    po::variables_map vm;
+    RunOptions opts;
+    std::vector<ModuleInput> inputs;
+    bool modprobe = false;
+    std::string path;  // of the module asked for
+};
+
+// Parses the arguments of `kmodemu run` (or `faults`, `fuzz`); nullopt to go on, or the exit
+// status.
+std::optional<int> parse_run_args(int argc, char** argv, RunArgs& ra, Mode mode) {
+    bool fuzz = mode == Mode::fuzz;
     po::options_description desc("options");
     desc.add_options()("help,h", "show this help")(
         "no-unload", "do not unload the module after a successful init")(
@@ -114,6 +146,22 @@ int run(int argc, char** argv, bool faults) {
         "arm-kernel", po::value<std::string>()->default_value("thumb2"),
         "32-bit ARM: the emulated kernel is built as `thumb2` (accepts Thumb-2 relocations) or "
         "`arm` (like Debian's armmp: refuses them)");
+    desc.add_options()("no-fail",
+                       fuzz ? "inputs decide no failing call (their fault bytes are ignored): "
+                              "only parameter values and the seed"
+                            : "with --replay: the input's failing call is ignored, as `kmodemu "
+                              "fuzz --no-fail` ignored it");
+    if (fuzz)
+        desc.add_options()("warm",
+                           "fork each execution from an emulated kernel made once, with the "
+                           "dependencies loaded (a fork server; exactly a fresh kernel's "
+                           "execution, and a crash of kmodemu ends only its child), rather than "
+                           "make a fresh kernel per execution");
+    if (!fuzz)
+        desc.add_options()("replay", po::value<std::string>(),
+                           "run with what the `kmodemu fuzz` input in FILE decides (parameter "
+                           "values, a failing call, the seed) and report a finding as the fuzzer "
+                           "does");
     po::options_description hidden;
     hidden.add_options()("args", po::value<std::vector<std::string>>()->multitoken());
     po::positional_options_description pos;
@@ -127,11 +175,11 @@ int run(int argc, char** argv, bool faults) {
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "kmodemu: " << e.what() << "\n";
-        usage(std::cerr, desc, faults);
+        usage(std::cerr, desc, mode);
         return exit_usage;
     }
     if (vm.count("help")) {
-        usage(std::cout, desc, faults);
+        usage(std::cout, desc, mode);
         return 0;
     }
     if (vm.count("fail-list")) {
@@ -148,7 +196,7 @@ int run(int argc, char** argv, bool faults) {
     }
     if (!vm.count("args")) {
         std::cerr << "kmodemu: no module given\n";
-        usage(std::cerr, desc, faults);
+        usage(std::cerr, desc, mode);
         return exit_usage;
     }
     RunOptions opts;
@@ -196,7 +244,7 @@ int run(int argc, char** argv, bool faults) {
             opts.faults.fail.push_back(*spec);
         }
     }
-    if (faults && (opts.faults.any() || vm.count("fail-list"))) {
+    if (mode == Mode::faults && (opts.faults.any() || vm.count("fail-list"))) {
         std::cerr << "kmodemu: faults makes the calls fail itself: no --fail* options\n";
         return exit_usage;
     }
@@ -330,9 +378,45 @@ int run(int argc, char** argv, bool faults) {
         inputs.push_back(std::move(in));
     }
     opts.params = inputs.back().params;
-    std::string path = inputs.back().path;
+    ra.opts = std::move(opts);
+    ra.modprobe = modprobe;
+    ra.path = inputs.back().path;
+    ra.inputs = std::move(inputs);
+    ra.vm = std::move(vm);
+    return std::nullopt;
+}
 
-    if (faults) {
+// Reads a file; false when it cannot be read.
+bool read_file(const std::string& path, std::vector<uint8_t>& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return !in.bad();
+}
+
+int run(int argc, char** argv, Mode mode) {
+    RunArgs ra;
+    if (std::optional<int> st = parse_run_args(argc, argv, ra, mode)) return *st;
+    po::variables_map& vm = ra.vm;
+    RunOptions& opts = ra.opts;
+    std::vector<ModuleInput>& inputs = ra.inputs;
+    bool modprobe = ra.modprobe;
+    std::string path = ra.path;
+    std::optional<FuzzDecision> replay;
+    if (vm.count("replay")) {
+        std::vector<uint8_t> data;
+        if (!read_file(vm["replay"].as<std::string>(), data)) {
+            std::cerr << "kmodemu: --replay: can't read '" << vm["replay"].as<std::string>()
+                      << "'\n";
+            return exit_usage;
+        }
+        replay = decode_fuzz_input(data, fuzz_params(inputs.back().bytes), !vm.count("no-fail"));
+        opts = apply_fuzz_decision(opts, *replay);
+        inputs.back().params = opts.params;
+        std::cerr << "kmodemu: replay: " << replay->describe() << "\n";
+    }
+
+    if (mode == Mode::faults) {
         // The reproducer: `kmodemu run` with the options given (the reports' aside).
         std::vector<std::string> args = vm["args"].as<std::vector<std::string>>();
         std::string module_arg;
@@ -409,6 +493,12 @@ int run(int argc, char** argv, bool faults) {
                   << (d.probed ? "bound to " + d.driver : std::string("no driver bound")) << ", "
                   << d.mmio_reads << " MMIO reads, " << d.mmio_writes << " MMIO writes, " << d.irqs
                   << " interrupts handled\n";
+    if (replay) {
+        if (std::optional<Finding> f = find_finding(out))
+            std::cerr << "kmodemu: finding: " << f->kind << ": " << f->signature << "\n";
+        else
+            std::cerr << "kmodemu: replay: no finding\n";
+    }
     if (ktap) std::cout << ktap_report(out);
     if (opts.coverage && out.coverage) {
         std::string error;
@@ -439,11 +529,42 @@ int main(int argc, char** argv) {
             return exit_internal;
         }
     }
+    // `kmodemu fuzz [options] MODULE [-- ENGINE_OPTIONS]`, or as libFuzzer's -jobs and -fork run
+    // it again: `kmodemu ENGINE_OPTIONS -ignore_remaining_args=1 fuzz [options] MODULE`.
+    int fuzz_at = argc >= 2 && std::string(argv[1]) == "fuzz" ? 1 : 0;
+    for (int i = 1; !fuzz_at && i + 1 < argc; ++i)
+        if (std::string(argv[i]) == "-ignore_remaining_args=1" &&
+            std::string(argv[i + 1]) == "fuzz")
+            fuzz_at = i + 1;
+    if (fuzz_at) {
+        try {
+            std::vector<std::string> engine(argv + 1, argv + fuzz_at - (fuzz_at > 1));
+            // The options before "--" are kmodemu's, those after it libFuzzer's.
+            int split = argc;
+            for (int i = fuzz_at + 1; i < argc; ++i)
+                if (std::string(argv[i]) == "--") {
+                    split = i;
+                    break;
+                }
+            RunArgs ra;
+            if (std::optional<int> st =
+                    parse_run_args(split - fuzz_at, argv + fuzz_at, ra, Mode::fuzz))
+                return *st;
+            engine.insert(engine.end(), argv + std::min(split + 1, argc), argv + argc);
+            std::vector<std::string> self(argv + fuzz_at, argv + split);
+            return fuzz_main(ra.inputs, ra.opts, engine, self, !ra.vm.count("no-fail"),
+                             ra.vm.count("warm") > 0);
+        } catch (const std::exception& e) {
+            std::cerr << "kmodemu: fuzz: internal error: " << e.what() << "\n";
+            return exit_internal;
+        }
+    }
     bool faults = argc >= 2 && std::string(argv[1]) == "faults";
     if (argc < 2 || (std::string(argv[1]) != "run" && !faults)) {
         if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
             std::cout << "usage: kmodemu run [options] MODULE.ko [name=value ...]\n"
                          "       kmodemu faults [options] MODULE.ko [name=value ...]\n"
+                         "       kmodemu fuzz [options] MODULE.ko [-- LIBFUZZER_OPTIONS]\n"
                          "       kmodemu corpus [options]\n";
             return 0;
         }
@@ -451,7 +572,7 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     try {
-        return run(argc - 1, argv + 1, faults);
+        return run(argc - 1, argv + 1, faults ? Mode::faults : Mode::run);
     } catch (const std::exception& e) {
         std::cerr << "kmodemu: internal error: " << e.what() << "\n";
         return exit_internal;

@@ -280,6 +280,7 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
                 what = p->ret == Prototype::Ret::void_ ? "0 (void)" : "0";
             out.auto_stub_returns[n] = what;
         }
+        if (opts.on_outcome) opts.on_outcome(out);
         return out;
     };
     auto log_size = [&] {
@@ -294,8 +295,17 @@ RunOutcome run_modules(std::vector<ModuleInput> mods, const RunOptions& opts,
         step.path = mods[i].path;
         step.log_begin = log_size();
         bool last = i + 1 == mods.size();
+        if (last && opts.before_target && !files[i].err) {
+            opts.before_target(kernel, mods[i].params);
+            // A warm execution's time limit counts from its own start.
+            if (opts.time_limit > 0)
+                emu.set_deadline(std::chrono::steady_clock::now() +
+                                 std::chrono::microseconds(
+                                     static_cast<int64_t>(opts.time_limit * 1e6)));
+        }
         kernel.faults_armed = last;
         if (last && !opts.irqs.empty()) arm_irq_raises(kernel, opts.irqs);
+        if (last) emu.set_edge_coverage(opts.edge_coverage);
         out.load = LoadResult{};
         out.unload.reset();
         out.compression = compression_name(files[i].format);

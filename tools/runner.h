@@ -24,6 +24,8 @@ constexpr int exit_internal = 70;  // EX_SOFTWARE: a bug or resource failure of 
 // EX_UNAVAILABLE: the module called a kernel function kmodemu does not implement.
 constexpr int exit_unimplemented = 69;
 
+struct RunOutcome;
+
 struct RunOptions {
     std::vector<std::string> params;  // name=value, as on the insmod command line
     bool unload = true;               // rmmod after a successful init
@@ -53,6 +55,16 @@ struct RunOptions {
     std::vector<DeviceSpec> devices;
     std::vector<MmioValueSpec> mmio_values;
     std::vector<IrqRaise> irqs;
+    // `kmodemu fuzz`: the edges (and comparisons) of the last module's code are counted here.
+    EdgeCoverage* edge_coverage = nullptr;
+    // Called once, before the last module (the one asked for) loads, in the kernel its
+    // dependencies were loaded into: `kmodemu fuzz`'s warm path forks there (tools/fuzz_exec.h)
+    // and returns in each child with what its execution decides (the kernel's seed and fault
+    // plan, set with Kernel::set_execution; the module's parameters).
+    std::function<void(Kernel&, std::vector<std::string>& params)> before_target;
+    // Called with the outcome once the run is over, before the emulated kernel is destroyed (the
+    // warm path's child ends there: tearing the kernel down would only copy its pages).
+    std::function<void(const RunOutcome&)> on_outcome;
 };
 
 // What the module asked for executed (--coverage): its executable regions, its functions and

@@ -355,6 +355,13 @@ void Kernel::mark_fallible() {
             if (Export* e = find_export(n); e && e->is_function) e->fallible = &f;
 }
 
+bool Kernel::set_execution(uint64_t seed, const FaultPlan& faults) {
+    if (faults_ || random_drawn(*this)) return false;
+    config_.seed = seed;
+    config_.faults = faults;
+    return true;
+}
+
 std::optional<uint64_t> Kernel::inject_fault(Export& e, StubCall& call) {
     const FaultPlan& plan = config_.faults;
     if (!faults_) faults_ = std::make_unique<FaultCounters>(plan.seed);

@@ -25,6 +25,10 @@ std::mt19937_64& generator(Kernel& k) {
 
 }  // namespace
 
+bool random_drawn(Kernel& k) {
+    return k.state<Entropy>().seeded;
+}
+
 void register_random(Kernel& k) {
     const char* sub = "drivers/char/random";
     // get_random_bytes(buf, len)

@@ -268,7 +268,7 @@ std::optional<int> parse_run_args(int argc, char** argv, RunArgs& ra, Mode mode)
             }
             if (!ok) {
                 std::cerr << "kmodemu: --" << o << ": " << error << "\n";
-                usage(std::cerr, desc, faults);
+                usage(std::cerr, desc, mode);
                 return exit_usage;
             }
         }

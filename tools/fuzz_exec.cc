@@ -327,7 +327,7 @@ ExecResult WarmExecutor::run(std::span<const uint8_t> input, uint8_t* counters) 
     std::memset(shm_, 0, counters_);
     uint32_t n = static_cast<uint32_t>(std::min(input.size(), input_max));
     std::memcpy(shm_ + counters_, &n, 4);
-    std::memcpy(shm_ + counters_ + 4, input.data(), n);
+    if (n) std::memcpy(shm_ + counters_ + 4, input.data(), n);  // data() may be NULL when empty
     std::memset(shm_ + counters_ + 4 + input_max, 0, 4);  // no result yet
     uint8_t go = 1, a = answer_died;
     if (!write_all(req_, &go, 1) || !read_all(resp_, &a, 1)) {

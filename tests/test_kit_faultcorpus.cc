@@ -139,7 +139,7 @@ TEST(KitFaultCorpus, AWorkerCrashOnAPathIsRecordedAndTheScanGoesOn) {
     // kmodemu "crashes" on one error path of ipmi_ssif's.
     o.worker_hook = [](const Job& j) {
         if (j.fail && j.fail->function == "i2c_register_driver") {
-            std::signal(SIGSEGV, SIG_DFL);  // the sanitizer build's handler would exit instead
+            signal(SIGSEGV, SIG_DFL);  // the sanitizer build's handler would exit instead
             raise(SIGSEGV);
         }
     };

@@ -27,7 +27,7 @@ namespace {
 
 class KitFuzz : public ::testing::TestWithParam<const char*> {};
 
-std::string fixture_path(const std::string& flavour, const std::string& name) {
+[[maybe_unused]] std::string fixture_path(const std::string& flavour, const std::string& name) {
     return std::string(KMODEMU_FIXTURES) + "/" + flavour + "/" + name + "/" + name + ".ko";
 }
 
@@ -74,7 +74,7 @@ RunOutcome run_input(const std::string& flavour, const std::vector<uint8_t>& in)
 }
 
 // The stderr and status of a command.
-std::pair<std::string, int> shell(const std::string& cmd) {
+[[maybe_unused]] std::pair<std::string, int> shell(const std::string& cmd) {
     std::string out;
     std::unique_ptr<FILE, int (*)(FILE*)> p(::popen((cmd + " 2>&1").c_str(), "r"), ::pclose);
     if (!p) return {"", -1};
@@ -85,7 +85,7 @@ std::pair<std::string, int> shell(const std::string& cmd) {
     return {out, st};
 }
 
-std::string finding_line(const std::string& out) {
+[[maybe_unused]] std::string finding_line(const std::string& out) {
     size_t at = out.find("kmodemu: finding: ");
     if (at == std::string::npos) return "";
     return out.substr(at, out.find('\n', at) - at);
